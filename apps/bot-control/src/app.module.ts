@@ -1,0 +1,48 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { JetStreamNonceStore, MemoryNonceStore, NonceStore } from '@portcullis/auth';
+import { KvBuckets } from '@portcullis/contracts';
+import { DetailExceptionFilter, NatsConnectionService, PlatformModule } from '@portcullis/platform';
+import { BotAuthGuard } from './auth/bot-auth.guard';
+import { BotAuthService } from './auth/bot-auth.service';
+import { BotControlConfig } from './config';
+import { BotEventsPublisher } from './events/bot-events.publisher';
+import { BotEventsService } from './events/bot-events.service';
+import { EventsController } from './events/events.controller';
+import { EventsGateway } from './events/events.gateway';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
+
+export interface AppModuleOptions {
+  logStream?: NodeJS.WritableStream;
+}
+
+@Module({})
+export class BotControlModule {
+  static forRoot(cfg: BotControlConfig, opts: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: BotControlModule,
+      imports: [PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl })],
+      controllers: [SessionsController, EventsController],
+      providers: [
+        { provide: BotControlConfig, useValue: cfg },
+        {
+          provide: NonceStore,
+          inject: [NatsConnectionService],
+          // Nonces must stay single-use across replicas; only the in-process runner may keep them in memory.
+          useFactory: (nats: NatsConnectionService): NonceStore =>
+            nats.enabled
+              ? new JetStreamNonceStore(() => nats.connection(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000)
+              : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
+        },
+        BotAuthService,
+        BotEventsPublisher,
+        BotEventsService,
+        SessionsService,
+        EventsGateway,
+        { provide: APP_GUARD, useClass: BotAuthGuard },
+        { provide: APP_FILTER, useClass: DetailExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  AuditLog,
+  HeaderBag,
+  NonceStore,
+  RequestSignatureVerifier,
+  checkSharedSecret,
+  extractSharedSecret,
+  hasSignature,
+} from '@portcullis/auth';
+import { MetricsService } from '@portcullis/platform';
+import { BotControlConfig } from '../config';
+import { BotRouteKind } from './bot-route.decorator';
+
+export interface AuthInput {
+  method: string;
+  pathWithQuery: string;
+  headers: HeaderBag;
+  body?: Buffer | string;
+  route: string;
+  clientIp?: string;
+  requestId?: string;
+}
+
+export interface AuthDecision {
+  allowed: boolean;
+  enforced: boolean;
+  reason: string;
+}
+
+const MUTATIONS: ReadonlySet<BotRouteKind> = new Set(['join', 'leave', 'delete']);
+
+/**
+ * The seed's shared-secret check plus its optional hardening (signed requests).
+ * While a route is not enforced, a request that would be refused is still
+ * audited and counted as `would_deny` (shadow mode), so an operator can see
+ * it is safe to flip BOT_CONTROL_AUTH_REQUIRED.
+ */
+@Injectable()
+export class BotAuthService {
+  private readonly logger = new Logger(BotAuthService.name);
+  private readonly audit: AuditLog;
+  private readonly signatures: RequestSignatureVerifier;
+
+  constructor(private readonly cfg: BotControlConfig, nonces: NonceStore, private readonly metrics: MetricsService) {
+    this.audit = new AuditLog(cfg.app);
+    this.signatures = new RequestSignatureVerifier(
+      { current: cfg.secret, previous: cfg.previousSecret },
+      nonces,
+      cfg.signatureSkewSeconds,
+    );
+  }
+
+  get auditLog(): AuditLog {
+    return this.audit;
+  }
+
+  enforced(kind: BotRouteKind): boolean {
+    switch (kind) {
+      case 'join':
+      case 'delete':
+        return this.cfg.authRequired;
+      case 'leave':
+        // BOT_CONTROL_AUTH_REQUIRED_CHANGE can only add enforcement, never remove it.
+        return this.cfg.authRequired || this.cfg.authRequiredChange;
+      case 'events':
+      case 'read':
+        return this.cfg.eventsAuthRequired;
+    }
+  }
+
+  async check(kind: BotRouteKind, input: AuthInput): Promise<AuthDecision> {
+    const enforced = this.enforced(kind);
+    const result = await this.verify(kind, input);
+    const allowed = result.ok || !enforced;
+    const decision = result.ok ? 'allow' : enforced ? 'deny' : 'would_deny';
+    this.metrics.authDecision(input.route, decision, result.reason);
+    this.audit.record({
+      action: `${input.method} ${input.route}`,
+      decision,
+      reason: result.reason,
+      principal: result.ok ? `shared_secret:${result.reason === 'ok_previous' || result.reason === 'signed_previous' ? 'previous' : 'current'}` : undefined,
+      request_id: input.requestId,
+      client_ip: input.clientIp,
+    });
+    return { allowed, enforced, reason: result.reason };
+  }
+
+  private async verify(kind: BotRouteKind, input: AuthInput): Promise<{ ok: boolean; reason: string }> {
+    const signatureMode = this.cfg.signatureRequired && MUTATIONS.has(kind);
+    // A signature proves possession of the secret without sending it, so it is accepted wherever the secret is.
+    if (signatureMode || hasSignature(input.headers)) {
+      const sig = await this.signatures
+        .verify({ method: input.method, pathWithQuery: input.pathWithQuery, body: input.body }, input.headers)
+        .catch((err: unknown) => {
+          this.logger.error(`signature check failed: ${String(err)}`);
+          return { ok: false as const, reason: 'nonce_store_unavailable' as const };
+        });
+      return sig.ok ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous' } : { ok: false, reason: sig.reason };
+    }
+    const secret = checkSharedSecret(extractSharedSecret(input.headers), this.cfg.secret, this.cfg.previousSecret);
+    return secret.ok ? { ok: true, reason: secret.which === 'current' ? 'ok' : 'ok_previous' } : { ok: false, reason: secret.reason };
+  }
+}

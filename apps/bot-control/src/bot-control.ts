@@ -1,0 +1,23 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { bootApp } from '@portcullis/platform';
+import { AppModuleOptions, BotControlModule } from './app.module';
+import { BotControlConfig } from './config';
+
+export async function startBotControl(
+  cfg: BotControlConfig,
+  opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  return bootApp(BotControlModule.forRoot(cfg, opts), {
+    app: cfg.app,
+    port: cfg.port,
+    host: cfg.host,
+    natsUrl: cfg.natsUrl,
+    trustedProxies: cfg.trustedProxies,
+    shutdownHooks: opts.shutdownHooks,
+    microservice: false,
+    configure: (app) => {
+      app.useWebSocketAdapter(new WsAdapter(app));
+    },
+  });
+}

@@ -1,0 +1,88 @@
+import { ConfigError, commonEnv, splitList, flag, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
+import { z } from 'zod';
+
+/** Every variable bot-control reads; the README's bot-control table mirrors this file. */
+const shape = {
+  ...commonEnv,
+  PORT: port(3001),
+  BOT_CONTROL_SHARED_SECRET: z.string().optional(),
+  BOT_CONTROL_SHARED_SECRET_PREV: z.string().optional(),
+  BOT_CONTROL_AUTH_REQUIRED: flag(),
+  BOT_CONTROL_AUTH_REQUIRED_CHANGE: flag(false),
+  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false),
+  BOT_CONTROL_SIGNATURE_SKEW_SECONDS: intValue(300, 1, 3600),
+  BOT_CONTROL_EVENTS_AUTH_REQUIRED: flag(false),
+  BOT_COMMAND: z.string().optional(),
+  BOT_LEAVE_GRACE_MS: intValue(5000, 0, 120000),
+  BOT_MAX_SESSIONS: intValue(100, 1, 10000),
+};
+
+/** Injected by class token; the value is the plain object loadBotControlConfig builds. */
+export abstract class BotControlConfig {}
+export interface BotControlConfig {
+  app: 'bot-control';
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  natsUrl?: string;
+  trustedProxies: string[];
+  secret?: string;
+  previousSecret?: string;
+  /** Enforce on /join and DELETE /sessions/{pid} (and leave). */
+  authRequired: boolean;
+  /** Enforce on the /sessions/* mutations even while authRequired is off. */
+  authRequiredChange: boolean;
+  signatureRequired: boolean;
+  signatureSkewSeconds: number;
+  eventsAuthRequired: boolean;
+  botCommand?: string;
+  leaveGraceMs: number;
+  maxSessions: number;
+}
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+export function loadBotControlConfig(env: Record<string, string | undefined> = process.env): BotControlConfig {
+  const e = parseEnv(shape, env, (c) => {
+    const problems: string[] = [];
+    const production = isProduction(c.NODE_ENV);
+    // In production enforcement is on unless explicitly turned off.
+    const enforced = c.BOT_CONTROL_AUTH_REQUIRED ?? production;
+    const anyEnforced = enforced || c.BOT_CONTROL_AUTH_REQUIRED_CHANGE || c.BOT_CONTROL_SIGNATURE_REQUIRED || c.BOT_CONTROL_EVENTS_AUTH_REQUIRED;
+    if (anyEnforced && !c.BOT_CONTROL_SHARED_SECRET) {
+      problems.push('BOT_CONTROL_SHARED_SECRET: required while authentication is enforced');
+    }
+    if (production) {
+      for (const name of ['BOT_CONTROL_SHARED_SECRET', 'BOT_CONTROL_SHARED_SECRET_PREV'] as const) {
+        const v = c[name];
+        if (v && Buffer.byteLength(v) < MIN_PRODUCTION_SECRET_BYTES) {
+          problems.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
+        }
+      }
+    }
+    return problems;
+  });
+  const production = isProduction(e.NODE_ENV);
+  return {
+    app: 'bot-control',
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    natsUrl: e.NATS_URL,
+    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    secret: e.BOT_CONTROL_SHARED_SECRET,
+    previousSecret: e.BOT_CONTROL_SHARED_SECRET_PREV,
+    authRequired: e.BOT_CONTROL_AUTH_REQUIRED ?? production,
+    authRequiredChange: e.BOT_CONTROL_AUTH_REQUIRED_CHANGE ?? false,
+    signatureRequired: e.BOT_CONTROL_SIGNATURE_REQUIRED ?? false,
+    signatureSkewSeconds: e.BOT_CONTROL_SIGNATURE_SKEW_SECONDS,
+    eventsAuthRequired: e.BOT_CONTROL_EVENTS_AUTH_REQUIRED ?? false,
+    botCommand: e.BOT_COMMAND,
+    leaveGraceMs: e.BOT_LEAVE_GRACE_MS,
+    maxSessions: e.BOT_MAX_SESSIONS,
+  };
+}
+
+export { ConfigError };

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The repository root: the nearest folder up from here that holds nest-cli.json. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'nest-cli.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot locate the Portcullis installation (nest-cli.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+export function defaultBotCommand(): string[] {
+  return [process.execPath, join(repoRoot(), 'apps/bot-control/bot/bot-worker.js')];
+}
+
+/**
+ * BOT_COMMAND as argv: a JSON array (`["python3","-m","bot"]`) or words
+ * separated by spaces. No shell runs it, so the pid is the bot's own.
+ */
+export function parseBotCommand(cmd: string | undefined): string[] {
+  if (!cmd) return defaultBotCommand();
+  const trimmed = cmd.trim();
+  if (trimmed.startsWith('[')) {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (!Array.isArray(parsed) || !parsed.length || !parsed.every((a) => typeof a === 'string')) {
+      throw new Error('BOT_COMMAND: a JSON array of strings is expected');
+    }
+    return parsed as string[];
+  }
+  return trimmed.split(/\s+/);
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { BotSessionView, JoinResponse } from '@portcullis/contracts';
+import type { FastifyRequest } from 'fastify';
+import { BotRoute } from '../auth/bot-route.decorator';
+import { JoinDto } from './join.dto';
+import { SessionsService } from './sessions.service';
+
+const pidPipe = new ParseIntPipe({ exceptionFactory: () => ({ getStatus: () => 400, getResponse: () => ({ detail: 'pid must be an integer' }) }) as never });
+
+@ApiTags('sessions')
+@ApiHeader({ name: 'X-Bot-Secret', required: false, description: 'Shared secret (or Authorization: Bearer SECRET)' })
+@Controller()
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @ApiOperation({ summary: 'Start a bot in a room, or reuse the one already there' })
+  @BotRoute('join')
+  @Post('join')
+  @HttpCode(200)
+  join(@Body() dto: JoinDto, @Req() req: FastifyRequest): Promise<JoinResponse> {
+    return this.sessions.join(dto, String(req.id));
+  }
+
+  @ApiOperation({ summary: 'Ask a bot to leave (SIGTERM, then SIGKILL after the grace period)' })
+  @BotRoute('leave')
+  @Post('sessions/:pid/leave')
+  @HttpCode(202)
+  leave(@Param('pid', pidPipe) pid: number, @Req() req: FastifyRequest): BotSessionView {
+    return this.sessions.leave(pid, String(req.id));
+  }
+
+  @ApiOperation({ summary: 'Stop a bot at once (SIGKILL)' })
+  @BotRoute('delete')
+  @Delete('sessions/:pid')
+  kill(@Param('pid', pidPipe) pid: number): Promise<BotSessionView> {
+    return this.sessions.kill(pid);
+  }
+
+  @BotRoute('read')
+  @Get('sessions')
+  list(): BotSessionView[] {
+    return this.sessions.list();
+  }
+
+  @BotRoute('read')
+  @Get('sessions/:pid')
+  get(@Param('pid', pidPipe) pid: number): BotSessionView {
+    return this.sessions.get(pid);
+  }
+}

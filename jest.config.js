@@ -1,0 +1,22 @@
+/** Unit specs live beside the code; cross-app end-to-end tests in test/. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+      },
+      module: { type: 'commonjs' },
+    }],
+  },
+  moduleNameMapper: {
+    '^@portcullis/(auth|contracts|platform)$': '<rootDir>/libs/$1/src',
+    '^@portcullis/(auth|contracts|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  },
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,6 @@
+export * from './common/public.decorator';
+export * from './common/crypto';
+export * from './common/audit';
+export * from './shared-secret/shared-secret';
+export * from './signing/nonce-store';
+export * from './signing/request-signature';

@@ -1,0 +1,3 @@
+export * from './subjects';
+export * from './bot-events';
+export * from './audit';

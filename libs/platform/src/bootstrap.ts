@@ -1,0 +1,62 @@
+import type { IncomingMessage } from 'node:http';
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { REQUEST_ID_HEADER, requestId } from './logging/logger.module';
+import { microserviceOptions } from './messaging/messaging.module';
+
+export interface BootOptions {
+  app: string;
+  port: number;
+  host: string;
+  natsUrl?: string;
+  /** Addresses/CIDRs of proxies whose X-Forwarded-For is believed; none by default. */
+  trustedProxies?: string[];
+  /** Install SIGTERM/SIGINT handlers (off for apps embedded in tests). */
+  shutdownHooks?: boolean;
+  /** Whether this app consumes NATS/in-process messages. */
+  microservice?: boolean;
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/**
+ * The one way an app boots: Fastify, pino, validation, messaging, graceful
+ * shutdown (stop accepting, drain in-flight requests, close NATS).
+ */
+export async function bootApp(module: unknown, opts: BootOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    trustProxy: opts.trustedProxies && opts.trustedProxies.length ? opts.trustedProxies : false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // One id per request, shared by fastify and the pino request logger, and propagated downstream.
+    genReqId: (req: IncomingMessage) => {
+      const id = requestId(req);
+      req.headers[REQUEST_ID_HEADER] = id;
+      return id;
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
+    bufferLogs: true,
+    rawBody: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  if (opts.shutdownHooks) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  if (opts.microservice !== false) {
+    app.connectMicroservice(microserviceOptions({ natsUrl: opts.natsUrl, app: opts.app }), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  if (opts.configure) await opts.configure(app);
+  await app.listen(opts.port, opts.host);
+  return app;
+}
+
+/** The URL an app listens on, with 0.0.0.0 shown as 127.0.0.1 for callers. */
+export async function appUrl(app: INestApplication): Promise<string> {
+  const url = await app.getUrl();
+  return url.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1').replace('localhost', '127.0.0.1');
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Thrown at boot when the environment is unusable; one message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the environment through one schema. Each schema key is the variable
+ * name, so a problem is reported as "VAR: why" and never echoes the value
+ * (the value may be a secret).
+ */
+export function parseEnv<S extends z.ZodRawShape>(
+  shape: S,
+  env: Env,
+  refine?: (cfg: z.infer<z.ZodObject<S>>) => string[],
+): z.infer<z.ZodObject<S>> {
+  const picked: Env = {};
+  for (const key of Object.keys(shape)) {
+    const v = env[key];
+    picked[key] = v === '' ? undefined : v;
+  }
+  const result = z.object(shape).safeParse(picked);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  const extra = refine ? refine(result.data) : [];
+  if (extra.length) throw new ConfigError(extra);
+  return result.data;
+}
+
+/** "1"/"true"/"yes"/"on" and "0"/"false"/"no"/"off"; anything else is an error. */
+export const flag = (defaultValue?: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return defaultValue;
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be 1 or 0 (true/false)' });
+      return z.NEVER;
+    });
+
+export const port = (defaultValue: number) =>
+  z.coerce.number({ invalid_type_error: 'must be a port number' }).int().min(0).max(65535).default(defaultValue);
+
+export const intValue = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ invalid_type_error: 'must be a number' }).int().min(min).max(max).default(defaultValue);
+
+export const url = () =>
+  z.string().url('must be a URL').optional();
+
+export const logLevel = () =>
+  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** Settings every app reads. */
+export const commonEnv = {
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: logLevel(),
+  NATS_URL: z.string().optional(),
+  TRUSTED_PROXIES: z.string().optional(),
+};
+
+export function isProduction(nodeEnv: string | undefined): boolean {
+  return (nodeEnv ?? '').toLowerCase() === 'production';
+}
+
+/** A comma-separated list variable. */
+export function splitList(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}

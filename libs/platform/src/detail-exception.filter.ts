@@ -1,0 +1,37 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+/**
+ * Every error leaves as `{"detail": "..."}` (the seeds' FastAPI shape). An
+ * unexpected error is logged server-side and answered with a fixed message,
+ * so no internal detail (or secret inside one) reaches the caller.
+ */
+@Catch()
+export class DetailExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let body: Record<string, unknown> = { detail: 'internal error' };
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const res = exception.getResponse();
+      if (typeof res === 'string') body = { detail: res };
+      else if (res && typeof res === 'object') {
+        const r = res as Record<string, unknown>;
+        if ('detail' in r) body = r;
+        else {
+          const msg = Array.isArray(r.message) ? r.message.join('; ') : (r.message as string | undefined);
+          body = { detail: msg ?? exception.message };
+        }
+      }
+      const headers = (exception as HttpException & { headers?: Record<string, string> }).headers;
+      if (headers) for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
+    } else {
+      this.logger.error({ err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error');
+    }
+    void reply.status(status).send(body);
+  }
+}

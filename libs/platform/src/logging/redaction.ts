@@ -1,0 +1,33 @@
+/**
+ * Header and field names whose values are credentials. DESIGN.md requires at
+ * least these to be redacted everywhere a request or payload is logged.
+ */
+export const SECRET_HEADERS = [
+  'authorization',
+  'x-bot-secret',
+  'x-bot-signature',
+  'x-provider-auth',
+  'x-portcullis-api-key',
+  'cookie',
+  'set-cookie',
+] as const;
+
+export const SECRET_FIELDS = [
+  'device_secret',
+  'access_token',
+  'refresh_token',
+  'room_secret',
+  'secret',
+  'token',
+  'api_key',
+  'password',
+  'key',
+] as const;
+
+export const REDACT_PATHS: string[] = [
+  ...SECRET_HEADERS.map((h) => `req.headers["${h}"]`),
+  ...SECRET_HEADERS.map((h) => `res.headers["${h}"]`),
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  ...SECRET_FIELDS.map((f) => `*.*.${f}`),
+  ...SECRET_FIELDS.map((f) => f),
+];

@@ -1,0 +1,3 @@
+export * from './in-process.transport';
+export * from './nats-connection.service';
+export * from './messaging.module';

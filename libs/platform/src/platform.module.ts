@@ -1,0 +1,39 @@
+import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { HealthModule } from './health/health.module';
+import { AppLoggerModule } from './logging/logger.module';
+import { MessagingModule } from './messaging/messaging.module';
+import { HttpMetricsInterceptor } from './metrics/http-metrics.interceptor';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+
+export interface PlatformOptions {
+  app: string;
+  logLevel: string;
+  logStream?: NodeJS.WritableStream;
+  natsUrl?: string;
+  /** A READINESS_CHECKS provider for the app's own dependencies. */
+  readiness?: Provider;
+}
+
+/** What every app gets: logging, messaging, health, metrics. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(opts: PlatformOptions): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        AppLoggerModule.forRoot({ app: opts.app, level: opts.logLevel, stream: opts.logStream }),
+        MessagingModule.forRoot({ app: opts.app, natsUrl: opts.natsUrl }),
+        HealthModule.forRoot(opts.app, opts.readiness),
+      ],
+      controllers: [MetricsController],
+      providers: [
+        { provide: MetricsService, useValue: new MetricsService(opts.app) },
+        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+      ],
+      exports: [MetricsService, AppLoggerModule, MessagingModule],
+    };
+  }
+}
