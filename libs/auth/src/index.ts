@@ -4,3 +4,4 @@ export * from './common/audit';
 export * from './shared-secret/shared-secret';
 export * from './signing/nonce-store';
 export * from './signing/request-signature';
+export * from './jwt/jwks-verifier';
