@@ -5,3 +5,7 @@ export * from './shared-secret/shared-secret';
 export * from './signing/nonce-store';
 export * from './signing/request-signature';
 export * from './jwt/jwks-verifier';
+// Device tokens issued by device-auth: DeviceTokenModule / DeviceTokenGuard / @DevicePrincipal().
+export * from './device-token';
+// Admin API key (X-Portcullis-API-Key): AdminKeyGuard over an AdminKeySource.
+export * from './admin-key';

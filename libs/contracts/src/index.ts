@@ -1,3 +1,4 @@
 export * from './subjects';
 export * from './bot-events';
 export * from './audit';
+export * from './device-auth';

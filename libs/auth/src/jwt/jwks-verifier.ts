@@ -21,6 +21,7 @@ export type TokenFailure =
   | 'claim_mismatch'
   | 'lifetime_exceeded'
   | 'revoked'
+  | 'revocations_unsynced'
   | 'jwks_unavailable';
 
 /** A refused token; the reason is for the audit log, never for the caller. */

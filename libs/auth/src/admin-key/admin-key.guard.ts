@@ -1,0 +1,67 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuditLog } from '../common/audit';
+import { safeEqual } from '../common/crypto';
+import { fingerprint } from '../common/crypto';
+import { Public } from '../common/public.decorator';
+import { AdminKeySet, AdminKeySource } from './admin-key.source';
+
+export const ADMIN_KEY_HEADER = 'x-portcullis-api-key';
+export const ADMIN_KEY_AUDIT = Symbol('ADMIN_KEY_AUDIT');
+export const ADMIN_UNAUTHORIZED_BODY = { detail: 'unauthorized' } as const;
+
+export type AdminKeyDecision = { ok: true; which: 'current' | 'previous' } | { ok: false; reason: string };
+
+/**
+ * Checks a presented admin key against a key set. Both candidates are
+ * compared on every call (constant time, no early exit), so timing says
+ * nothing about which one matched or whether a previous key exists.
+ */
+export function checkAdminKey(presented: string | undefined, set: AdminKeySet, now = new Date()): AdminKeyDecision {
+  if (!set.current) return { ok: false, reason: 'admin_key_unconfigured' };
+  const given = presented ?? '';
+  const current = safeEqual(given, set.current);
+  const prevKey = set.previous?.key ?? set.current;
+  const prevMatch = safeEqual(given, prevKey);
+  const prevValid = Boolean(set.previous) && (set.previous as { validUntil: Date }).validUntil.getTime() > now.getTime();
+  if (!presented) return { ok: false, reason: 'missing_key' };
+  if (current) return { ok: true, which: 'current' };
+  if (prevMatch && prevValid) return { ok: true, which: 'previous' };
+  return { ok: false, reason: prevMatch ? 'previous_key_expired' : 'wrong_key' };
+}
+
+/**
+ * Guards admin routes with `X-Portcullis-API-Key`:
+ *   providers: [{ provide: AdminKeySource, useValue: new StaticAdminKeySource({ current: cfg.adminKey }) }, AdminKeyGuard]
+ *   @UseGuards(AdminKeyGuard) on the admin controller.
+ * A refusal is always 401 `{"detail":"unauthorized"}`; the reason goes to the audit log.
+ */
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  private readonly audit: AuditLog;
+
+  constructor(
+    private readonly source: AdminKeySource,
+    private readonly reflector: Reflector,
+    @Optional() @Inject(ADMIN_KEY_AUDIT) audit?: AuditLog,
+  ) {
+    this.audit = audit ?? new AuditLog('admin');
+  }
+
+  canActivate(ctx: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (ctx.getType() !== 'http') throw new UnauthorizedException(ADMIN_UNAUTHORIZED_BODY);
+    const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined>; ip?: string; id?: unknown }>();
+    const raw = req.headers[ADMIN_KEY_HEADER];
+    const presented = Array.isArray(raw) ? raw[0] : raw;
+    const decision = checkAdminKey(presented, this.source.keys());
+    const action = `${ctx.getClass().name}.${ctx.getHandler().name}`;
+    const request_id = req.id ? String(req.id) : undefined;
+    if (!decision.ok) {
+      this.audit.record({ action, decision: 'deny', reason: decision.reason, client_ip: req.ip, request_id });
+      throw new UnauthorizedException(ADMIN_UNAUTHORIZED_BODY);
+    }
+    this.audit.record({ principal: fingerprint(presented as string), action, decision: 'allow', reason: `admin_key_${decision.which}`, client_ip: req.ip, request_id });
+    return true;
+  }
+}

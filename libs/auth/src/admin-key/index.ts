@@ -1,0 +1,2 @@
+export * from './admin-key.source';
+export * from './admin-key.guard';

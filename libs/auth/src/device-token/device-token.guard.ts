@@ -1,0 +1,50 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuditLog } from '../common/audit';
+import { Public } from '../common/public.decorator';
+import { bearerToken, TokenRejected } from '../jwt/jwks-verifier';
+import { DEVICE_PRINCIPAL_KEY } from './device-principal.decorator';
+import { DeviceTokenVerifier } from './device-token.verifier';
+
+export const DEVICE_TOKEN_AUDIT = Symbol('DEVICE_TOKEN_AUDIT');
+
+/** The one body every refused device token gets. */
+export const UNAUTHORIZED_BODY = { detail: 'unauthorized' } as const;
+
+interface HeaderCarrier {
+  headers?: Record<string, string | string[] | undefined>;
+  ip?: string;
+  id?: unknown;
+}
+
+/**
+ * Accepts `Authorization: Bearer <device token>`. Thin: the verifier decides,
+ * the guard records the reason in the audit log and answers a fixed 401.
+ * Routes marked @Public() pass. Non-HTTP contexts (NATS handlers, WebSocket
+ * messages) are refused unless @Public(), so registering it with APP_GUARD is safe.
+ */
+@Injectable()
+export class DeviceTokenGuard implements CanActivate {
+  constructor(
+    private readonly verifier: DeviceTokenVerifier,
+    private readonly reflector: Reflector,
+    @Inject(DEVICE_TOKEN_AUDIT) private readonly audit: AuditLog,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (ctx.getType() !== 'http') throw new UnauthorizedException(UNAUTHORIZED_BODY);
+    const req = ctx.switchToHttp().getRequest<HeaderCarrier & Record<string, unknown>>();
+    const action = `${ctx.getClass().name}.${ctx.getHandler().name}`;
+    try {
+      const principal = await this.verifier.verify(bearerToken(req.headers?.authorization));
+      req[DEVICE_PRINCIPAL_KEY] = principal;
+      this.audit.record({ principal: principal.deviceId, action, decision: 'allow', reason: 'ok', client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
+      return true;
+    } catch (err) {
+      const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
+      this.audit.record({ action, decision: 'deny', reason, client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
+      throw new UnauthorizedException(UNAUTHORIZED_BODY);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { AuditLog } from '../common/audit';
+import { DEVICE_TOKEN_AUDIT, DeviceTokenGuard } from './device-token.guard';
+import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
+import { RECONNECT_SOURCE, REVOCATION_CLIENT, RevocationEventsController, RevocationSyncService } from './revocation-sync';
+
+export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOptions, 'keys'> {
+  /** App name for audit lines. */
+  app: string;
+  jwksUrl: string;
+  /** Injection token of the ClientProxy to request snapshots with (pass EVENTS_CLIENT from @portcullis/platform). */
+  client: symbol | string;
+  /** Injection token of a ReconnectSource (pass NatsConnectionService), optional. */
+  reconnectSource?: unknown;
+}
+
+/**
+ * Everything an app needs to accept device tokens:
+ *
+ *   imports: [DeviceTokenModule.forRoot({ app: 'bot-control', jwksUrl: `${deviceAuthUrl}/.well-known/jwks.json`,
+ *             issuer, audience, client: EVENTS_CLIENT, reconnectSource: NatsConnectionService })]
+ *   then @UseGuards(DeviceTokenGuard) (or APP_GUARD) and `@DevicePrincipal() device: DevicePrincipal`.
+ *
+ * The app must boot with its microservice listener on (bootApp `microservice: true`, the default) so
+ * the revocation and JWKS events reach RevocationEventsController.
+ */
+@Module({})
+export class DeviceTokenModule {
+  static forRoot(opts: DeviceTokenModuleOptions): DynamicModule {
+    const reconnect: Provider = opts.reconnectSource
+      ? { provide: RECONNECT_SOURCE, useExisting: opts.reconnectSource as never }
+      : { provide: RECONNECT_SOURCE, useValue: null };
+    return {
+      module: DeviceTokenModule,
+      global: true,
+      controllers: [RevocationEventsController],
+      providers: [
+        { provide: DeviceTokenVerifier, useFactory: () => new DeviceTokenVerifier(opts) },
+        { provide: DEVICE_TOKEN_AUDIT, useFactory: () => new AuditLog(opts.app) },
+        { provide: REVOCATION_CLIENT, useExisting: opts.client },
+        reconnect,
+        RevocationSyncService,
+        DeviceTokenGuard,
+      ],
+      exports: [DeviceTokenVerifier, DeviceTokenGuard, DEVICE_TOKEN_AUDIT, RevocationSyncService],
+    };
+  }
+}

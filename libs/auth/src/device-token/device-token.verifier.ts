@@ -1,0 +1,136 @@
+import {
+  DEVICE_TOKEN_HEADER_TYP,
+  DEVICE_TOKEN_MAX_TTL_SECONDS,
+  DEVICE_TOKEN_TYP,
+} from '@portcullis/contracts';
+import { createRemoteJWKSet, JWTPayload, JWTVerifyGetKey, jwtVerify } from 'jose';
+import { TokenRejected, toRejection } from '../jwt/jwks-verifier';
+import { RevocationMap } from './revocation-map';
+
+/** Who a verified device token speaks for. */
+export interface VerifiedDevice {
+  kind: 'device';
+  deviceId: string;
+  customerId: string;
+  generation: number;
+  jti: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface DeviceTokenVerifierOptions {
+  /** device-auth's `/.well-known/jwks.json`; or pass `keys` (device-auth itself uses its key ring). */
+  jwksUrl?: string;
+  keys?: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  /** Refuse tokens whose exp - iat exceeds this (default and cap: 3600 s). */
+  maxLifetimeSeconds?: number;
+  clockToleranceSeconds?: number;
+  /** Refuse every token until the first revocation snapshot arrived (default true). */
+  requireSync?: boolean;
+  /** Verified tokens remembered (signature work skipped; expiry and revocation still checked). */
+  cacheSize?: number;
+  now?: () => number;
+}
+
+type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * Verifies device access tokens locally (ES256 only, `kid` looked up in the
+ * cached JWKS, refetched on an unknown `kid`) and checks the revocation map.
+ * Every failure is a TokenRejected whose reason is for the audit log only.
+ */
+export class DeviceTokenVerifier {
+  readonly revocations: RevocationMap;
+  private readonly keys: JWTVerifyGetKey;
+  private readonly remote?: RemoteJwks;
+  private readonly cache = new Map<string, VerifiedDevice>();
+  private readonly cacheSize: number;
+  private readonly maxLifetime: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: DeviceTokenVerifierOptions, revocations = new RevocationMap()) {
+    this.revocations = revocations;
+    if (opts.keys) this.keys = opts.keys;
+    else if (opts.jwksUrl) {
+      this.remote = createRemoteJWKSet(new URL(opts.jwksUrl), {
+        cooldownDuration: 1000,
+        cacheMaxAge: 10 * 60 * 1000,
+        timeoutDuration: 5000,
+      });
+      this.keys = this.remote;
+    } else throw new Error('DeviceTokenVerifier needs jwksUrl or keys');
+    this.cacheSize = opts.cacheSize ?? 10_000;
+    this.maxLifetime = Math.min(opts.maxLifetimeSeconds ?? DEVICE_TOKEN_MAX_TTL_SECONDS, DEVICE_TOKEN_MAX_TTL_SECONDS);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Refetch the key set (after a jwksUpdated event). */
+  async reloadKeys(): Promise<void> {
+    this.cache.clear();
+    await this.remote?.reload();
+  }
+
+  async verify(token: string | undefined): Promise<VerifiedDevice> {
+    if (!token) throw new TokenRejected('missing_token');
+    if ((this.opts.requireSync ?? true) && !this.revocations.synced) throw new TokenRejected('revocations_unsynced');
+    const nowSec = Math.floor(this.now() / 1000);
+    const cached = this.cache.get(token);
+    const principal = cached && cached.expiresAt > nowSec ? cached : await this.verifySignature(token, nowSec);
+    if (this.revocations.isRevoked(principal.deviceId, principal.generation)) {
+      this.cache.delete(token);
+      throw new TokenRejected('revoked');
+    }
+    return principal;
+  }
+
+  private async verifySignature(token: string, nowSec: number): Promise<VerifiedDevice> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        algorithms: ['ES256'],
+        issuer: this.opts.issuer,
+        audience: this.opts.audience,
+        typ: DEVICE_TOKEN_HEADER_TYP,
+        clockTolerance: this.opts.clockToleranceSeconds ?? 5,
+        currentDate: new Date(nowSec * 1000),
+        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      }));
+    } catch (err) {
+      throw toRejection(err);
+    }
+    const p = payload as JWTPayload & { cid?: unknown; typ?: unknown; gen?: unknown };
+    if (p.typ !== DEVICE_TOKEN_TYP || typeof p.cid !== 'string' || typeof p.sub !== 'string') {
+      throw new TokenRejected('claim_mismatch');
+    }
+    if (typeof p.gen !== 'number' || !Number.isInteger(p.gen) || typeof p.jti !== 'string') {
+      throw new TokenRejected('claim_mismatch');
+    }
+    const iat = p.iat as number;
+    const exp = p.exp as number;
+    if (iat > nowSec + (this.opts.clockToleranceSeconds ?? 5)) throw new TokenRejected('not_yet_valid');
+    if (exp - iat > this.maxLifetime) throw new TokenRejected('lifetime_exceeded');
+    const principal: VerifiedDevice = {
+      kind: 'device',
+      deviceId: p.sub,
+      customerId: p.cid,
+      generation: p.gen,
+      jti: p.jti,
+      issuedAt: iat,
+      expiresAt: exp,
+    };
+    this.remember(token, principal);
+    return principal;
+  }
+
+  private remember(token: string, principal: VerifiedDevice): void {
+    if (this.cacheSize <= 0) return;
+    if (this.cache.size >= this.cacheSize) {
+      // Oldest insertion first: Map iteration order.
+      const first = this.cache.keys().next().value;
+      if (first !== undefined) this.cache.delete(first);
+    }
+    this.cache.set(token, principal);
+  }
+}
