@@ -7,3 +7,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './detail-exception.filter';
 export * from './run-main';
+export * from './throttling';

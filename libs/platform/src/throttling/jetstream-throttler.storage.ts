@@ -1,0 +1,85 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { KV, NatsConnection } from 'nats';
+import { createHash } from 'node:crypto';
+import { applyHit, ThrottleWindow } from './throttle-window';
+
+/** JetStream's "wrong last sequence" error: another replica wrote the key first. */
+const WRONG_LAST_SEQUENCE = 10071;
+const MAX_ATTEMPTS = 25;
+
+function isConflict(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
+  return e?.api_error?.err_code === WRONG_LAST_SEQUENCE || /wrong last sequence|key exists/i.test(e?.message ?? '');
+}
+
+/**
+ * A @nestjs/throttler v6 storage shared by every replica: one JetStream
+ * key-value entry per (throttler, tracker key) holding the fixed-window state
+ * (see applyHit). Each increment reads the entry and writes it back with
+ * `create` (key absent) or `update(key, value, revision)` (revision-checked),
+ * retrying when another replica won the race, so no hit is lost or counted
+ * twice. The bucket's max age removes idle entries.
+ *
+ * Usage (the same for every app):
+ *
+ *   new JetStreamThrottlerStorage(() => nats.connection(), KvBuckets.myLimits, 60_000)
+ *
+ * - `nc`: how to get the connection (NatsConnectionService.connection).
+ * - `bucket`: the KV bucket, created on first use; one per app/feature, named in libs/contracts.
+ * - `maxAgeMs`: how long an idle entry is kept; must be >= the longest ttl and
+ *   blockDuration of any throttler using this storage (a shorter one would
+ *   forget counts early, so increment refuses it).
+ *
+ * Replicas decide window ends by their own clocks: keep them NTP-synchronised.
+ * A NATS failure rejects the increment (the guard then answers 500): a limiter
+ * that silently stops limiting is worse than a refused request.
+ */
+export class JetStreamThrottlerStorage implements ThrottlerStorage {
+  private kv?: Promise<KV>;
+
+  constructor(
+    private readonly nc: () => Promise<NatsConnection | undefined>,
+    private readonly bucket: string,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    if (ttl > this.maxAgeMs || blockDuration > this.maxAgeMs) {
+      throw new Error(`throttler "${throttlerName}": ttl/blockDuration exceed the bucket max age (${this.maxAgeMs} ms)`);
+    }
+    const kv = await this.bucketView();
+    // Hashing keeps entry names within KV's key alphabet and free of whatever the tracker was.
+    const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const entry = await kv.get(entryKey);
+      const live = entry && entry.operation === 'PUT' && entry.value.length > 0;
+      const prev = live ? (entry.json() as ThrottleWindow) : undefined;
+      const step = applyHit(prev, Date.now(), ttl, limit, blockDuration);
+      if (!step.next) return step.record;
+      const data = new TextEncoder().encode(JSON.stringify(step.next));
+      try {
+        if (entry) await kv.update(entryKey, data, entry.revision);
+        else await kv.create(entryKey, data);
+        return step.record;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        // Lost the race to another replica (or request): re-read and count again.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
+    throw new Error(`throttler "${throttlerName}": too much contention on one key`);
+  }
+
+  private bucketView(): Promise<KV> {
+    if (!this.kv) {
+      this.kv = (async () => {
+        const nc = await this.nc();
+        if (!nc) throw new Error('NATS is not configured');
+        return nc.jetstream().views.kv(this.bucket, { ttl: this.maxAgeMs, history: 1 });
+      })();
+      this.kv.catch(() => (this.kv = undefined));
+    }
+    return this.kv;
+  }
+}
