@@ -10,6 +10,13 @@ export const ADMIN_KEY_HEADER = 'x-portcullis-api-key';
 export const ADMIN_KEY_AUDIT = Symbol('ADMIN_KEY_AUDIT');
 export const ADMIN_UNAUTHORIZED_BODY = { detail: 'unauthorized' } as const;
 
+/** The same body for every refusal; with a described source it also says where the accepted key lives. */
+export function adminUnauthorizedBody(source: AdminKeySource): { detail: string; hint?: string } {
+  const where = source.describe();
+  if (!where) return ADMIN_UNAUTHORIZED_BODY;
+  return { detail: 'unauthorized', hint: `X-Portcullis-API-Key missing or not accepted; this server reads its key from ${where}` };
+}
+
 export type AdminKeyDecision = { ok: true; which: 'current' | 'previous' } | { ok: false; reason: string };
 
 /**
@@ -59,7 +66,7 @@ export class AdminKeyGuard implements CanActivate {
     const request_id = req.id ? String(req.id) : undefined;
     if (!decision.ok) {
       this.audit.record({ action, decision: 'deny', reason: decision.reason, client_ip: req.ip, request_id });
-      throw new UnauthorizedException(ADMIN_UNAUTHORIZED_BODY);
+      throw new UnauthorizedException(adminUnauthorizedBody(this.source));
     }
     this.audit.record({ principal: fingerprint(presented as string), action, decision: 'allow', reason: `admin_key_${decision.which}`, client_ip: req.ip, request_id });
     return true;

@@ -11,6 +11,14 @@ export interface AdminKeySet {
  */
 export abstract class AdminKeySource {
   abstract keys(): AdminKeySet;
+
+  /**
+   * Where the operator finds the accepted key (e.g. "[daemon] api_key in /etc/portcullis.toml"),
+   * added to every 401 so a CLI/daemon mismatch is fixable (seed 001). Never a key.
+   */
+  describe(): string | undefined {
+    return undefined;
+  }
 }
 
 /** A fixed key set, e.g. from PORTCULLIS_ADMIN_API_KEY read once at boot. */
