@@ -29,7 +29,7 @@ export interface BotControlConfig {
   trustedProxies: string[];
   secret?: string;
   previousSecret?: string;
-  /** Enforce on /join and DELETE /sessions/{pid} (and leave). */
+  /** Enforce on /join and the /sessions/* mutations. */
   authRequired: boolean;
   /** Enforce on the /sessions/* mutations even while authRequired is off. */
   authRequiredChange: boolean;

@@ -58,10 +58,10 @@ export class BotAuthService {
   enforced(kind: BotRouteKind): boolean {
     switch (kind) {
       case 'join':
-      case 'delete':
         return this.cfg.authRequired;
       case 'leave':
-        // BOT_CONTROL_AUTH_REQUIRED_CHANGE can only add enforcement, never remove it.
+      case 'delete':
+        // BOT_CONTROL_AUTH_REQUIRED_CHANGE can only add enforcement (on /sessions/* mutations), never remove it.
         return this.cfg.authRequired || this.cfg.authRequiredChange;
       case 'events':
       case 'read':

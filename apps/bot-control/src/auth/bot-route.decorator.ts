@@ -2,8 +2,8 @@ import { Reflector } from '@nestjs/core';
 
 /**
  * What a route does, which decides which flag guards it:
- * join and delete follow BOT_CONTROL_AUTH_REQUIRED; leave also follows
- * BOT_CONTROL_AUTH_REQUIRED_CHANGE; events and read follow
+ * join follows BOT_CONTROL_AUTH_REQUIRED; leave and delete (the /sessions/*
+ * mutations) follow it or BOT_CONTROL_AUTH_REQUIRED_CHANGE; events and read follow
  * BOT_CONTROL_EVENTS_AUTH_REQUIRED.
  */
 export type BotRouteKind = 'join' | 'leave' | 'delete' | 'events' | 'read';

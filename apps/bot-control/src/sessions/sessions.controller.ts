@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BotSessionView, JoinResponse } from '@portcullis/contracts';
 import type { FastifyRequest } from 'fastify';
@@ -6,7 +6,7 @@ import { BotRoute } from '../auth/bot-route.decorator';
 import { JoinDto } from './join.dto';
 import { SessionsService } from './sessions.service';
 
-const pidPipe = new ParseIntPipe({ exceptionFactory: () => ({ getStatus: () => 400, getResponse: () => ({ detail: 'pid must be an integer' }) }) as never });
+const pidPipe = new ParseIntPipe({ exceptionFactory: () => new BadRequestException({ detail: 'pid must be an integer' }) });
 
 @ApiTags('sessions')
 @ApiHeader({ name: 'X-Bot-Secret', required: false, description: 'Shared secret (or Authorization: Bearer SECRET)' })

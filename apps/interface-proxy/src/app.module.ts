@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
+import { CallerAuthGuard } from './auth/caller-auth.guard';
+import { BotControlClient } from './bot/bot-control.client';
+import { BotProxyController } from './bot/bot-proxy.controller';
+import { BotProxyService } from './bot/bot-proxy.service';
+import { InterfaceProxyConfig } from './config';
+
+export interface AppModuleOptions {
+  logStream?: NodeJS.WritableStream;
+}
+
+@Module({})
+export class InterfaceProxyModule {
+  static forRoot(cfg: InterfaceProxyConfig, opts: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: InterfaceProxyModule,
+      imports: [PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl })],
+      controllers: [BotProxyController],
+      providers: [
+        { provide: InterfaceProxyConfig, useValue: cfg },
+        BotControlClient,
+        BotProxyService,
+        { provide: APP_GUARD, useClass: CallerAuthGuard },
+        { provide: APP_FILTER, useClass: DetailExceptionFilter },
+      ],
+    };
+  }
+}

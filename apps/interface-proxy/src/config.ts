@@ -1,0 +1,71 @@
+import { commonEnv, flag, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import { z } from 'zod';
+
+/** Every variable interface-proxy reads; the README's interface-proxy table mirrors this file. */
+const shape = {
+  ...commonEnv,
+  PORT: port(3000),
+  BOT_CONTROL_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3001'),
+  BOT_CONTROL_SHARED_SECRET: z.string().optional(),
+  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false),
+  BOT_CONTROL_TIMEOUT_MS: intValue(5000, 100, 60000),
+  INTERFACE_AUTH_REQUIRED: flag(false),
+  INTERFACE_JWKS_URL: z.string().url('must be a URL').optional(),
+  INTERFACE_JWT_ISSUER: z.string().optional(),
+  INTERFACE_JWT_AUDIENCE: z.string().optional(),
+};
+
+export abstract class InterfaceProxyConfig {}
+export interface InterfaceProxyConfig {
+  app: 'interface-proxy';
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  natsUrl?: string;
+  trustedProxies: string[];
+  botControlBaseUrl: string;
+  /** Attached server-side to every bot-control call; never sent to a browser. */
+  botControlSecret?: string;
+  /** Sign requests (HMAC, timestamp, nonce) instead of sending the secret itself. */
+  signRequests: boolean;
+  botControlTimeoutMs: number;
+  callerAuth?: { jwksUrl: string; issuer: string; audience: string };
+}
+
+export function loadInterfaceProxyConfig(env: Record<string, string | undefined> = process.env): InterfaceProxyConfig {
+  const e = parseEnv(shape, env, (c) => {
+    const problems: string[] = [];
+    if (c.INTERFACE_AUTH_REQUIRED) {
+      for (const name of ['INTERFACE_JWKS_URL', 'INTERFACE_JWT_ISSUER', 'INTERFACE_JWT_AUDIENCE'] as const) {
+        if (!c[name]) problems.push(`${name}: required while INTERFACE_AUTH_REQUIRED=1`);
+      }
+    }
+    if (c.BOT_CONTROL_SIGNATURE_REQUIRED && !c.BOT_CONTROL_SHARED_SECRET) {
+      problems.push('BOT_CONTROL_SHARED_SECRET: required to sign requests (BOT_CONTROL_SIGNATURE_REQUIRED=1)');
+    }
+    if (isProduction(c.NODE_ENV)) {
+      if (!c.BOT_CONTROL_SHARED_SECRET) problems.push('BOT_CONTROL_SHARED_SECRET: required in production');
+      else if (Buffer.byteLength(c.BOT_CONTROL_SHARED_SECRET) < 32) {
+        problems.push('BOT_CONTROL_SHARED_SECRET: must be at least 32 bytes in production');
+      }
+    }
+    return problems;
+  });
+  return {
+    app: 'interface-proxy',
+    production: isProduction(e.NODE_ENV),
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    natsUrl: e.NATS_URL,
+    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    botControlBaseUrl: e.BOT_CONTROL_BASE_URL.replace(/\/+$/, ''),
+    botControlSecret: e.BOT_CONTROL_SHARED_SECRET,
+    signRequests: e.BOT_CONTROL_SIGNATURE_REQUIRED ?? false,
+    botControlTimeoutMs: e.BOT_CONTROL_TIMEOUT_MS,
+    callerAuth: e.INTERFACE_AUTH_REQUIRED
+      ? { jwksUrl: e.INTERFACE_JWKS_URL as string, issuer: e.INTERFACE_JWT_ISSUER as string, audience: e.INTERFACE_JWT_AUDIENCE as string }
+      : undefined,
+  };
+}

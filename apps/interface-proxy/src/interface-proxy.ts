@@ -1,0 +1,19 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bootApp } from '@portcullis/platform';
+import { AppModuleOptions, InterfaceProxyModule } from './app.module';
+import { InterfaceProxyConfig } from './config';
+
+export function startInterfaceProxy(
+  cfg: InterfaceProxyConfig,
+  opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  return bootApp(InterfaceProxyModule.forRoot(cfg, opts), {
+    app: cfg.app,
+    port: cfg.port,
+    host: cfg.host,
+    natsUrl: cfg.natsUrl,
+    trustedProxies: cfg.trustedProxies,
+    shutdownHooks: opts.shutdownHooks,
+    microservice: false,
+  });
+}

@@ -1,0 +1,4 @@
+import { runMain } from '@portcullis/platform';
+import { loadInterfaceProxyConfig, startInterfaceProxy } from '.';
+
+runMain(() => startInterfaceProxy(loadInterfaceProxyConfig(), { shutdownHooks: true }));
