@@ -19,4 +19,6 @@ export type Subject = (typeof Subjects)[keyof typeof Subjects];
 /** JetStream key-value buckets shared by replicas. */
 export const KvBuckets = {
   botNonces: 'portcullis_bot_nonces',
+  /** device-auth's /device/auth rate-limit windows (per device and per client address). */
+  deviceAuthLimits: 'portcullis_device_auth_limits',
 } as const;

@@ -1,0 +1,79 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
+import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
+import { DataSource } from 'typeorm';
+import { AdminController } from './admin/admin.controller';
+import { DeviceAuthGuard } from './auth/device-auth.guard';
+import { DeviceAuthConfig } from './config';
+import { AuthAttempt } from './database/auth-attempt.entity';
+import { deviceAuthDataSourceOptions } from './database/data-source';
+import { Device } from './database/device.entity';
+import { DeviceController } from './devices/device.controller';
+import { DevicesService } from './devices/devices.service';
+import { SecretHasher } from './devices/secret-hasher';
+import { JwksController } from './keys/jwks.controller';
+import { KeyRing } from './keys/key-ring';
+import { RevocationController } from './revocation/revocation.controller';
+import { RevocationPublisher } from './revocation/revocation.publisher';
+import { deviceAuthThrottling } from './throttling';
+import { TokensService } from './tokens/tokens.service';
+import { VapiClient } from './vapi/vapi.client';
+import { VapiController } from './vapi/vapi.controller';
+
+export interface AppModuleOptions {
+  logStream?: NodeJS.WritableStream;
+}
+
+@Module({})
+export class DeviceAuthModule {
+  static forRoot(cfg: DeviceAuthConfig, opts: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: DeviceAuthModule,
+      imports: [
+        PlatformModule.forRoot({
+          app: cfg.app,
+          logLevel: cfg.logLevel,
+          logStream: opts.logStream,
+          natsUrl: cfg.natsUrl,
+          readiness: {
+            provide: READINESS_CHECKS,
+            inject: [DataSource],
+            useFactory: (ds: DataSource): ReadinessCheck[] => [
+              { name: 'postgres', isReady: async () => Boolean(await ds.query('SELECT 1')) },
+            ],
+          },
+        }),
+        TypeOrmModule.forRoot({ ...deviceAuthDataSourceOptions(cfg.databaseUrl, { migrationsRun: cfg.migrateOnStart }), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forFeature([Device, AuthAttempt]),
+        deviceAuthThrottling(cfg),
+      ],
+      controllers: [DeviceController, AdminController, JwksController, VapiController, RevocationController],
+      providers: [
+        { provide: DeviceAuthConfig, useValue: cfg },
+        { provide: AuditLog, useValue: new AuditLog(cfg.app) },
+        { provide: ADMIN_KEY_AUDIT, useExisting: AuditLog },
+        { provide: AdminKeySource, useValue: new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }) },
+        AdminKeyGuard,
+        { provide: SecretHasher, useFactory: () => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir) },
+        {
+          provide: KeyRing,
+          useFactory: () =>
+            KeyRing.fromConfig({
+              signingKeyPem: cfg.signingKeyPem,
+              previousKeyPems: cfg.previousKeyPems,
+              dataDir: cfg.dataDir,
+              maxTokenLifetimeSeconds: cfg.tokenTtlSeconds,
+            }),
+        },
+        RevocationPublisher,
+        DevicesService,
+        TokensService,
+        VapiClient,
+        { provide: APP_GUARD, useClass: DeviceAuthGuard },
+        { provide: APP_FILTER, useClass: DetailExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,141 @@
+import { ConfigError, commonEnv, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import { DEVICE_TOKEN_MAX_TTL_SECONDS } from '@portcullis/contracts';
+import { z } from 'zod';
+
+/** Every variable device-auth reads; apps/device-auth/README.md mirrors this file. */
+const shape = {
+  ...commonEnv,
+  PORT: port(3002),
+  DATABASE_URL: z.string().optional(),
+  DEVICE_AUTH_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional(),
+  PORTCULLIS_DATA_DIR: z.string().default('./.data'),
+  DEVICE_AUTH_PEPPER: z.string().optional(),
+  PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
+  PORTCULLIS_ADMIN_API_KEY_PREV: z.string().optional(),
+  PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time' }).optional(),
+  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth'),
+  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis'),
+  DEVICE_TOKEN_TTL_SECONDS: intValue(900, 60, DEVICE_TOKEN_MAX_TTL_SECONDS),
+  DEVICE_AUTH_SIGNING_KEY: z.string().optional(),
+  DEVICE_AUTH_SIGNING_KEY_FILE: z.string().optional(),
+  DEVICE_AUTH_PREVIOUS_SIGNING_KEYS: z.string().optional(),
+  DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES: z.string().optional(),
+  DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000),
+  DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400),
+  VAPI_API_KEY: z.string().optional(),
+  VAPI_BASE_URL: z.string().url('must be a URL').default('https://api.vapi.ai'),
+  VAPI_TIMEOUT_MS: intValue(10000, 100, 120000),
+};
+
+/** Injected by class token; the value is the plain object loadDeviceAuthConfig builds. */
+export abstract class DeviceAuthConfig {}
+export interface DeviceAuthConfig {
+  app: 'device-auth';
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  natsUrl?: string;
+  trustedProxies: string[];
+  databaseUrl: string;
+  migrateOnStart: boolean;
+  dataDir: string;
+  /** From DEVICE_AUTH_PEPPER; when absent (development only) a generated one is kept in dataDir. */
+  pepper?: string;
+  adminKey?: string;
+  adminKeyPrevious?: { key: string; validUntil: Date };
+  issuer: string;
+  audience: string;
+  tokenTtlSeconds: number;
+  /** PEM (PKCS#8 EC P-256) of the signing key, from the variable or the file. */
+  signingKeyPem?: string;
+  /** PEMs (private or public) that still verify after a rotation. */
+  previousKeyPems: string[];
+  rateLimit: number;
+  rateWindowSeconds: number;
+  vapiApiKey?: string;
+  vapiBaseUrl: string;
+  vapiTimeoutMs: number;
+}
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+const PEM_SPLIT = /(?=-----BEGIN )/;
+
+function readFile(name: string, path: string, problems: string[], read: (p: string) => string): string | undefined {
+  try {
+    return read(path);
+  } catch {
+    problems.push(`${name}: cannot read the file it names`);
+    return undefined;
+  }
+}
+
+export function loadDeviceAuthConfig(
+  env: Record<string, string | undefined> = process.env,
+  read: (p: string) => string = (p) => require('node:fs').readFileSync(p, 'utf8'),
+): DeviceAuthConfig {
+  const files: { signing?: string; previous: string[] } = { previous: [] };
+  const e = parseEnv(shape, env, (c) => {
+    const problems: string[] = [];
+    const production = isProduction(c.NODE_ENV);
+    if (!c.DATABASE_URL) problems.push('DATABASE_URL: required (a postgres:// URL)');
+    if (c.DEVICE_AUTH_SIGNING_KEY && c.DEVICE_AUTH_SIGNING_KEY_FILE) {
+      problems.push('DEVICE_AUTH_SIGNING_KEY_FILE: set either it or DEVICE_AUTH_SIGNING_KEY, not both');
+    }
+    if (c.DEVICE_AUTH_SIGNING_KEY_FILE) files.signing = readFile('DEVICE_AUTH_SIGNING_KEY_FILE', c.DEVICE_AUTH_SIGNING_KEY_FILE, problems, read);
+    for (const f of splitList(c.DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES)) {
+      const pem = readFile('DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES', f, problems, read);
+      if (pem) files.previous.push(pem);
+    }
+    if (c.PORTCULLIS_ADMIN_API_KEY_PREV && !c.PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL) {
+      problems.push('PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL: required with PORTCULLIS_ADMIN_API_KEY_PREV');
+    }
+    if (production) {
+      if (!c.DEVICE_AUTH_PEPPER) problems.push('DEVICE_AUTH_PEPPER: required in production');
+      if (!c.DEVICE_AUTH_SIGNING_KEY && !c.DEVICE_AUTH_SIGNING_KEY_FILE) {
+        problems.push('DEVICE_AUTH_SIGNING_KEY: required in production (or DEVICE_AUTH_SIGNING_KEY_FILE)');
+      }
+      if (!c.PORTCULLIS_ADMIN_API_KEY) problems.push('PORTCULLIS_ADMIN_API_KEY: required in production');
+      for (const name of ['DEVICE_AUTH_PEPPER', 'PORTCULLIS_ADMIN_API_KEY', 'PORTCULLIS_ADMIN_API_KEY_PREV'] as const) {
+        const v = c[name];
+        if (v && Buffer.byteLength(v) < MIN_PRODUCTION_SECRET_BYTES) {
+          problems.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
+        }
+      }
+    }
+    return problems;
+  });
+  const migrate = e.DEVICE_AUTH_MIGRATE_ON_START;
+  return {
+    app: 'device-auth',
+    production: isProduction(e.NODE_ENV),
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    natsUrl: e.NATS_URL,
+    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    databaseUrl: e.DATABASE_URL as string,
+    migrateOnStart: migrate === undefined ? true : migrate === '1' || migrate === 'true',
+    dataDir: e.PORTCULLIS_DATA_DIR,
+    pepper: e.DEVICE_AUTH_PEPPER,
+    adminKey: e.PORTCULLIS_ADMIN_API_KEY,
+    adminKeyPrevious: e.PORTCULLIS_ADMIN_API_KEY_PREV
+      ? { key: e.PORTCULLIS_ADMIN_API_KEY_PREV, validUntil: new Date(e.PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL as string) }
+      : undefined,
+    issuer: e.DEVICE_AUTH_ISSUER,
+    audience: e.DEVICE_AUTH_AUDIENCE,
+    tokenTtlSeconds: e.DEVICE_TOKEN_TTL_SECONDS,
+    signingKeyPem: e.DEVICE_AUTH_SIGNING_KEY ?? files.signing,
+    previousKeyPems: [
+      ...(e.DEVICE_AUTH_PREVIOUS_SIGNING_KEYS ?? '').split(PEM_SPLIT).map((s) => s.trim()).filter(Boolean),
+      ...files.previous,
+    ],
+    rateLimit: e.DEVICE_AUTH_RATE_LIMIT,
+    rateWindowSeconds: e.DEVICE_AUTH_RATE_WINDOW_SECONDS,
+    vapiApiKey: e.VAPI_API_KEY,
+    vapiBaseUrl: e.VAPI_BASE_URL.replace(/\/+$/, ''),
+    vapiTimeoutMs: e.VAPI_TIMEOUT_MS,
+  };
+}
+
+export { ConfigError };

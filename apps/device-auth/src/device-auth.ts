@@ -1,0 +1,20 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bootApp } from '@portcullis/platform';
+import { AppModuleOptions, DeviceAuthModule } from './app.module';
+import { DeviceAuthConfig } from './config';
+
+export async function startDeviceAuth(
+  cfg: DeviceAuthConfig,
+  opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  return bootApp(DeviceAuthModule.forRoot(cfg, opts), {
+    app: cfg.app,
+    port: cfg.port,
+    host: cfg.host,
+    natsUrl: cfg.natsUrl,
+    trustedProxies: cfg.trustedProxies,
+    shutdownHooks: opts.shutdownHooks,
+    // Answers revocation-snapshot requests from every verifier.
+    microservice: true,
+  });
+}

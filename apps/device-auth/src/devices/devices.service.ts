@@ -1,0 +1,169 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { AuditLog } from '@portcullis/auth';
+import type { RevocationSnapshot } from '@portcullis/contracts';
+import { MoreThan, Repository } from 'typeorm';
+import { AuthAttempt } from '../database/auth-attempt.entity';
+import { Device } from '../database/device.entity';
+import { RevocationPublisher } from '../revocation/revocation.publisher';
+import { SecretHasher } from './secret-hasher';
+
+export interface DeviceView {
+  device_id: string;
+  customer_id: string;
+  name: string;
+  active: boolean;
+  token_generation: number;
+  created_at: string;
+  last_seen_at: string | null;
+  revoked_at: string | null;
+  secret_rotated_at: string | null;
+  previous_secret_valid_until: string | null;
+}
+
+export function deviceView(d: Device): DeviceView {
+  const prevValid = d.previousSecretExpiresAt && d.previousSecretExpiresAt.getTime() > Date.now();
+  return {
+    device_id: d.deviceId,
+    customer_id: d.customerId,
+    name: d.name,
+    active: d.active,
+    token_generation: d.tokenGeneration,
+    created_at: d.createdAt.toISOString(),
+    last_seen_at: d.lastSeenAt?.toISOString() ?? null,
+    revoked_at: d.revokedAt?.toISOString() ?? null,
+    secret_rotated_at: d.secretRotatedAt?.toISOString() ?? null,
+    previous_secret_valid_until: prevValid ? (d.previousSecretExpiresAt as Date).toISOString() : null,
+  };
+}
+
+export type CredentialCheck =
+  | { ok: true; device: Device; via: 'current' | 'previous' }
+  | { ok: false; reason: 'unknown_device' | 'wrong_secret' | 'revoked'; deviceId: string };
+
+/** The registry: devices, their hashed secrets, revocation and the audit trail. */
+@Injectable()
+export class DevicesService {
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    @InjectRepository(AuthAttempt) private readonly attempts: Repository<AuthAttempt>,
+    private readonly hasher: SecretHasher,
+    private readonly publisher: RevocationPublisher,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async register(input: { device_id?: string; customer_id: string; name?: string }): Promise<{ device: Device; secret: string }> {
+    const deviceId = input.device_id ?? `dev_${this.hasher.generate().slice(3, 23)}`;
+    const secret = this.hasher.generate();
+    const inserted = await this.devices
+      .createQueryBuilder()
+      .insert()
+      .values({ deviceId, customerId: input.customer_id, name: input.name ?? deviceId, secretHash: this.hasher.hash(secret) })
+      .orIgnore()
+      .returning('device_id')
+      .execute();
+    if (!inserted.raw.length) throw new ConflictException({ detail: 'device already registered' });
+    return { device: await this.get(deviceId), secret };
+  }
+
+  async get(deviceId: string): Promise<Device> {
+    const d = await this.devices.findOneBy({ deviceId });
+    if (!d) throw new NotFoundException({ detail: 'device not found' });
+    return d;
+  }
+
+  find(deviceId: string): Promise<Device | null> {
+    return this.devices.findOneBy({ deviceId });
+  }
+
+  list(opts: { customer_id?: string; limit: number; offset: number }): Promise<Device[]> {
+    return this.devices.find({
+      where: opts.customer_id ? { customerId: opts.customer_id } : {},
+      order: { createdAt: 'ASC', deviceId: 'ASC' },
+      take: opts.limit,
+      skip: opts.offset,
+    });
+  }
+
+  /**
+   * Checks device_id + device_secret. The hash work and both comparisons run
+   * on every path (unknown, wrong, revoked, good), so the answer's timing does
+   * not tell them apart.
+   */
+  async checkCredentials(deviceId: string, secret: string): Promise<CredentialCheck> {
+    const row = await this.devices
+      .createQueryBuilder('d')
+      .addSelect(['d.secretHash', 'd.previousSecretHash'])
+      .where('d.device_id = :deviceId', { deviceId })
+      .getOne();
+    const prevValid = row?.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now();
+    const match = this.hasher.matches(secret, row?.secretHash, prevValid ? row?.previousSecretHash ?? undefined : undefined);
+    if (!row) return { ok: false, reason: 'unknown_device', deviceId };
+    if (!match) return { ok: false, reason: 'wrong_secret', deviceId };
+    if (!row.active) return { ok: false, reason: 'revoked', deviceId };
+    return { ok: true, device: row, via: match };
+  }
+
+  async touch(deviceId: string): Promise<void> {
+    await this.devices.update({ deviceId }, { lastSeenAt: new Date() });
+  }
+
+  /** Voids every token of the device at once, here and (through NATS) in every verifier. */
+  async revoke(deviceId: string): Promise<Device> {
+    const rows: Array<{ token_generation: number; revoked_at: Date }> = await this.devices.query(
+      `UPDATE devices SET active = false, token_generation = token_generation + 1, revoked_at = now()
+       WHERE device_id = $1 RETURNING token_generation, revoked_at`,
+      [deviceId],
+    ).then((r: [unknown[], number] | unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
+    if (!rows.length) throw new NotFoundException({ detail: 'device not found' });
+    await this.publisher.deviceRevoked({
+      device_id: deviceId,
+      min_generation: rows[0].token_generation,
+      revoked_at: new Date(rows[0].revoked_at).toISOString(),
+    });
+    this.audit.record({ principal: deviceId, action: 'device.revoke', decision: 'allow', reason: 'admin' });
+    return this.get(deviceId);
+  }
+
+  async reactivate(deviceId: string): Promise<Device> {
+    const res = await this.devices.update({ deviceId }, { active: true, revokedAt: null });
+    if (!res.affected) throw new NotFoundException({ detail: 'device not found' });
+    this.audit.record({ principal: deviceId, action: 'device.reactivate', decision: 'allow', reason: 'admin' });
+    return this.get(deviceId);
+  }
+
+  /** A new secret; the old one keeps working for `overlapSeconds` (0: never again). */
+  async rotateSecret(deviceId: string, overlapSeconds: number): Promise<{ device: Device; secret: string }> {
+    const secret = this.hasher.generate();
+    const rows = await this.devices.query(
+      `UPDATE devices SET
+         previous_secret_hash = CASE WHEN $3::int > 0 THEN secret_hash ELSE NULL END,
+         previous_secret_expires_at = CASE WHEN $3::int > 0 THEN now() + make_interval(secs => $3::int) ELSE NULL END,
+         secret_hash = $2, secret_rotated_at = now()
+       WHERE device_id = $1 RETURNING device_id`,
+      [deviceId, this.hasher.hash(secret), overlapSeconds],
+    );
+    const updated = Array.isArray(rows[0]) ? rows[0] : rows;
+    if (!updated.length) throw new NotFoundException({ detail: 'device not found' });
+    this.audit.record({ principal: deviceId, action: 'device.rotate_secret', decision: 'allow', reason: `overlap_${overlapSeconds}s` });
+    return { device: await this.get(deviceId), secret };
+  }
+
+  async recordAttempt(a: { deviceId?: string; action: string; outcome: 'allow' | 'deny'; reason: string; clientIp?: string }): Promise<void> {
+    await this.attempts.insert({ deviceId: a.deviceId ?? null, action: a.action, outcome: a.outcome, reason: a.reason, clientIp: a.clientIp ?? null });
+    this.audit.record({ principal: a.deviceId, action: a.action, decision: a.outcome, reason: a.reason, client_ip: a.clientIp });
+  }
+
+  recentAttempts(opts: { device_id?: string; limit: number }): Promise<AuthAttempt[]> {
+    return this.attempts.find({
+      where: opts.device_id ? { deviceId: opts.device_id } : {},
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: opts.limit,
+    });
+  }
+
+  async revocationSnapshot(): Promise<RevocationSnapshot> {
+    const rows = await this.devices.find({ where: { tokenGeneration: MoreThan(1) }, select: { deviceId: true, tokenGeneration: true } });
+    return { entries: rows.map((r) => ({ device_id: r.deviceId, min_generation: r.tokenGeneration })), at: new Date().toISOString() };
+  }
+}

@@ -1,0 +1,4 @@
+import { runMain } from '@portcullis/platform';
+import { loadDeviceAuthConfig, startDeviceAuth } from '.';
+
+runMain(() => startDeviceAuth(loadDeviceAuthConfig(), { shutdownHooks: true }));

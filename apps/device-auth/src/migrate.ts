@@ -1,0 +1,18 @@
+import { runMain } from '@portcullis/platform';
+import { createDeviceAuthDataSource } from './database/data-source';
+
+/** `node dist/apps/device-auth/src/migrate.js [up|down]`: applies (or reverts the last of) device-auth's migrations. */
+runMain(async () => {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is required');
+  const ds = await createDeviceAuthDataSource(url).initialize();
+  try {
+    if (process.argv[2] === 'down') await ds.undoLastMigration({ transaction: 'all' });
+    else {
+      const ran = await ds.runMigrations({ transaction: 'all' });
+      process.stdout.write(`applied ${ran.length} migration(s)\n`);
+    }
+  } finally {
+    await ds.destroy();
+  }
+});
