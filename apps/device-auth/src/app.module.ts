@@ -15,7 +15,7 @@ import { DevicesService } from './devices/devices.service';
 import { SecretHasher } from './devices/secret-hasher';
 import { JwksController } from './keys/jwks.controller';
 import { KeyRing } from './keys/key-ring';
-import { RevocationController } from './revocation/revocation.controller';
+import { RevocationController, RevocationSnapshotResponder } from './revocation/revocation.controller';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 import { deviceAuthThrottling } from './throttling';
 import { TokensService } from './tokens/tokens.service';
@@ -68,6 +68,7 @@ export class DeviceAuthModule {
             }),
         },
         RevocationPublisher,
+        RevocationSnapshotResponder,
         DevicesService,
         TokensService,
         VapiClient,

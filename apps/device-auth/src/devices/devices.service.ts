@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { AuditLog } from '@portcullis/auth';
 import type { RevocationSnapshot } from '@portcullis/contracts';
 import { MoreThan, Repository } from 'typeorm';
+import { DeviceAuthConfig } from '../config';
 import { AuthAttempt } from '../database/auth-attempt.entity';
 import { Device } from '../database/device.entity';
 import { RevocationPublisher } from '../revocation/revocation.publisher';
@@ -50,6 +51,7 @@ export class DevicesService {
     private readonly hasher: SecretHasher,
     private readonly publisher: RevocationPublisher,
     private readonly audit: AuditLog,
+    private readonly cfg: DeviceAuthConfig,
   ) {}
 
   async register(input: { device_id?: string; customer_id: string; name?: string }): Promise<{ device: Device; secret: string }> {
@@ -164,6 +166,6 @@ export class DevicesService {
 
   async revocationSnapshot(): Promise<RevocationSnapshot> {
     const rows = await this.devices.find({ where: { tokenGeneration: MoreThan(1) }, select: { deviceId: true, tokenGeneration: true } });
-    return { entries: rows.map((r) => ({ device_id: r.deviceId, min_generation: r.tokenGeneration })), at: new Date().toISOString() };
+    return { iss: this.cfg.issuer, entries: rows.map((r) => ({ device_id: r.deviceId, min_generation: r.tokenGeneration })), at: new Date().toISOString() };
   }
 }

@@ -1,10 +1,12 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { Public } from '@portcullis/auth';
-import { RevocationSnapshot, Subjects } from '@portcullis/contracts';
+import { revocationSnapshotSubject, RevocationSnapshot, Subjects } from '@portcullis/contracts';
+import { NatsConnectionService } from '@portcullis/platform';
+import { DeviceAuthConfig } from '../config';
 import { DevicesService } from '../devices/devices.service';
 
-/** Answers verifiers that (re)start or reconnect: every device's generation floor. */
+/** Answers snapshot requests on the in-process transport (all-in-one runner without NATS). */
 @Public()
 @Controller()
 export class RevocationController {
@@ -13,5 +15,31 @@ export class RevocationController {
   @MessagePattern(Subjects.revocationSnapshot)
   snapshot(): Promise<RevocationSnapshot> {
     return this.devices.revocationSnapshot();
+  }
+}
+
+/**
+ * Answers verifiers that (re)start or reconnect over NATS, on this issuer's own
+ * snapshot subject; replicas share a queue group so one of them answers.
+ */
+@Injectable()
+export class RevocationSnapshotResponder implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RevocationSnapshotResponder.name);
+
+  constructor(private readonly nats: NatsConnectionService, private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.connection();
+    if (!nc) return;
+    const sub = nc.subscribe(revocationSnapshotSubject(this.cfg.issuer), { queue: 'device-auth' });
+    void (async () => {
+      for await (const msg of sub) {
+        try {
+          msg.respond(new TextEncoder().encode(JSON.stringify(await this.devices.revocationSnapshot())));
+        } catch (err) {
+          this.logger.error(`snapshot request failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    })();
   }
 }

@@ -3,20 +3,21 @@ import { ClientProxy } from '@nestjs/microservices';
 import { DeviceRevokedEvent, JwksUpdatedEvent, Subjects } from '@portcullis/contracts';
 import { EVENTS_CLIENT } from '@portcullis/platform';
 import { lastValueFrom } from 'rxjs';
+import { DeviceAuthConfig } from '../config';
 
 /** The sending side of device-auth's NATS events (no secrets in any payload). */
 @Injectable()
 export class RevocationPublisher {
   private readonly logger = new Logger(RevocationPublisher.name);
 
-  constructor(@Inject(EVENTS_CLIENT) private readonly client: ClientProxy) {}
+  constructor(@Inject(EVENTS_CLIENT) private readonly client: ClientProxy, private readonly cfg: DeviceAuthConfig) {}
 
-  async deviceRevoked(e: DeviceRevokedEvent): Promise<void> {
-    await this.emit(Subjects.deviceRevoked, e);
+  async deviceRevoked(e: Omit<DeviceRevokedEvent, 'iss'>): Promise<void> {
+    await this.emit(Subjects.deviceRevoked, { iss: this.cfg.issuer, ...e } satisfies DeviceRevokedEvent);
   }
 
-  async jwksUpdated(e: JwksUpdatedEvent): Promise<void> {
-    await this.emit(Subjects.jwksUpdated, e);
+  async jwksUpdated(e: Omit<JwksUpdatedEvent, 'iss'>): Promise<void> {
+    await this.emit(Subjects.jwksUpdated, { iss: this.cfg.issuer, ...e } satisfies JwksUpdatedEvent);
   }
 
   private async emit(subject: string, payload: object): Promise<void> {

@@ -2,7 +2,7 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AuditLog } from '../common/audit';
 import { DEVICE_TOKEN_AUDIT, DeviceTokenGuard } from './device-token.guard';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
-import { RECONNECT_SOURCE, REVOCATION_CLIENT, RevocationEventsController, RevocationSyncService } from './revocation-sync';
+import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationSyncService } from './revocation-sync';
 
 export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOptions, 'keys'> {
   /** App name for audit lines. */
@@ -10,15 +10,15 @@ export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOption
   jwksUrl: string;
   /** Injection token of the ClientProxy to request snapshots with (pass EVENTS_CLIENT from @portcullis/platform). */
   client: symbol | string;
-  /** Injection token of a ReconnectSource (pass NatsConnectionService), optional. */
-  reconnectSource?: unknown;
+  /** Injection token of the raw NATS source (pass NatsConnectionService): snapshot requests and reconnects. */
+  nats?: unknown;
 }
 
 /**
  * Everything an app needs to accept device tokens:
  *
  *   imports: [DeviceTokenModule.forRoot({ app: 'bot-control', jwksUrl: `${deviceAuthUrl}/.well-known/jwks.json`,
- *             issuer, audience, client: EVENTS_CLIENT, reconnectSource: NatsConnectionService })]
+ *             issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService })]
  *   then @UseGuards(DeviceTokenGuard) (or APP_GUARD) and `@DevicePrincipal() device: DevicePrincipal`.
  *
  * The app must boot with its microservice listener on (bootApp `microservice: true`, the default) so
@@ -27,9 +27,9 @@ export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOption
 @Module({})
 export class DeviceTokenModule {
   static forRoot(opts: DeviceTokenModuleOptions): DynamicModule {
-    const reconnect: Provider = opts.reconnectSource
-      ? { provide: RECONNECT_SOURCE, useExisting: opts.reconnectSource as never }
-      : { provide: RECONNECT_SOURCE, useValue: null };
+    const nats: Provider = opts.nats
+      ? { provide: REVOCATION_NATS, useExisting: opts.nats as never }
+      : { provide: REVOCATION_NATS, useValue: null };
     return {
       module: DeviceTokenModule,
       global: true,
@@ -38,7 +38,7 @@ export class DeviceTokenModule {
         { provide: DeviceTokenVerifier, useFactory: () => new DeviceTokenVerifier(opts) },
         { provide: DEVICE_TOKEN_AUDIT, useFactory: () => new AuditLog(opts.app) },
         { provide: REVOCATION_CLIENT, useExisting: opts.client },
-        reconnect,
+        nats,
         RevocationSyncService,
         DeviceTokenGuard,
       ],

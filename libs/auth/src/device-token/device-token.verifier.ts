@@ -66,6 +66,10 @@ export class DeviceTokenVerifier {
     this.now = opts.now ?? Date.now;
   }
 
+  get issuer(): string {
+    return this.opts.issuer;
+  }
+
   /** Refetch the key set (after a jwksUpdated event). */
   async reloadKeys(): Promise<void> {
     this.cache.clear();

@@ -1,15 +1,24 @@
 import { Controller, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, EventPattern, Payload } from '@nestjs/microservices';
-import { DeviceRevokedEvent, JwksUpdatedEvent, RevocationSnapshot, Subjects } from '@portcullis/contracts';
+import {
+  DeviceRevokedEvent,
+  JwksUpdatedEvent,
+  revocationSnapshotSubject,
+  RevocationSnapshot,
+  Subjects,
+} from '@portcullis/contracts';
+import type { NatsConnection } from 'nats';
 import { firstValueFrom, timeout } from 'rxjs';
 import { Public } from '../common/public.decorator';
 import { DeviceTokenVerifier } from './device-token.verifier';
 
-/** The ClientProxy used to ask device-auth for a snapshot; the app's EVENTS_CLIENT. */
+/** The ClientProxy used without NATS (the in-process transport); the app's EVENTS_CLIENT. */
 export const REVOCATION_CLIENT = Symbol('REVOCATION_CLIENT');
-/** Something that calls back after the message transport reconnected (NatsConnectionService fits). */
-export const RECONNECT_SOURCE = Symbol('RECONNECT_SOURCE');
-export interface ReconnectSource {
+/** The raw NATS side (NatsConnectionService fits): snapshot requests and reconnect notices. */
+export const REVOCATION_NATS = Symbol('REVOCATION_NATS');
+export interface RevocationNatsSource {
+  readonly enabled: boolean;
+  connection(): Promise<NatsConnection | undefined>;
   onReconnect(fn: () => void): void;
 }
 
@@ -21,19 +30,20 @@ export class RevocationEventsController {
 
   @EventPattern(Subjects.deviceRevoked)
   revoked(@Payload() e: DeviceRevokedEvent): void {
-    if (e && typeof e.device_id === 'string') this.verifier.revocations.raise(e.device_id, Number(e.min_generation));
+    if (e?.iss !== this.verifier.issuer || typeof e.device_id !== 'string') return;
+    this.verifier.revocations.raise(e.device_id, Number(e.min_generation));
   }
 
   @EventPattern(Subjects.jwksUpdated)
-  async jwksUpdated(@Payload() _e: JwksUpdatedEvent): Promise<void> {
-    await this.verifier.reloadKeys();
+  async jwksUpdated(@Payload() e: JwksUpdatedEvent): Promise<void> {
+    if (e?.iss === this.verifier.issuer) await this.verifier.reloadKeys();
   }
 }
 
 /**
  * Pulls the full revocation snapshot from device-auth when the app starts
- * (retrying until device-auth answers) and again after every reconnect, so
- * events missed while disconnected are not missed for good.
+ * (retrying until device-auth answers) and again after every NATS reconnect,
+ * so events missed while disconnected are not missed for good.
  */
 @Injectable()
 export class RevocationSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -45,11 +55,11 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
   constructor(
     private readonly verifier: DeviceTokenVerifier,
     @Inject(REVOCATION_CLIENT) private readonly client: ClientProxy,
-    @Inject(RECONNECT_SOURCE) private readonly reconnects: ReconnectSource | null,
+    @Inject(REVOCATION_NATS) private readonly nats: RevocationNatsSource | null,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.reconnects?.onReconnect(() => void this.syncUntilDone());
+    this.nats?.onReconnect(() => void this.syncUntilDone());
     void this.syncUntilDone();
   }
 
@@ -61,9 +71,8 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
   /** One snapshot request; resolves true when the map was loaded. */
   async syncOnce(): Promise<boolean> {
     try {
-      const snap = await firstValueFrom(
-        this.client.send<RevocationSnapshot>(Subjects.revocationSnapshot, {}).pipe(timeout(3000)),
-      );
+      const snap = await this.request();
+      if (snap?.iss !== this.verifier.issuer || !Array.isArray(snap.entries)) throw new Error('snapshot from another issuer');
       this.verifier.revocations.load(snap);
       return true;
     } catch (err) {
@@ -81,5 +90,15 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
       }
     })().finally(() => (this.inFlight = undefined));
     return this.inFlight;
+  }
+
+  private async request(): Promise<RevocationSnapshot> {
+    if (this.nats?.enabled) {
+      const nc = await this.nats.connection();
+      if (!nc) throw new Error('NATS unavailable');
+      const msg = await nc.request(revocationSnapshotSubject(this.verifier.issuer), new TextEncoder().encode('{}'), { timeout: 3000 });
+      return JSON.parse(new TextDecoder().decode(msg.data)) as RevocationSnapshot;
+    }
+    return firstValueFrom(this.client.send<RevocationSnapshot>(Subjects.revocationSnapshot, { iss: this.verifier.issuer }).pipe(timeout(3000)));
   }
 }

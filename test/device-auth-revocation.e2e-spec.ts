@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { http, waitFor } from './support/http';
+import { AppProcess } from './support/processes';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { spawnVerifier } from './support/device-auth-verifier';
+
+/** Revocation reaches an app that verifies tokens locally, over real NATS, also after that app restarts. */
+describe('device-auth revocation in a second app', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let da: RunningDeviceAuth;
+  let verifier: AppProcess | undefined;
+  const issuer = `test-issuer-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('da_revoke');
+    da = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_ISSUER: issuer } });
+  });
+
+  afterAll(async () => {
+    await verifier?.stop();
+    await da?.close();
+    await db?.drop();
+  });
+
+  const whoami = (token: string) => http('GET', `${verifier!.url}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('refuses a revoked device token within one second, in device-auth and in the other app, and after that app restarts', async () => {
+    const a = uniqueDeviceId('rev_a');
+    const b = uniqueDeviceId('rev_b');
+    const secretA = (await da.register(a, 'cust_a')).device_secret;
+    const secretB = (await da.register(b, 'cust_b')).device_secret;
+    const tokenA = (await da.authenticate(a, secretA)).body.access_token as string;
+    const tokenB = (await da.authenticate(b, secretB)).body.access_token as string;
+
+    verifier = await spawnVerifier(da.url, issuer, da.cfg.audience);
+    // Accepted once the verifier has its keys and its first revocation snapshot.
+    await waitFor(async () => (await whoami(tokenA)).status === 200, 10000);
+    expect((await whoami(tokenA)).body).toEqual({ device_id: a, customer_id: 'cust_a' });
+    expect((await whoami('not-a-token')).status).toBe(401);
+
+    const revokedAt = Date.now();
+    expect((await da.admin('POST', `/admin/devices/${a}/revoke`)).status).toBe(200);
+    await waitFor(async () => (await whoami(tokenA)).status === 401, 1000, 5);
+    const elapsed = Date.now() - revokedAt;
+    expect(elapsed).toBeLessThan(1000);
+    expect((await whoami(tokenA)).body).toEqual({ detail: 'unauthorized' });
+    expect((await da.call('GET', '/device/info', { token: tokenA })).status).toBe(401);
+    // Only that device.
+    expect((await whoami(tokenB)).status).toBe(200);
+
+    await verifier.stop();
+    verifier = await spawnVerifier(da.url, issuer, da.cfg.audience);
+    // B accepted proves the restarted app synced; A must still be refused, from the snapshot alone.
+    await waitFor(async () => (await whoami(tokenB)).status === 200, 10000);
+    expect((await whoami(tokenA)).status).toBe(401);
+
+    // Reactivated: new tokens work, the old ones stay void.
+    expect((await da.admin('POST', `/admin/devices/${a}/reactivate`)).status).toBe(200);
+    const fresh = (await da.authenticate(a, secretA)).body.access_token as string;
+    expect((await whoami(fresh)).status).toBe(200);
+    expect((await whoami(tokenA)).status).toBe(401);
+    // The verifier's audit lines carry reasons; its answers never do.
+    expect(verifier.output.join('')).not.toContain(tokenA);
+  });
+});
