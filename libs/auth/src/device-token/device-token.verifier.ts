@@ -3,7 +3,7 @@ import {
   DEVICE_TOKEN_MAX_TTL_SECONDS,
   DEVICE_TOKEN_TYP,
 } from '@portcullis/contracts';
-import { createRemoteJWKSet, JWTPayload, JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, JWTPayload, JWTVerifyGetKey, jwtVerify } from 'jose';
 import { TokenRejected, toRejection } from '../jwt/jwks-verifier';
 import { RevocationMap } from './revocation-map';
 
@@ -92,7 +92,31 @@ export class DeviceTokenVerifier {
   private async verifySignature(token: string, nowSec: number): Promise<VerifiedDevice> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      payload = await this.checkSignature(token, nowSec).catch(async (err: unknown) => {
+        // A kid we do not hold while the key set was fetched moments ago (a rotation just
+        // happened): refetch once the cooldown has passed, then try once more.
+        if (!(err instanceof errors.JWKSNoMatchingKey) || !this.remote?.coolingDown) throw err;
+        await this.refetchAfterCooldown();
+        return this.checkSignature(token, nowSec);
+      });
+    } catch (err) {
+      throw toRejection(err);
+    }
+    return this.toPrincipal(token, payload, nowSec);
+  }
+
+  private refetch?: Promise<void>;
+
+  /** One refetch shared by every waiting request, so unknown kids cost at most one JWKS fetch per second. */
+  private refetchAfterCooldown(): Promise<void> {
+    this.refetch ??= new Promise<void>((r) => setTimeout(r, 1000))
+      .then(() => this.remote?.reload())
+      .finally(() => (this.refetch = undefined));
+    return this.refetch;
+  }
+
+  private async checkSignature(token: string, nowSec: number): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, this.keys, {
         algorithms: ['ES256'],
         issuer: this.opts.issuer,
         audience: this.opts.audience,
@@ -100,10 +124,11 @@ export class DeviceTokenVerifier {
         clockTolerance: this.opts.clockToleranceSeconds ?? 5,
         currentDate: new Date(nowSec * 1000),
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      }));
-    } catch (err) {
-      throw toRejection(err);
-    }
+    });
+    return payload;
+  }
+
+  private toPrincipal(token: string, payload: JWTPayload, nowSec: number): VerifiedDevice {
     const p = payload as JWTPayload & { cid?: unknown; typ?: unknown; gen?: unknown };
     if (p.typ !== DEVICE_TOKEN_TYP || typeof p.cid !== 'string' || typeof p.sub !== 'string') {
       throw new TokenRejected('claim_mismatch');
