@@ -40,6 +40,7 @@ export interface RunningDeviceAuth {
   app: NestFastifyApplication;
   url: string;
   cfg: DeviceAuthConfig;
+  dataDir: string;
   logs: LogCapture;
   adminKey: string;
   clientIp: string;
@@ -92,6 +93,7 @@ export async function startTestDeviceAuth(opts: {
     app,
     url,
     cfg,
+    dataDir,
     logs,
     adminKey,
     clientIp,
