@@ -2,3 +2,4 @@ export * from './subjects';
 export * from './bot-events';
 export * from './audit';
 export * from './device-auth';
+export * from './room-gateway';

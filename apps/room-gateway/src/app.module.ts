@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
+import { GatewayAuthGuard } from './auth/gateway-auth.guard';
+import { ByokModule } from './byok/byok.module';
+import { DocsController } from './docs/docs.controller';
+import { RoomGatewayConfig } from './config';
+
+export interface AppModuleOptions {
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Holds the config for every feature module of the app. */
+@Module({})
+class RoomGatewayConfigModule {
+  static forRoot(cfg: RoomGatewayConfig): DynamicModule {
+    return { module: RoomGatewayConfigModule, global: true, providers: [{ provide: RoomGatewayConfig, useValue: cfg }], exports: [RoomGatewayConfig] };
+  }
+}
+
+@Module({})
+export class RoomGatewayModule {
+  static forRoot(cfg: RoomGatewayConfig, opts: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: RoomGatewayModule,
+      imports: [
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        RoomGatewayConfigModule.forRoot(cfg),
+        ByokModule,
+      ],
+      controllers: [DocsController],
+      providers: [
+        { provide: APP_GUARD, useClass: GatewayAuthGuard },
+        { provide: APP_FILTER, useClass: DetailExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Public } from '@portcullis/auth';
+import type { FastifyRequest } from 'fastify';
+import { CREDENTIAL, ProviderKeyRoute, RequestWithCredential } from '../byok/provider-credential';
+import { ProviderKeyService } from '../byok/provider-key.service';
+
+/**
+ * The one global guard of room-gateway. Every HTTP route names how its caller
+ * authenticates (@ProviderKeyRoute for BYOK rooms; signaling rooms will add
+ * theirs here) or opts out with @Public(); an unmarked route is refused.
+ */
+@Injectable()
+export class GatewayAuthGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector, private readonly providerKeys: ProviderKeyService) {}
+
+  canActivate(ctx: ExecutionContext): boolean {
+    if (ctx.getType() !== 'http') return true;
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride(Public, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & RequestWithCredential>();
+    if (this.reflector.getAllAndOverride(ProviderKeyRoute, targets)) {
+      req[CREDENTIAL] = this.providerKeys.authenticate(req.headers, {
+        route: req.routeOptions?.url ?? 'unmatched',
+        clientIp: req.ip,
+        requestId: String(req.id),
+      });
+      return true;
+    }
+    throw new UnauthorizedException({ detail: 'unauthorized' });
+  }
+}

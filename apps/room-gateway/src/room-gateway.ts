@@ -1,0 +1,29 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { bootApp } from '@portcullis/platform';
+import { AppModuleOptions, RoomGatewayModule } from './app.module';
+import { RoomGatewayConfig } from './config';
+
+export async function startRoomGateway(
+  cfg: RoomGatewayConfig,
+  opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  return bootApp(RoomGatewayModule.forRoot(cfg, opts), {
+    app: cfg.app,
+    port: cfg.port,
+    host: cfg.host,
+    natsUrl: cfg.natsUrl,
+    trustedProxies: cfg.trustedProxies,
+    shutdownHooks: opts.shutdownHooks,
+    microservice: false,
+    configure: (app) => {
+      const doc = new DocumentBuilder()
+        .setTitle('Portcullis room-gateway')
+        .setDescription('Bring-your-own-key rooms: your provider key in X-Provider-Auth, the provider in X-Provider.')
+        .setVersion('1')
+        .build();
+      // The UI itself is DocsController; SwaggerModule serves the JSON only.
+      SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs-json' });
+    },
+  });
+}
