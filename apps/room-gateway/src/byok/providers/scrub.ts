@@ -8,10 +8,9 @@ const MAX_TEXT = 300;
  */
 export function scrub(text: string, secrets: string[]): string {
   let out = text.slice(0, 4096);
-  for (const s of secrets) {
-    if (!s) continue;
-    for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join('[redacted]');
-  }
+  // Longest first, so a secret inside another (an API key inside "key:secret") cannot leave a remainder.
+  const forms = [...new Set(secrets.filter(Boolean).flatMap((s) => [s, encodeURIComponent(s)]))].sort((a, b) => b.length - a.length);
+  for (const form of forms) out = out.split(form).join('[redacted]');
   out = out
     .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]')
     .replace(/(bearer|basic)\s+(?!\[redacted\])[^\s)\]}"',;]+/gi, '$1 [redacted]')
