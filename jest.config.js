@@ -14,6 +14,8 @@ module.exports = {
     }],
   },
   moduleNameMapper: {
+    '^@portcullis/device-client$': '<rootDir>/libs/device-client/src',
+    '^@portcullis/device-client/(.*)$': '<rootDir>/libs/device-client/src/$1',
     '^@portcullis/(auth|contracts|platform)$': '<rootDir>/libs/$1/src',
     '^@portcullis/(auth|contracts|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DeviceTokenVerifier, RevocationMap } from '@portcullis/auth';
 import { canary } from './support/env';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { createTestDatabase, sql, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
 
 describe('device-auth', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -137,7 +136,7 @@ describe('device-auth', () => {
   });
 
   it('guards the admin API with X-Portcullis-API-Key and a fixed 401', async () => {
-    const attempts = [{}, { 'x-portcullis-api-key': 'wrong' }, { 'x-portcullis-api-key': `${adminKey}x` }, { authorization: `Bearer ${adminKey}` }];
+    const attempts: Array<Record<string, string>> = [{}, { 'x-portcullis-api-key': 'wrong' }, { 'x-portcullis-api-key': `${adminKey}x` }, { authorization: `Bearer ${adminKey}` }];
     for (const headers of attempts) {
       const r = await da.call('GET', '/admin/devices', { headers });
       expect(r.status).toBe(401);
@@ -179,14 +178,10 @@ describe('device-auth', () => {
   it('keeps secrets out of the database, the logs and the answers', async () => {
     const { id, secret } = await registered('scan');
     issued.push((await da.authenticate(id, secret)).body.access_token);
-    const c = new Client({ connectionString: db.url });
-    await c.connect();
-    const dump: string[] = [];
-    const tables = await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-    for (const { tablename } of tables.rows) {
-      dump.push(JSON.stringify((await c.query(`SELECT * FROM "${tablename}"`)).rows));
-    }
-    await c.end();
+    const [tables] = await sql<{ tablename: string }>(db.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+    expect(tables.length).toBeGreaterThanOrEqual(3);
+    const rows = await sql(db.url, ...tables.map((t) => `SELECT * FROM "${t.tablename}"`));
+    const dump = rows.map((r) => JSON.stringify(r));
     const all = dump.join('\n');
     expect(all).toContain(id);
     for (const s of [...issued, pepper, adminKey]) expect(all).not.toContain(s);

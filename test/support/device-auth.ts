@@ -4,29 +4,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { DeviceAuthConfig, loadDeviceAuthConfig, startDeviceAuth } from '../../apps/device-auth/src';
 import { canary, DATABASE_URL, NATS_URL } from './env';
 import { http, HttpResult } from './http';
 import { LogCapture } from './log-capture';
 
+/** Runs statements on a short-lived connection (TypeORM's pg driver; no pg types needed). */
+export async function sql<T = any>(url: string, ...statements: string[]): Promise<T[][]> {
+  const ds = await new DataSource({ type: 'postgres', url, extra: { max: 1 } }).initialize();
+  try {
+    const out: T[][] = [];
+    for (const s of statements) out.push(await ds.query(s));
+    return out;
+  } finally {
+    await ds.destroy();
+  }
+}
+
 /** A database of its own for one test file, dropped at the end. */
 export async function createTestDatabase(label: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `pc_${label}_${randomBytes(6).toString('hex')}`.toLowerCase();
-  const admin = new Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await sql(DATABASE_URL, `CREATE DATABASE ${name}`);
   const u = new URL(DATABASE_URL);
   u.pathname = `/${name}`;
   return {
     url: u.toString(),
     name,
     async drop() {
-      const c = new Client({ connectionString: DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await sql(DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

@@ -1,0 +1,129 @@
+import { Clock, DeviceClient, DeviceClientError, DeviceClientEvent } from '@portcullis/device-client';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { FakeVapi } from './support/device-auth-fake-vapi';
+import { canary } from './support/env';
+
+/** A clock the test moves by hand; timers fire when it passes their time. */
+class ManualClock implements Clock {
+  private t = Date.parse('2026-01-01T00:00:00Z');
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private seq = 0;
+
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  }
+  get nextTimerAt(): number | undefined {
+    return this.timers.map((x) => x.at).sort((a, b) => a - b)[0];
+  }
+  /** Moves time forward and runs every timer now due. */
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((x) => x.at <= this.t);
+    this.timers = this.timers.filter((x) => x.at > this.t);
+    for (const d of due) d.fn();
+  }
+}
+
+/** The device client (libs/device-client) against the real device-auth, on a controllable clock. */
+describe('DeviceClient', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let da: RunningDeviceAuth;
+  const vapiKey = canary('vapi');
+  const vapi = new FakeVapi(vapiKey);
+
+  beforeAll(async () => {
+    await vapi.start();
+    db = await createTestDatabase('da_client');
+    da = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_RATE_LIMIT: '1000', VAPI_API_KEY: vapiKey, VAPI_BASE_URL: vapi.url } });
+  });
+
+  afterAll(async () => {
+    await da?.close();
+    await db?.drop();
+    await vapi.stop();
+  });
+
+  async function setup(label: string) {
+    const id = uniqueDeviceId(label);
+    const { device_secret } = await da.register(id);
+    const clock = new ManualClock();
+    const events: DeviceClientEvent[] = [];
+    const client = new DeviceClient({ baseUrl: da.url, deviceId: id, deviceSecret: device_secret, clock, onEvent: (e) => events.push(e) });
+    return { id, secret: device_secret, clock, events, client };
+  }
+
+  const actions = async (id: string) =>
+    ((await da.admin('GET', `/admin/audit?device_id=${id}&limit=50`)).body.events as Array<{ action: string; outcome: string }>)
+      .reverse()
+      .map((e) => `${e.action}:${e.outcome}`);
+
+  const settle = (events: DeviceClientEvent[], n: number) =>
+    new Promise<void>((resolve, reject) => {
+      const until = Date.now() + 5000;
+      const check = () => (events.length >= n ? resolve() : Date.now() > until ? reject(new Error(`only ${events.length} events`)) : setTimeout(check, 10));
+      check();
+    });
+
+  it('refreshes at 80% of the token lifetime, not before', async () => {
+    const { id, clock, events, client } = await setup('sched');
+    await client.start();
+    const start = clock.now();
+    expect(client.expiresAt).toBe(start + 900_000);
+    expect(clock.nextTimerAt).toBe(start + 720_000);
+    clock.advance(719_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.map((e) => e.type)).toEqual(['authenticated']);
+    clock.advance(1_000);
+    await settle(events, 2);
+    expect(events.map((e) => e.type)).toEqual(['authenticated', 'refreshed']);
+    expect(clock.nextTimerAt).toBe(start + 720_000 + 720_000);
+    expect(await actions(id)).toEqual(['device.auth:allow', 'device.refresh:allow']);
+    client.stop();
+  });
+
+  it('authenticates again after being offline past expiry, without trying a refresh', async () => {
+    const { id, clock, events, client } = await setup('offline');
+    await client.token();
+    clock.advance(901_000);
+    await client.token();
+    expect(events.map((e) => e.type)).toEqual(['authenticated', 'authenticated']);
+    expect(await actions(id)).toEqual(['device.auth:allow', 'device.auth:allow']);
+  });
+
+  it('authenticates again when a refresh is refused (revoked then reactivated)', async () => {
+    const { id, clock, events, client } = await setup('refused');
+    await client.token();
+    await da.admin('POST', `/admin/devices/${id}/revoke`);
+    await da.admin('POST', `/admin/devices/${id}/reactivate`);
+    clock.advance(800_000);
+    await client.token();
+    expect(events.map((e) => e.type)).toEqual(['authenticated', 'refresh_refused', 'authenticated']);
+  });
+
+  it('surfaces a revoked device as an error', async () => {
+    const { id, clock, client } = await setup('revoked');
+    await client.token();
+    await da.admin('POST', `/admin/devices/${id}/revoke`);
+    clock.advance(800_000);
+    await expect(client.token()).rejects.toBeInstanceOf(DeviceClientError);
+  });
+
+  it('starts and stops calls through the proxy, re-authenticating once when the token is refused', async () => {
+    const { id, client } = await setup('calls');
+    const call = await client.startCall('asst-1');
+    expect(call).toMatchObject({ id: expect.any(String), assistantId: 'asst-1' });
+    // The server voids the token (revoke + reactivate); the client recovers with its secret.
+    await da.admin('POST', `/admin/devices/${id}/revoke`);
+    await da.admin('POST', `/admin/devices/${id}/reactivate`);
+    await expect(client.stopCall(String(call.id))).resolves.toEqual({ call_id: call.id, status: 'ending' });
+    await expect(client.info()).resolves.toMatchObject({ device_id: id });
+  });
+});
