@@ -2,11 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ADMIN_KEY_HEADER } from '@portcullis/auth';
 import { ConfigFileError, ensureSecrets, locateConfig } from '../config';
-import { DaemonStartError, runDaemon } from '../runner/daemon';
 import { DaemonState, isAlive, readPid, readState, runtimePaths } from '../runner/state';
-import { cliContext, GlobalOptions, keyFingerprint } from './context';
+import { ADMIN_KEY_HEADER, cliContext, GlobalOptions, keyFingerprint } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { details, table } from './output';
 
@@ -61,6 +59,8 @@ async function start(g: GlobalOptions, foreground: boolean): Promise<void> {
   for (const w of loaded.warnings) process.stderr.write(`${w}\n`);
   for (const x of generated) process.stderr.write(`Generated ${x.setting} (${x.fingerprint}) and saved it to ${cfg.file.path}\n`);
   if (foreground) {
+    // Loaded only here: the apps (and Nest) are the daemon's business, not every command's.
+    const { DaemonStartError, runDaemon } = await import('../runner/daemon');
     let d;
     try {
       d = await runDaemon({ location: loaded.location, onReady: (s) => process.stderr.write(readyText(s, cfg.file.path)) });
@@ -70,8 +70,8 @@ async function start(g: GlobalOptions, foreground: boolean): Promise<void> {
       throw err;
     }
     const shutdown = () => void d.stop().then(() => process.exit(0), () => process.exit(1));
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
     return new Promise(() => undefined); // runs until a signal
   }
   const running = readState(cfg.dataDir);

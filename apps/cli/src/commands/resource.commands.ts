@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ADMIN_KEY_HEADER } from '@portcullis/auth';
-import { cliContext, GlobalOptions, requireApiKey } from './context';
+import { ADMIN_KEY_HEADER, cliContext, GlobalOptions, requireApiKey } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { call } from './http-client';
 import { details, printResult } from './output';
