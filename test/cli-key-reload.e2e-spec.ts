@@ -1,0 +1,74 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { http, waitFor } from './support/http';
+import { Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
+
+/**
+ * Seed 001 scenario 3, made impossible: the key edited in the config file while
+ * the daemon runs is picked up without a restart (by device-auth's admin guard and
+ * the daemon's own endpoint), and the old key works only for the grace window.
+ */
+describe('seed 001 scenario 3: key edited while the daemon runs', () => {
+  const sb = new Sandbox();
+  afterAll(async () => {
+    await sb.cleanup();
+  });
+
+  it('the new key works at once, the old one until the grace window ends, both logged by fingerprint', async () => {
+    const path = join(sb.cwd, 'portcullis.toml');
+    const dataDir = join(sb.root, 'data');
+    writeText(path, freePortsToml(`[suite]\ndata_dir = "${dataDir}"\nlog_level = "warn"\napps = ["device-auth"]\n`).replace('[daemon]\n', '[daemon]\nkey_grace_seconds = 4\nreload_poll_ms = 200\n'));
+    expect((await sb.run(['start'], { timeoutMs: 90000 })).code).toBe(0);
+    const state = readDaemonState(dataDir)!;
+    const deviceAuth = state.apps.find((a) => a.name === 'device-auth')!.url;
+    const oldKey = apiKeyIn(readFileSync(path, 'utf8'))!;
+    const admin = (key: string) => http('GET', `${deviceAuth}/admin/devices`, { headers: { 'x-portcullis-api-key': key } });
+    expect((await admin(oldKey)).status).toBe(200);
+
+    // A hand edit (in place, as an editor might save it), not through the CLI.
+    const newKey = randomBytes(32).toString('hex');
+    writeFileSync(path, readFileSync(path, 'utf8').replace(oldKey, newKey));
+    const editedAt = Date.now();
+    await waitFor(async () => (await admin(newKey)).status === 200, 5000, 50);
+    expect((await admin(oldKey)).status).toBe(200); // grace window
+    expect((await sb.run(['device', 'list'])).code).toBe(0); // the CLI reads the new key from the same file
+    const status = JSON.parse((await sb.run(['--json', 'status'])).stdout);
+    expect(status).toMatchObject({ key_matches: true });
+    expect(status.daemon_previous_key.fingerprint).toMatch(/^fp_[0-9a-f]{16}$/);
+
+    // After the window the old key is refused, and the refusal says where the accepted key lives.
+    await waitFor(async () => (await admin(oldKey)).status === 401, 10000, 100);
+    expect(Date.now() - editedAt).toBeGreaterThanOrEqual(3500);
+    const refused = await admin(oldKey);
+    expect(refused.body.hint).toContain(`[daemon] api_key in ${path}`);
+    const control = await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': oldKey } });
+    expect(control.status).toBe(401);
+    expect((await admin(newKey)).status).toBe(200);
+
+    const log = readFileSync(join(dataDir, 'portcullis.log'), 'utf8');
+    expect(log).toContain(`admin key changed in ${path}: now ${status.daemon_key_fingerprint}; previous ${status.daemon_previous_key.fingerprint} accepted until`);
+    expect(log).toContain(`grace window over: previous admin key ${status.daemon_previous_key.fingerprint} is no longer accepted`);
+    for (const k of [oldKey, newKey]) {
+      expect(log).not.toContain(k);
+      expect(sb.output.join('\n')).not.toContain(k);
+    }
+  }, 120000);
+
+  it('an edit that breaks the file keeps the key in force and logs the line to fix', async () => {
+    const path = join(sb.cwd, 'portcullis.toml');
+    const dataDir = join(sb.root, 'data');
+    const key = apiKeyIn(readFileSync(path, 'utf8'))!;
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, `${good}\n[broken\n`);
+    const logPath = join(dataDir, 'portcullis.log');
+    await waitFor(() => readFileSync(logPath, 'utf8').includes('is not valid TOML'), 5000, 50);
+    expect(readFileSync(logPath, 'utf8')).toMatch(/is not valid TOML: line \d+, column \d+.*keeping the keys in force/);
+    const state = readDaemonState(dataDir)!;
+    expect((await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': key } })).status).toBe(200);
+    expect(readFileSync(logPath, 'utf8')).not.toContain(key);
+    expect((await sb.run(['status'])).code).toBe(7); // the CLI refuses the broken file too, naming it
+    writeFileSync(path, good);
+    expect((await sb.run(['stop'])).code).toBe(0);
+  }, 60000);
+});
