@@ -57,6 +57,14 @@ export const SUITE_APPS: SuiteApp[] = [
     },
   },
   {
+    name: 'room-gateway',
+    env: () => ({}),
+    start: async (env, ctx) => {
+      const m = await import('../../../room-gateway/src');
+      return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false });
+    },
+  },
+  {
     name: 'interface-proxy',
     env: (ctx) => ({
       BOT_CONTROL_BASE_URL: ctx.urls['bot-control'] ?? `http://127.0.0.1:${ctx.config.ports['bot-control']}`,
