@@ -52,6 +52,7 @@ const schema = z.object({
     .object({
       shared_secret: str.min(32, 'must be at least 32 characters').optional(),
       auth_required: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+      read_auth_required: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
     })
     .passthrough()
     .default({}),
@@ -78,6 +79,8 @@ export interface SuiteConfig {
   ports: Record<AppName, number>;
   botControlSecret?: string;
   botControlAuthRequired: boolean;
+  /** Session lists and the event stream need the secret too (interface-proxy attaches it server-side). */
+  botControlReadAuthRequired: boolean;
   /** Extra variables per app: `[env.device-auth]` or `[env.all]`. */
   extraEnv: Record<string, Record<string, string>>;
 }
@@ -129,6 +132,7 @@ export function toSuiteConfig(file: LoadedFile, env: Record<string, string | und
     ports: Object.fromEntries(APP_NAMES.map((a) => [a, (c.ports as Record<string, number | undefined>)[tomlKey(a)] ?? DEFAULT_PORTS[a]])) as Record<AppName, number>,
     botControlSecret: c.bot_control.shared_secret,
     botControlAuthRequired: c.bot_control.auth_required ?? true,
+    botControlReadAuthRequired: c.bot_control.read_auth_required ?? true,
     extraEnv: stringEnv,
   };
 }

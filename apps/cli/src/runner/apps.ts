@@ -50,6 +50,7 @@ export const SUITE_APPS: SuiteApp[] = [
     env: (ctx) => ({
       BOT_CONTROL_SHARED_SECRET: ctx.config.botControlSecret,
       BOT_CONTROL_AUTH_REQUIRED: ctx.config.botControlAuthRequired ? '1' : '0',
+      BOT_CONTROL_EVENTS_AUTH_REQUIRED: ctx.config.botControlReadAuthRequired ? '1' : '0',
     }),
     start: async (env, ctx) => {
       const m = await import('../../../bot-control/src');
