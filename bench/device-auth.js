@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+/*
+ * device-auth benchmarks, measured side by side in one run (prints numbers and
+ * ratios, asserts nothing; issue 3 targets in brackets):
+ *   1. a DeviceTokenGuard-guarded endpoint over the same endpoint unguarded   [>= 0.85x]
+ *      (a: same request with the token, the guard's own cost; b: unguarded without a token)
+ *   2. /device/auth with the HMAC secret check over the same endpoint with a
+ *      slow password hash (scrypt, N=2^14) in its place
+ *   3. revocation propagation: admin revoke -> first 401 from another app
+ *      verifying locally over NATS, p50 / p99                                  [p99 < 100 ms]
+ *
+ *   node bench/device-auth.js              # ~50 s; needs Postgres (DATABASE_URL) and NATS (NATS_URL)
+ *   BENCH_SECONDS=2 node bench/device-auth.js
+ *
+ * Runs the TypeScript sources directly (swc, as jest does), so no build is needed.
+ */
+'use strict';
+require('../test/support/device-auth-register.js');
+require('reflect-metadata');
+const { scryptSync, randomBytes } = require('node:crypto');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = 2;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const { Controller, Get, Module, UseGuards } = require('@nestjs/common');
+const { DeviceTokenGuard, DeviceTokenModule, Public } = require('../libs/auth/src');
+const { appUrl, bootApp, EVENTS_CLIENT, NatsConnectionService, PlatformModule } = require('../libs/platform/src');
+const { DeviceAuthModule, loadDeviceAuthConfig } = require('../apps/device-auth/src');
+const { SecretHasher } = require('../apps/device-auth/src/devices/secret-hasher');
+const { sql } = require('../test/support/device-auth.ts');
+
+/** The same endpoint twice: once open, once behind DeviceTokenGuard. */
+function verifierModule(daUrl, issuer, audience) {
+  class BenchController {
+    open() { return { ok: true }; }
+    guarded() { return { ok: true }; }
+  }
+  Public()(BenchController.prototype, 'open', Object.getOwnPropertyDescriptor(BenchController.prototype, 'open'));
+  Get('open')(BenchController.prototype, 'open', Object.getOwnPropertyDescriptor(BenchController.prototype, 'open'));
+  UseGuards(DeviceTokenGuard)(BenchController.prototype, 'guarded', Object.getOwnPropertyDescriptor(BenchController.prototype, 'guarded'));
+  Get('guarded')(BenchController.prototype, 'guarded', Object.getOwnPropertyDescriptor(BenchController.prototype, 'guarded'));
+  Controller()(BenchController);
+  class VerifierModule {}
+  Module({
+    imports: [
+      PlatformModule.forRoot({ app: 'bench-verifier', logLevel: 'warn', natsUrl: NATS_URL, logStream: devNull() }),
+      DeviceTokenModule.forRoot({ app: 'bench-verifier', jwksUrl: `${daUrl}/.well-known/jwks.json`, issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService }),
+    ],
+    controllers: [BenchController],
+  })(VerifierModule);
+  return VerifierModule;
+}
+
+function devNull() {
+  const { Writable } = require('node:stream');
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}
+
+/** A deliberately slow password hash in the HMAC's place, for comparison only. */
+class ScryptHasher extends SecretHasher {
+  hash(secret) {
+    return scryptSync(secret, 'bench-salt', 32, { N: 16384, r: 8, p: 1 }).toString('hex');
+  }
+}
+
+async function startDeviceAuth(dbUrl, dataDir, issuer, hasher) {
+  const cfg = loadDeviceAuthConfig({
+    NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, NATS_URL,
+    PORTCULLIS_DATA_DIR: dataDir, PORTCULLIS_ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef0123',
+    DEVICE_AUTH_PEPPER: 'bench-pepper', DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT: '100000',
+  });
+  const mod = DeviceAuthModule.forRoot(cfg, { logStream: devNull() });
+  if (hasher) mod.providers = mod.providers.map((p) => (p && p.provide === SecretHasher ? { provide: SecretHasher, useValue: hasher } : p));
+  const app = await bootApp(mod, { app: cfg.app, port: 0, host: '127.0.0.1', natsUrl: NATS_URL, microservice: true });
+  const url = await appUrl(app);
+  const admin = (method, path, body) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { 'x-portcullis-api-key': cfg.adminKey, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body && JSON.stringify(body),
+    }).then(async (r) => {
+      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+      return r.json();
+    });
+  return { app, url, cfg, admin };
+}
+
+/** The load generator runs in its own process, so it does not share the event loop it measures. */
+async function cannon(opts) {
+  const { execFile } = require('node:child_process');
+  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(opts.connections ?? CONNECTIONS), '-d', String(SECONDS)];
+  if (opts.method) args.push('-m', opts.method);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (opts.body) args.push('-b', opts.body);
+  args.push(opts.url);
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  const r = JSON.parse(out);
+  if (r.non2xx) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers`);
+  return r.requests.average;
+}
+
+async function sideBySide(label, a, b) {
+  const ra = [];
+  const rb = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ra.push(await cannon(a.opts));
+    rb.push(await cannon(b.opts));
+  }
+  const avg = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${(avg(ra) / avg(rb)).toFixed(3)}x`);
+}
+
+const pct = (xs, p) => xs.slice().sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+async function main() {
+  const name = `pc_bench_${randomBytes(5).toString('hex')}`;
+  const u = new URL(DATABASE_URL);
+  u.pathname = `/${name}`;
+  await sql(DATABASE_URL, `CREATE DATABASE ${name}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'pc-bench-'));
+  const issuer = `bench-${randomBytes(4).toString('hex')}`;
+  const closers = [];
+  try {
+    const da = await startDeviceAuth(u.toString(), dataDir, issuer);
+    closers.push(() => da.app.close());
+    const dev = await da.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_bench_${randomBytes(4).toString('hex')}` });
+    const auth = await fetch(`${da.url}/device/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_id: dev.device_id, device_secret: dev.device_secret }) }).then((r) => r.json());
+
+    const verifierApp = await bootApp(verifierModule(da.url, issuer, da.cfg.audience), { app: 'bench-verifier', port: 0, host: '127.0.0.1', natsUrl: NATS_URL, microservice: true });
+    closers.push(() => verifierApp.close());
+    const vurl = await appUrl(verifierApp);
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`${vurl}/guarded`, { headers: { authorization: `Bearer ${auth.access_token}` } })).status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // 1. guarded / unguarded
+    const bearer = { authorization: `Bearer ${auth.access_token}` };
+    await sideBySide('1a. token-guarded endpoint / unguarded, same request with the token (the guard alone; target >= 0.85x)',
+      { name: 'guarded', opts: { url: `${vurl}/guarded`, headers: bearer } },
+      { name: 'open', opts: { url: `${vurl}/open`, headers: bearer } });
+    await sideBySide('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)',
+      { name: 'guarded', opts: { url: `${vurl}/guarded`, headers: bearer } },
+      { name: 'open', opts: { url: `${vurl}/open` } });
+
+    // 2. /device/auth: HMAC vs scrypt, same endpoint, same database
+    const slow = await startDeviceAuth(u.toString(), dataDir, issuer, new ScryptHasher('bench-pepper'));
+    closers.push(() => slow.app.close());
+    const slowDev = await slow.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_slow_${randomBytes(4).toString('hex')}` });
+    const body = (d) => JSON.stringify({ device_id: d.device_id, device_secret: d.device_secret });
+    await sideBySide('2. /device/auth with HMAC-SHA-256 / with scrypt (N=2^14)',
+      { name: 'hmac', opts: { url: `${da.url}/device/auth`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(dev) } },
+      { name: 'scrypt', opts: { url: `${slow.url}/device/auth`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(slowDev) } });
+
+    // 3. revocation propagation to the other app
+    const samples = [];
+    for (let i = 0; i < REVOCATIONS; i++) {
+      const d = await da.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_rev_${i}_${randomBytes(4).toString('hex')}` });
+      const t = await fetch(`${da.url}/device/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(d) }).then((r) => r.json());
+      const headers = { authorization: `Bearer ${t.access_token}` };
+      if ((await fetch(`${vurl}/guarded`, { headers })).status !== 200) throw new Error('fresh token refused');
+      const t0 = performance.now();
+      await da.admin('POST', `/admin/devices/${d.device_id}/revoke`);
+      while ((await fetch(`${vurl}/guarded`, { headers })).status === 200) {
+        if (performance.now() - t0 > 5000) throw new Error(`revocation never arrived (device #${i})`);
+      }
+      samples.push(performance.now() - t0);
+    }
+    console.log(`3. revoke -> first 401 in another app over NATS (${samples.length} devices): p50 ${pct(samples, 50).toFixed(1)} ms, p99 ${pct(samples, 99).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms (target p99 < 100 ms)`);
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await sql(DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
