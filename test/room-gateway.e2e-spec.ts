@@ -325,6 +325,9 @@ describe('docs', () => {
     const ui = await call('GET', '/docs', {});
     expect(ui.status).toBe(200);
     expect(ui.text).toMatch(/swagger/i);
+    const bundle = await http('GET', `${base}/docs/swagger-ui-bundle.js`);
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
+    expect((await http('GET', `${base}/docs/..%2Fpackage.json`)).status).toBe(404);
     const doc = await call('GET', '/docs-json', {});
     expect(doc.status).toBe(200);
     const ops = [

@@ -58,6 +58,14 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
     await expect(one.increment(key, 10_000, 3, 20_000, 'default')).resolves.toMatchObject({ isBlocked: true, totalHits: 4 });
   });
 
+  it('counts right when a replica writes against a state it remembers but another replica has moved on', async () => {
+    const key = `stale-${randomBytes(4).toString('hex')}`;
+    await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 1 });
+    for (let i = 2; i <= 4; i++) await expect(two.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: i });
+    // `one` still remembers revision 1 / one hit: its write must fail and re-read.
+    await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 5 });
+  });
+
   it('loses no hit when replicas race on one key', async () => {
     const key = `race-${randomBytes(4).toString('hex')}`;
     const results = await Promise.all(
@@ -89,6 +97,8 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
       const kv = await a.jetstream().views.kv(short);
       const keys = async () => { const out = []; for await (const k of await kv.keys()) out.push(k); return out; };
       expect(await keys()).toHaveLength(1);
+      // Counts are short-lived: the bucket lives in the server's memory, not on disk.
+      expect((await (await a.jetstreamManager()).streams.info(`KV_${short}`)).config.storage).toBe('memory');
       await new Promise((r) => setTimeout(r, 1_600));
       expect(await keys()).toHaveLength(0);
     } finally {

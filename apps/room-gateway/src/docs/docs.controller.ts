@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '@portcullis/auth';
 import type { FastifyReply } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -31,7 +31,8 @@ const PAGE = `<!DOCTYPE html>
 @Controller('docs')
 export class DocsController {
   private readonly files = new Map<string, Buffer>();
-  private readonly dir = (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
+  // The package directory only: requiring 'swagger-ui-dist' itself would load the whole UI bundle into the server.
+  private readonly dir = dirname(require.resolve('swagger-ui-dist/package.json'));
 
   @Public()
   @Get()

@@ -1,12 +1,14 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import type { KV, NatsConnection } from 'nats';
+import { StorageType, type KV, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { applyHit, ThrottleWindow } from './throttle-window';
 
 /** JetStream's "wrong last sequence" error: another replica wrote the key first. */
 const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 25;
+/** Entries whose last state this replica remembers, to write without reading first. */
+const MAX_REMEMBERED = 10_000;
 
 function isConflict(err: unknown): boolean {
   const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
@@ -19,7 +21,14 @@ function isConflict(err: unknown): boolean {
  * (see applyHit). Each increment reads the entry and writes it back with
  * `create` (key absent) or `update(key, value, revision)` (revision-checked),
  * retrying when another replica won the race, so no hit is lost or counted
- * twice. The bucket's max age removes idle entries.
+ * twice. The bucket's max age removes idle entries. The bucket is kept in
+ * memory on the NATS server: counts are short-lived and need no disk (they do
+ * not survive a NATS restart).
+ *
+ * Each replica remembers the last state and revision it saw per entry and
+ * writes against that directly (one round trip); a stale revision fails and
+ * the entry is read again. A remembered block is answered locally until it
+ * ends, since nothing lifts a block early.
  *
  * Usage (the same for every app):
  *
@@ -37,6 +46,7 @@ function isConflict(err: unknown): boolean {
  */
 export class JetStreamThrottlerStorage implements ThrottlerStorage {
   private kv?: Promise<KV>;
+  private readonly seen = new Map<string, { revision: number; state?: ThrottleWindow }>();
 
   constructor(
     private readonly nc: () => Promise<NatsConnection | undefined>,
@@ -51,24 +61,38 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     const kv = await this.bucketView();
     // Hashing keeps entry names within KV's key alphabet and free of whatever the tracker was.
     const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
+    let known = this.seen.get(entryKey);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const entry = await kv.get(entryKey);
-      const live = entry && entry.operation === 'PUT' && entry.value.length > 0;
-      const prev = live ? (entry.json() as ThrottleWindow) : undefined;
-      const step = applyHit(prev, Date.now(), ttl, limit, blockDuration);
+      if (!known || attempt > 0) known = await this.read(kv, entryKey);
+      const step = applyHit(known?.state, Date.now(), ttl, limit, blockDuration);
       if (!step.next) return step.record;
       const data = new TextEncoder().encode(JSON.stringify(step.next));
       try {
-        if (entry) await kv.update(entryKey, data, entry.revision);
-        else await kv.create(entryKey, data);
+        const revision = known ? await kv.update(entryKey, data, known.revision) : await kv.create(entryKey, data);
+        this.remember(entryKey, { revision, state: step.next });
         return step.record;
       } catch (err) {
         if (!isConflict(err)) throw err;
-        // Lost the race to another replica (or request): re-read and count again.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+        // Another replica (or request) wrote first, or the entry expired: re-read and count again.
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
     throw new Error(`throttler "${throttlerName}": too much contention on one key`);
+  }
+
+  /** The entry's current state; a deleted or expired entry reads as a revision to write over, or nothing. */
+  private async read(kv: KV, entryKey: string): Promise<{ revision: number; state?: ThrottleWindow } | undefined> {
+    const entry = await kv.get(entryKey);
+    if (!entry) return undefined;
+    const live = entry.operation === 'PUT' && entry.value.length > 0;
+    return { revision: entry.revision, state: live ? (entry.json() as ThrottleWindow) : undefined };
+  }
+
+  private remember(entryKey: string, v: { revision: number; state?: ThrottleWindow }): void {
+    this.seen.delete(entryKey);
+    this.seen.set(entryKey, v);
+    // Oldest first in a Map: drop the least recently written.
+    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
   }
 
   private bucketView(): Promise<KV> {
@@ -76,7 +100,7 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
       this.kv = (async () => {
         const nc = await this.nc();
         if (!nc) throw new Error('NATS is not configured');
-        return nc.jetstream().views.kv(this.bucket, { ttl: this.maxAgeMs, history: 1 });
+        return nc.jetstream().views.kv(this.bucket, { ttl: this.maxAgeMs, history: 1, storage: StorageType.Memory });
       })();
       this.kv.catch(() => (this.kv = undefined));
     }
