@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Clock, DeviceClient, DeviceClientError, DeviceClientEvent } from '@portcullis/device-client';
 import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
 import { FakeVapi } from './support/device-auth-fake-vapi';
@@ -125,5 +129,37 @@ describe('DeviceClient', () => {
     await da.admin('POST', `/admin/devices/${id}/reactivate`);
     await expect(client.stopCall(String(call.id))).resolves.toEqual({ call_id: call.id, status: 'ending' });
     await expect(client.info()).resolves.toMatchObject({ device_id: id });
+  });
+
+  it('runs as the seed’s Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
+    const { id, secret } = await setup('pi');
+    const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
+    const config = join(dir, 'device_config.json');
+    writeFileSync(config, JSON.stringify({ device_id: id, proxy_url: da.url, vapi_assistant_id: 'asst-pi' }));
+    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'apps', 'device-auth', 'src', 'pi-client.ts'), config], {
+      env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      const until = Date.now() + 20000;
+      while (!/call started: (\S+)/.test(out)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`pi-client: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const callId = /call started: (\S+)/.exec(out)![1];
+      expect(vapi.calls.get(callId)).toMatchObject({ assistantId: 'asst-pi', status: 'queued' });
+      child.kill('SIGINT');
+      await expect(exited).resolves.toBe(0);
+      expect(out).toContain('call ended');
+      expect(vapi.calls.get(callId).status).toBe('ended');
+      expect(out).not.toContain(secret);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { connect, NatsConnection } from 'nats';
+import { NATS_URL } from './support/env';
 import { http, waitFor } from './support/http';
 import { AppProcess } from './support/processes';
 import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
@@ -23,6 +25,26 @@ describe('device-auth revocation in a second app', () => {
   });
 
   const whoami = (token: string) => http('GET', `${verifier!.url}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('publishes revocations on NATS without any secret or token in the payload', async () => {
+    const nc: NatsConnection = await connect({ servers: NATS_URL });
+    const seen: string[] = [];
+    const sub = nc.subscribe('portcullis.device.>', { callback: (_e, m) => seen.push(`${m.subject} ${new TextDecoder().decode(m.data)}`) });
+    try {
+      const id = uniqueDeviceId('rev_nats');
+      const { device_secret } = await da.register(id);
+      const token = (await da.authenticate(id, device_secret)).body.access_token as string;
+      await da.admin('POST', `/admin/devices/${id}/revoke`);
+      await waitFor(() => seen.some((l) => l.includes(id)), 2000);
+      const line = seen.find((l) => l.includes(id)) as string;
+      expect(line.startsWith('portcullis.device.revoked ')).toBe(true);
+      expect(JSON.parse(line.slice(line.indexOf(' ') + 1)).data).toEqual({ iss: issuer, device_id: id, min_generation: 2, revoked_at: expect.any(String) });
+      for (const s of [device_secret, token, da.adminKey, da.cfg.pepper as string]) expect(seen.join('\n')).not.toContain(s);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+  });
 
   it('refuses a revoked device token within one second, in device-auth and in the other app, and after that app restarts', async () => {
     const a = uniqueDeviceId('rev_a');

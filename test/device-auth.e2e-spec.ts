@@ -188,6 +188,9 @@ describe('device-auth', () => {
     const logs = da.logs.text;
     expect(logs).toContain(id);
     for (const s of [...issued, pepper, adminKey]) expect(logs).not.toContain(s);
+    const metrics = (await da.call('GET', '/metrics')).text;
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const s of [...issued, pepper, adminKey]) expect(metrics).not.toContain(s);
     // The JWKS publishes public keys only.
     const jwks = (await da.call('GET', '/.well-known/jwks.json')).body;
     for (const k of jwks.keys) expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
