@@ -309,6 +309,13 @@ describe('errors', () => {
     expect((await call('GET', '/api/rooms/get/a', lkAuth)).status).toBe(502);
   });
 
+  it('answers 502 when the provider does not answer within the timeout', async () => {
+    daily.force({ status: 200, body: {}, delayMs: 2500 });
+    const r = await call('GET', '/api/rooms/get/slow', dailyAuth);
+    expect(r.status).toBe(502);
+    expect(r.body).toEqual({ detail: 'daily is unreachable (timed out)' });
+  });
+
   it('passes a provider refusal on with the key scrubbed from its text', async () => {
     daily.force({ status: 400, body: { error: 'invalid-request-error', info: `key ${DAILY_KEY} (Bearer ${DAILY_KEY}) ${encodeURIComponent(DAILY_KEY)} is not allowed to use "foo"` } });
     const r = await call('POST', '/api/rooms/create', dailyAuth, { profile: 'conversation' });

@@ -18,6 +18,8 @@ export interface Forced {
   headers?: Record<string, string>;
   /** Close the socket without answering. */
   hangUp?: boolean;
+  /** Wait this long before answering. */
+  delayMs?: number;
 }
 
 /** Shared plumbing: a local HTTP server on 127.0.0.1 that records what it receives. */
@@ -65,6 +67,8 @@ abstract class FakeProvider {
       req.socket.destroy();
       return;
     }
+    if (forced?.delayMs) await new Promise((ok) => setTimeout(ok, forced.delayMs));
+    if (res.destroyed) return;
     const answer = forced ?? (await this.route(r));
     res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
