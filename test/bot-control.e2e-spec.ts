@@ -98,12 +98,13 @@ describe('bot-control sessions (open mode, real bot processes, real NATS)', () =
   it('a leave that is ignored ends in SIGKILL after the grace period', async () => {
     // A bot that ignores SIGTERM.
     const stubborn = await runBotControl({
-      BOT_COMMAND: JSON.stringify([process.execPath, '-e', "process.on('SIGTERM',()=>{});setInterval(()=>{},1000)", '--']),
+      BOT_COMMAND: JSON.stringify([process.execPath, '-e', "process.on('SIGTERM',()=>{});console.log('ready');setInterval(()=>{},1000)", '--']),
       BOT_LEAVE_GRACE_MS: '300',
     });
     try {
       const { body } = await http('POST', `${stubborn.url}/join`, { json: { room_url: room('stubborn') } });
-      await new Promise((r) => setTimeout(r, 200));
+      // Wait until the bot says its SIGTERM handler is in place (its output reaches bot-control's debug log).
+      await waitFor(() => stubborn.logs.parsed().some((l) => l.pid === body.pid && l.bot_output === 'ready'));
       await http('POST', `${stubborn.url}/sessions/${body.pid}/leave`);
       await waitFor(() => gone(body.pid), 3000);
       const s = await http('GET', `${stubborn.url}/sessions/${body.pid}`);

@@ -21,7 +21,8 @@ export class DetailExceptionFilter implements ExceptionFilter {
       if (typeof res === 'string') body = { detail: res };
       else if (res && typeof res === 'object') {
         const r = res as Record<string, unknown>;
-        if ('detail' in r) body = r;
+        // Readiness results (terminus) keep their per-dependency shape.
+        if ('detail' in r || ('status' in r && 'details' in r)) body = r;
         else {
           const msg = Array.isArray(r.message) ? r.message.join('; ') : (r.message as string | undefined);
           body = { detail: msg ?? exception.message };

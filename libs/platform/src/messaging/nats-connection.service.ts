@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { connect, NatsConnection, Events } from 'nats';
 
 /**
@@ -6,24 +6,34 @@ import { connect, NatsConnection, Events } from 'nats';
  * key-value buckets and the readiness probe. Absent when no NATS_URL is set.
  */
 @Injectable()
-export class NatsConnectionService implements OnApplicationShutdown {
+export class NatsConnectionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NatsConnectionService.name);
   private nc?: NatsConnection;
   private reconnectListeners: Array<() => void> = [];
 
   constructor(private readonly url: string | undefined, private readonly name: string) {}
 
+  /** Connect at boot so readiness reflects NATS from the start, not from first use. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.url) await this.connection();
+  }
+
   get enabled(): boolean {
     return Boolean(this.url);
   }
 
+  private connecting?: Promise<NatsConnection>;
+
   async connection(): Promise<NatsConnection | undefined> {
     if (!this.url) return undefined;
-    if (!this.nc) {
-      this.nc = await connect({ servers: this.url, name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-      void this.watch(this.nc);
-    }
-    return this.nc;
+    // One connection however many callers race for it at boot.
+    this.connecting ??= connect({ servers: this.url, name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 }).then((nc) => {
+      this.nc = nc;
+      void this.watch(nc);
+      return nc;
+    });
+    this.connecting.catch(() => (this.connecting = undefined));
+    return this.connecting;
   }
 
   isConnected(): boolean {
