@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
 import { NATS_URL } from './support/env';
 import { http, waitFor } from './support/http';
-import { AppProcess } from './support/processes';
 import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { spawnVerifier } from './support/device-auth-verifier';
+import { spawnVerifier, VerifierProcess } from './support/device-auth-verifier';
 
 /** Revocation reaches an app that verifies tokens locally, over real NATS, also after that app restarts. */
 describe('device-auth revocation in a second app', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let da: RunningDeviceAuth;
-  let verifier: AppProcess | undefined;
+  let verifier: VerifierProcess | undefined;
   const issuer = `test-issuer-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {

@@ -2,10 +2,19 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { NATS_URL } from './env';
 import { waitFor } from './http';
-import { AppProcess, freePort, ROOT } from './processes';
+import { ChildProcess } from 'node:child_process';
+import { freePort, ROOT } from './processes';
+
+export interface VerifierProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
 
 /** Starts test/support/device-auth-verifier-app.ts in its own process and waits for readiness. */
-export async function spawnVerifier(deviceAuthUrl: string, issuer: string, audience: string, port?: number): Promise<AppProcess> {
+export async function spawnVerifier(deviceAuthUrl: string, issuer: string, audience: string, port?: number): Promise<VerifierProcess> {
   const p = port ?? (await freePort());
   const child = spawn(
     process.execPath,

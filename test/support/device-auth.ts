@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'nats';
 import { DataSource } from 'typeorm';
 import { DeviceAuthConfig, loadDeviceAuthConfig, startDeviceAuth } from '../../apps/device-auth/src';
 import { canary, DATABASE_URL, NATS_URL } from './env';
@@ -81,6 +82,8 @@ export async function startTestDeviceAuth(opts: {
     PORTCULLIS_DATA_DIR: dataDir,
     PORTCULLIS_ADMIN_API_KEY: adminKey,
     DEVICE_AUTH_PEPPER: opts.pepper ?? canary('pepper'),
+    // Rate-limit counts of its own, so parallel files never share an address's window.
+    DEVICE_AUTH_RATE_LIMIT_BUCKET: `pc_test_limits_${randomBytes(6).toString('hex')}`,
     ...opts.env,
   };
   const cfg = loadDeviceAuthConfig(env);
@@ -115,9 +118,20 @@ export async function startTestDeviceAuth(opts: {
     },
     async close() {
       await app.close();
+      if (!opts.env?.DEVICE_AUTH_RATE_LIMIT_BUCKET) await deleteBucket(cfg.rateLimitBucket);
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes a JetStream KV bucket a test created (its stream is KV_<bucket>). */
+export async function deleteBucket(bucket: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`).catch(() => false);
+  } finally {
+    await nc.close();
+  }
 }
 
 export function uniqueDeviceId(label: string): string {

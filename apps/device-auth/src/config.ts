@@ -1,5 +1,5 @@
 import { ConfigError, commonEnv, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
-import { DEVICE_TOKEN_MAX_TTL_SECONDS } from '@portcullis/contracts';
+import { DEVICE_TOKEN_MAX_TTL_SECONDS, KvBuckets } from '@portcullis/contracts';
 import { z } from 'zod';
 
 /** Every variable device-auth reads; apps/device-auth/README.md mirrors this file. */
@@ -22,6 +22,7 @@ const shape = {
   DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES: z.string().optional(),
   DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000),
   DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400),
+  DEVICE_AUTH_RATE_LIMIT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(KvBuckets.deviceAuthLimits),
   VAPI_API_KEY: z.string().optional(),
   VAPI_BASE_URL: z.string().url('must be a URL').default('https://api.vapi.ai'),
   VAPI_TIMEOUT_MS: intValue(10000, 100, 120000),
@@ -53,6 +54,8 @@ export interface DeviceAuthConfig {
   previousKeyPems: string[];
   rateLimit: number;
   rateWindowSeconds: number;
+  /** JetStream KV bucket of the rate-limit windows; replicas of one deployment share it. */
+  rateLimitBucket: string;
   vapiApiKey?: string;
   vapiBaseUrl: string;
   vapiTimeoutMs: number;
@@ -132,6 +135,7 @@ export function loadDeviceAuthConfig(
     ],
     rateLimit: e.DEVICE_AUTH_RATE_LIMIT,
     rateWindowSeconds: e.DEVICE_AUTH_RATE_WINDOW_SECONDS,
+    rateLimitBucket: e.DEVICE_AUTH_RATE_LIMIT_BUCKET,
     vapiApiKey: e.VAPI_API_KEY,
     vapiBaseUrl: e.VAPI_BASE_URL.replace(/\/+$/, ''),
     vapiTimeoutMs: e.VAPI_TIMEOUT_MS,

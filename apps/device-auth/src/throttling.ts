@@ -1,5 +1,4 @@
 import { ThrottlerModule } from '@nestjs/throttler';
-import { KvBuckets } from '@portcullis/contracts';
 import { createThrottlerStorage, NatsConnectionService } from '@portcullis/platform';
 import { DeviceAuthConfig } from './config';
 
@@ -27,7 +26,7 @@ export function deviceAuthThrottling(cfg: DeviceAuthConfig) {
         { name: 'ip', ttl, limit: cfg.rateLimit, getTracker: addressTracker },
         { name: 'device', ttl, limit: cfg.rateLimit, getTracker: deviceTracker },
       ],
-      storage: createThrottlerStorage(nats, KvBuckets.deviceAuthLimits, ttl),
+      storage: createThrottlerStorage(nats, cfg.rateLimitBucket, ttl),
     }),
   });
 }
