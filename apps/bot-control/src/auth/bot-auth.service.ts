@@ -71,6 +71,8 @@ export class BotAuthService {
 
   async check(kind: BotRouteKind, input: AuthInput): Promise<AuthDecision> {
     const enforced = this.enforced(kind);
+    // Shadow mode is for the seed's protected mutations; open reads and event streams are not audited per request.
+    if (!enforced && !MUTATIONS.has(kind)) return { allowed: true, enforced, reason: 'open' };
     const result = await this.verify(kind, input);
     const allowed = result.ok || !enforced;
     const decision = result.ok ? 'allow' : enforced ? 'deny' : 'would_deny';

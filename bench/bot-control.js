@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/*
+ * Issue 2 benchmarks, measured side by side in one run on this machine:
+ *   1. a guarded endpoint's throughput over the same endpoint unguarded (target >= 0.95x)
+ *   2. a signed request's throughput over an unsigned (shared-secret) one (target >= 0.85x)
+ *   3. p50 latency of join through interface-proxy over join direct (target: +<= 1 ms)
+ * Each pair alternates over several rounds so machine noise hits both sides alike.
+ * Prints numbers and ratios; asserts nothing. Needs `npm run build` and NATS
+ * (NATS_URL, default nats://127.0.0.1:4222) for the shared nonce store.
+ *
+ *   node bench/bot-control.js           BENCH_SECONDS=2 node bench/bot-control.js
+ */
+'use strict';
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const autocannon = require('autocannon');
+const { signRequest } = require('../dist/libs/auth/src');
+
+const root = path.resolve(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const SECRET = require('node:crypto').randomBytes(32).toString('hex');
+const ROOM = 'https://bench.daily.co/room';
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function start(app, env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'dist/apps', app, 'src/main.js')], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return { url, child };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${app} did not start`);
+}
+
+function run(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ duration: SECONDS, connections: 10, pipelining: 1, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+
+/** Alternates a and b for ROUNDS rounds; returns summed throughput and median p50s. */
+async function sideBySide(a, b) {
+  const out = { a: [], b: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    out.a.push(await run(a));
+    out.b.push(await run(b));
+  }
+  const sum = (rs, f) => rs.reduce((t, r) => t + f(r), 0);
+  const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const errs = (rs) => sum(rs, (r) => r.non2xx + r.errors);
+  return {
+    rpsA: sum(out.a, (r) => r.requests.average) / ROUNDS,
+    rpsB: sum(out.b, (r) => r.requests.average) / ROUNDS,
+    p50A: med(out.a.map((r) => r.latency.p50)),
+    p50B: med(out.b.map((r) => r.latency.p50)),
+    errors: errs(out.a) + errs(out.b),
+  };
+}
+
+/** p50 of sequential requests, measured with hrtime for sub-millisecond resolution. */
+async function p50Sequential(url, init, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const res = await fetch(url, init);
+    await res.arrayBuffer();
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((x, y) => x - y);
+  return times[Math.floor(n / 2)];
+}
+
+(async () => {
+  const procs = [];
+  const up = async (app, env) => {
+    const p = await start(app, env);
+    procs.push(p.child);
+    return p.url;
+  };
+  try {
+    const open = await up('bot-control', {});
+    const guarded = await up('bot-control', { BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' });
+    const signing = await up('bot-control', { NATS_URL, BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1' });
+    const proxy = await up('interface-proxy', { BOT_CONTROL_BASE_URL: open });
+    const body = JSON.stringify({ room_url: ROOM });
+    // One live bot per room, so every join below takes the cheap "reused" path.
+    for (const base of [open, signing]) {
+      await fetch(`${base}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET }, body });
+    }
+
+    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s per side, 10 connections\n`);
+
+    const g = await sideBySide(
+      { url: `${guarded}/sessions`, headers: { 'x-bot-secret': SECRET } },
+      { url: `${open}/sessions` },
+    );
+    console.log(`1. GET /sessions guarded (shared secret) ${g.rpsA.toFixed(0)} req/s vs unguarded ${g.rpsB.toFixed(0)} req/s -> ratio ${(g.rpsA / g.rpsB).toFixed(3)}x (target >= 0.95x)`);
+
+    const postJoin = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
+    const s = await sideBySide(
+      {
+        url: `${signing}/join`,
+        ...postJoin,
+        // A fresh timestamp and nonce per request, as a real signer sends.
+        setupClient: (client) => {
+          client.on('response', () => client.setHeaders({ 'content-type': 'application/json', ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) }));
+          client.setHeaders({ 'content-type': 'application/json', ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
+        },
+      },
+      { url: `${signing}/join`, ...postJoin, headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET } },
+    );
+    console.log(`2. POST /join signed (HMAC + JetStream nonce) ${s.rpsA.toFixed(0)} req/s vs unsigned ${s.rpsB.toFixed(0)} req/s -> ratio ${(s.rpsA / s.rpsB).toFixed(3)}x (target >= 0.85x)`);
+
+    const init = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
+    const viaProxy = [];
+    const direct = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      viaProxy.push(await p50Sequential(`${proxy}/api/bot/join`, init, 400));
+      direct.push(await p50Sequential(`${open}/join`, init, 400));
+    }
+    const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    const pp = med(viaProxy);
+    const dp = med(direct);
+    console.log(`3. POST /join p50 through interface-proxy ${pp.toFixed(3)} ms vs direct ${dp.toFixed(3)} ms -> adds ${(pp - dp).toFixed(3)} ms (target <= 1 ms), ratio ${(pp / dp).toFixed(2)}x`);
+    if (g.errors + s.errors) console.log(`\n(non-2xx or errors during the runs: ${g.errors + s.errors})`);
+  } finally {
+    for (const c of procs) c.kill('SIGTERM');
+  }
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
