@@ -8,6 +8,8 @@
  *      slow password hash (scrypt, N=2^14) in its place
  *   3. revocation propagation: admin revoke -> first 401 from another app
  *      verifying locally over NATS, p50 / p99                                  [p99 < 100 ms]
+ *   4. /device/auth latency for unknown device, wrong secret and revoked device,
+ *      interleaved (they should not be told apart by timing)
  *
  *   node bench/device-auth.js              # ~50 s; needs Postgres (DATABASE_URL) and NATS (NATS_URL)
  *   BENCH_SECONDS=2 node bench/device-auth.js
@@ -176,6 +178,28 @@ async function main() {
       samples.push(performance.now() - t0);
     }
     console.log(`3. revoke -> first 401 in another app over NATS (${samples.length} devices): p50 ${pct(samples, 50).toFixed(1)} ms, p99 ${pct(samples, 99).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms (target p99 < 100 ms)`);
+
+    // 4. same 401, same time: interleaved so load drift hits all three alike
+    const known = await da.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_known_${randomBytes(4).toString('hex')}` });
+    const gone = await da.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_gone_${randomBytes(4).toString('hex')}` });
+    await da.admin('POST', `/admin/devices/${gone.device_id}/revoke`);
+    const cases = {
+      unknown: { device_id: `pi_nobody_${randomBytes(4).toString('hex')}`, device_secret: known.device_secret },
+      wrong: { device_id: known.device_id, device_secret: `ds_${randomBytes(32).toString('base64url')}` },
+      revoked: { device_id: gone.device_id, device_secret: gone.device_secret },
+    };
+    const lat = { unknown: [], wrong: [], revoked: [] };
+    for (let i = 0; i < Number(process.env.BENCH_TIMING_SAMPLES ?? 300); i++) {
+      for (const [k, b] of Object.entries(cases)) {
+        const t0 = performance.now();
+        const r = await fetch(`${da.url}/device/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+        await r.text();
+        if (r.status !== 401) throw new Error(`${k}: ${r.status}`);
+        lat[k].push(performance.now() - t0);
+      }
+    }
+    const p50 = (k) => pct(lat[k], 50);
+    console.log(`4. /device/auth 401 latency p50: unknown ${p50('unknown').toFixed(2)} ms, wrong secret ${p50('wrong').toFixed(2)} ms, revoked ${p50('revoked').toFixed(2)} ms; ratios to unknown ${(p50('wrong') / p50('unknown')).toFixed(3)}x / ${(p50('revoked') / p50('unknown')).toFixed(3)}x`);
   } finally {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     await sql(DATABASE_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -38,6 +38,17 @@ export function deviceView(d: Device): DeviceView {
   };
 }
 
+interface CredentialRow {
+  device_id: string;
+  customer_id: string;
+  name: string;
+  active: boolean;
+  token_generation: number;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  previous_valid: boolean;
+}
+
 export type CredentialCheck =
   | { ok: true; device: Device; via: 'current' | 'previous' }
   | { ok: false; reason: 'unknown_device' | 'wrong_secret' | 'revoked'; deviceId: string };
@@ -93,17 +104,26 @@ export class DevicesService {
    * not tell them apart.
    */
   async checkCredentials(deviceId: string, secret: string): Promise<CredentialCheck> {
-    const row = await this.devices
-      .createQueryBuilder('d')
-      .addSelect(['d.secretHash', 'd.previousSecretHash'])
-      .where('d.device_id = :deviceId', { deviceId })
-      .getOne();
-    const prevValid = row?.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now();
-    const match = this.hasher.matches(secret, row?.secretHash, prevValid ? row?.previousSecretHash ?? undefined : undefined);
+    // One raw query, the same shape whether or not a row comes back (entity hydration would add work only for known devices).
+    const rows: CredentialRow[] = await this.devices.query(
+      `SELECT device_id, customer_id, name, active, token_generation, secret_hash, previous_secret_hash,
+              (previous_secret_expires_at IS NOT NULL AND previous_secret_expires_at > now()) AS previous_valid
+       FROM devices WHERE device_id = $1`,
+      [deviceId],
+    );
+    const row = rows[0];
+    const match = this.hasher.matches(secret, row?.secret_hash, row?.previous_valid ? row.previous_secret_hash ?? undefined : undefined);
     if (!row) return { ok: false, reason: 'unknown_device', deviceId };
     if (!match) return { ok: false, reason: 'wrong_secret', deviceId };
     if (!row.active) return { ok: false, reason: 'revoked', deviceId };
-    return { ok: true, device: row, via: match };
+    const device = Object.assign(new Device(), {
+      deviceId: row.device_id,
+      customerId: row.customer_id,
+      name: row.name,
+      active: row.active,
+      tokenGeneration: row.token_generation,
+    });
+    return { ok: true, device, via: match };
   }
 
   async touch(deviceId: string): Promise<void> {
