@@ -1,0 +1,2 @@
+export * from './psk.protocol';
+export * from './secret-resolver';
