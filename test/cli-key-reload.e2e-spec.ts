@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
 import { http, waitFor } from './support/http';
 import { Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
 
@@ -26,6 +27,19 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
     const admin = (key: string) => http('GET', `${deviceAuth}/admin/devices`, { headers: { 'x-portcullis-api-key': key } });
     expect((await admin(oldKey)).status).toBe(200);
 
+    // An operator's subscription to the daemon's events (websocket_enabled, admin key required).
+    const wsUrl = `${state.control_url.replace('http', 'ws')}/daemon/events`;
+    const refusedWs = await new Promise<number>((resolve) => {
+      const bad = new WebSocket(wsUrl, { headers: { 'x-portcullis-api-key': 'nope' } });
+      bad.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      bad.on('open', () => resolve(101));
+    });
+    expect(refusedWs).toBe(401);
+    const events: Array<Record<string, unknown>> = [];
+    const ws = new WebSocket(wsUrl, { headers: { 'x-portcullis-api-key': oldKey } });
+    ws.on('message', (m) => events.push(JSON.parse(m.toString())));
+    await waitFor(() => events.some((e) => e.type === 'hello'), 5000);
+
     // A hand edit (in place, as an editor might save it), not through the CLI.
     const newKey = randomBytes(32).toString('hex');
     writeFileSync(path, readFileSync(path, 'utf8').replace(oldKey, newKey));
@@ -46,6 +60,14 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
     expect(control.status).toBe(401);
     expect((await admin(newKey)).status).toBe(200);
 
+    await waitFor(() => events.some((e) => e.type === 'key_grace_over'), 5000);
+    expect(events.find((e) => e.type === 'key_changed')).toMatchObject({
+      key_fingerprint: status.daemon_key_fingerprint,
+      previous_key_fingerprint: status.daemon_previous_key.fingerprint,
+    });
+    expect(JSON.stringify(events)).not.toContain(oldKey);
+    expect(JSON.stringify(events)).not.toContain(newKey);
+    ws.close();
     const log = readFileSync(join(dataDir, 'portcullis.log'), 'utf8');
     expect(log).toContain(`admin key changed in ${path}: now ${status.daemon_key_fingerprint}; previous ${status.daemon_previous_key.fingerprint} accepted until`);
     expect(log).toContain(`grace window over: previous admin key ${status.daemon_previous_key.fingerprint} is no longer accepted`);

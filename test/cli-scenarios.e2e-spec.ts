@@ -59,8 +59,13 @@ describe('seed 001 scenarios (CLI and daemon as real processes)', () => {
     expect(mismatch.code).toBe(2);
     expect(mismatch.stdout).toContain('MISMATCH');
 
+    const logs = await sb.run(['logs', '-n', '5']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout.trim().split('\n')).toHaveLength(5);
+
     expect((await sb.run(['stop'])).code).toBe(0);
     expect(readDaemonState(dataDir)).toBeUndefined();
+    expect((await sb.run(['stop'])).stdout).toContain('not running');
     // Nothing printed or logged anywhere holds a key or secret: fingerprints only.
     for (const secret of [key, botSecret, 'b'.repeat(64)]) {
       expect(sb.output.join('\n')).not.toContain(secret);

@@ -162,7 +162,8 @@ async function status(g: GlobalOptions): Promise<void> {
   if (!health) {
     report.running = false;
     if (ctx.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    throw new CliError(ExitCode.unreachable, `not running: no daemon answers at ${controlUrl} (config file ${ctx.loaded.location.path}). Start it with \`portcullis start\`.`);
+    const where = ctx.daemon || cfg.ipcPort !== 0 ? `no daemon answers at ${controlUrl}` : `no daemon found in ${cfg.dataDir}`;
+    throw new CliError(ExitCode.unreachable, `not running: ${where} (config file ${ctx.loaded.location.path}). Start it with \`portcullis start\`.`);
   }
   report.running = true;
   const res = await fetch(`${controlUrl}/daemon/status`, { headers: cfg.apiKey ? { [ADMIN_KEY_HEADER]: cfg.apiKey } : {} });

@@ -29,7 +29,7 @@ const schema = z.object({
       ipc_port: portNumber.optional(),
       port: portNumber.optional(),
       websocket_enabled: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
-      websocket_heartbeat_interval: z.number({ invalid_type_error: 'must be a number of seconds' }).positive().max(3600).optional(),
+      websocket_heartbeat_interval: z.number({ invalid_type_error: 'must be a number of seconds' }).min(0.1).max(3600).optional(),
       key_grace_seconds: z.number({ invalid_type_error: 'must be a number of seconds' }).min(0).max(86400).optional(),
       reload_poll_ms: z.number({ invalid_type_error: 'must be a number of milliseconds' }).int().min(50).max(60000).optional(),
     })

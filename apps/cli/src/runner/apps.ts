@@ -70,6 +70,14 @@ export const SUITE_APPS: SuiteApp[] = [
     env: (ctx) => ({
       BOT_CONTROL_BASE_URL: ctx.urls['bot-control'] ?? `http://127.0.0.1:${ctx.config.ports['bot-control']}`,
       BOT_CONTROL_SHARED_SECRET: ctx.config.botControlSecret,
+      // Ready for INTERFACE_AUTH_REQUIRED=1 ([env.interface-proxy]): callers' device tokens verified against this suite's device-auth.
+      ...(ctx.urls['device-auth']
+        ? {
+            INTERFACE_JWKS_URL: `${ctx.urls['device-auth']}/.well-known/jwks.json`,
+            INTERFACE_JWT_ISSUER: ctx.config.extraEnv['device-auth']?.DEVICE_AUTH_ISSUER ?? 'portcullis-device-auth',
+            INTERFACE_JWT_AUDIENCE: ctx.config.extraEnv['device-auth']?.DEVICE_AUTH_AUDIENCE ?? 'portcullis',
+          }
+        : {}),
     }),
     start: async (env, ctx) => {
       const m = await import('../../../interface-proxy/src');

@@ -7,7 +7,7 @@ import { APP_NAMES, AppName, ConfigFileError, ConfigLocation, ensureSecrets, Loa
 import { ReloadingAdminKeySource } from './admin-key.source';
 import { Env, RunContext, SUITE_APPS } from './apps';
 import { ConfigWatcher } from './config-watcher';
-import { ControlServer, ControlStatus } from './control-server';
+import { ControlServer, ControlStatus, DaemonEvent } from './control-server';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { DaemonState, isAlive, readPid, removeQuietly, runtimePaths, writeState } from './state';
 
@@ -81,11 +81,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     not_started: notStarted,
   });
 
-  const control = new ControlServer(keySource, status);
+  const control = new ControlServer(keySource, status, { websocket: cfg.websocketEnabled, heartbeatMs: cfg.websocketHeartbeatSeconds * 1000 });
   let watcher: ConfigWatcher | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      control.publish({ type: 'stopping' });
       watcher?.close();
       for (const s of [...started].reverse()) await s.app.close().catch((err: Error) => log.error({ app: s.name, err: err.message }, 'app did not close cleanly'));
       await control.close();
@@ -138,9 +139,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 
   watcher = new ConfigWatcher({ ...opts.location, exists: true }, cfg.reloadPollMs, {
-    onChange: (next: Loaded) => onConfigChange(next, cfg, keySource, log, () => writeState(cfg.dataDir, state())),
-    onError: (err) =>
-      log.error({ config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined }, `${err.message} — keeping the keys in force (current ${keySource.fingerprint()})`),
+    onChange: (next: Loaded) => onConfigChange(next, cfg, keySource, log, (e) => {
+      writeState(cfg.dataDir, state());
+      control.publish(e);
+    }),
+    onError: (err) => {
+      control.publish({ type: 'config_error', config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined });
+      log.error({ config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined }, `${err.message} — keeping the keys in force (current ${keySource.fingerprint()})`);
+    },
   });
   watcher.start(cfg.file.text);
   opts.onReady?.(state());
@@ -148,7 +154,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 }
 
 /** Seed 001 scenario 3: the key edited in the file takes over at once; the old one is honoured for the grace window. */
-function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeySource, log: Logger, save: () => void): void {
+function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeySource, log: Logger, changed: (e: DaemonEvent) => void): void {
   const key = next.config.apiKey;
   if (!key) {
     log.warn({ config_file: cfg.file.path, key_fingerprint: keys.fingerprint() }, `[daemon] api_key was removed from ${cfg.file.path}; still accepting the key in force. Put a key back (or run \`portcullis stop && portcullis start\` to generate one)`);
@@ -167,10 +173,17 @@ function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeyS
         ? `admin key changed in ${cfg.file.path}: now ${change.currentFingerprint}; previous ${change.previousFingerprint} accepted until ${change.previousValidUntil?.toISOString()}`
         : `admin key changed in ${cfg.file.path}: now ${change.currentFingerprint}; previous key refused at once (key_grace_seconds = 0)`,
     );
-    save();
+    changed({
+      type: 'key_changed',
+      key_fingerprint: change.currentFingerprint,
+      previous_key_fingerprint: change.previousFingerprint,
+      previous_valid_until: change.previousValidUntil?.toISOString(),
+    });
     if (change.previousValidUntil) {
       const t = setTimeout(() => {
-        if (!keys.previousFingerprint()) log.info({ previous_key_fingerprint: change.previousFingerprint }, `grace window over: previous admin key ${change.previousFingerprint} is no longer accepted`);
+        if (keys.previousFingerprint()) return;
+        log.info({ previous_key_fingerprint: change.previousFingerprint }, `grace window over: previous admin key ${change.previousFingerprint} is no longer accepted`);
+        changed({ type: 'key_grace_over', previous_key_fingerprint: change.previousFingerprint });
       }, change.previousValidUntil.getTime() - Date.now() + 10);
       t.unref();
     }
