@@ -12,3 +12,13 @@ export interface AuditEvent {
   request_id?: string;
   client_ip?: string;
 }
+
+/**
+ * What a plain NATS subscriber on `Subjects.auditEvent` reads: the Nest NATS
+ * transport's JSON envelope around the event (every app publishes through
+ * `@portcullis/platform`'s AuditPublisher).
+ */
+export interface AuditEventEnvelope {
+  pattern: 'portcullis.audit.event';
+  data: AuditEvent;
+}

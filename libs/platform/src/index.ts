@@ -8,3 +8,4 @@ export * from './bootstrap';
 export * from './detail-exception.filter';
 export * from './run-main';
 export * from './throttling';
+export * from './audit';

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AUDIT_APP, AuditPublisher } from './audit/audit.publisher';
 import { HealthModule } from './health/health.module';
 import { AppLoggerModule } from './logging/logger.module';
 import { MessagingModule } from './messaging/messaging.module';
@@ -16,7 +17,7 @@ export interface PlatformOptions {
   readiness?: Provider;
 }
 
-/** What every app gets: logging, messaging, health, metrics. */
+/** What every app gets: logging, messaging, health, metrics, audit events on the bus. */
 @Global()
 @Module({})
 export class PlatformModule {
@@ -32,6 +33,9 @@ export class PlatformModule {
       providers: [
         { provide: MetricsService, useValue: new MetricsService(opts.app) },
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+        // Every AuditLog of this app also goes out on Subjects.auditEvent.
+        { provide: AUDIT_APP, useValue: opts.app },
+        AuditPublisher,
       ],
       exports: [MetricsService, AppLoggerModule, MessagingModule],
     };

@@ -1,6 +1,16 @@
 import { Logger } from '@nestjs/common';
 import type { AuditDecision, AuditEvent } from '@portcullis/contracts';
 
+export type AuditSink = (e: AuditEvent) => void;
+
+/**
+ * Process-wide sinks by app name, for every AuditLog of that app wherever it was
+ * constructed (the all-in-one runner hosts several apps in one process, so the
+ * key is the app, not the process). @portcullis/platform's AuditPublisher uses
+ * it to put each decision on NATS as well.
+ */
+const appSinks = new Map<string, Set<AuditSink>>();
+
 /**
  * Writes one structured audit line per authentication decision. The reason
  * goes here, never to the caller (DESIGN.md: fixed 401 bodies).
@@ -10,6 +20,14 @@ export class AuditLog {
   private readonly sinks: Array<(e: AuditEvent) => void> = [];
 
   constructor(private readonly app: string) {}
+
+  /** Adds a sink for every AuditLog of `app`; returns the function that removes it. */
+  static addAppSink(app: string, fn: AuditSink): () => void {
+    const set = appSinks.get(app) ?? new Set<AuditSink>();
+    set.add(fn);
+    appSinks.set(app, set);
+    return () => void set.delete(fn);
+  }
 
   addSink(fn: (e: AuditEvent) => void): void {
     this.sinks.push(fn);
@@ -21,6 +39,7 @@ export class AuditLog {
     if (e.decision === 'allow') this.logger.debug(line);
     else this.logger.warn(line);
     for (const sink of this.sinks) sink(event);
+    for (const sink of appSinks.get(this.app) ?? []) sink(event);
     return event;
   }
 }
