@@ -68,6 +68,10 @@ describe('device-auth revocation in a second app', () => {
     expect((await da.call('GET', '/device/info', { token: tokenA })).status).toBe(401);
     // Only that device.
     expect((await whoami(tokenB)).status).toBe(200);
+    const metrics = (await http('GET', `${verifier.url}/metrics`)).text;
+    expect(metrics).toMatch(/portcullis_revocations_received_total\{app="verifier"\} [1-9]/);
+    expect(metrics).toMatch(/portcullis_auth_decisions_total\{app="verifier",route="\/whoami",decision="deny",reason="revoked"\} [1-9]/);
+    expect(metrics).not.toContain(tokenA);
 
     await verifier.stop();
     verifier = await spawnVerifier(da.url, issuer, da.cfg.audience);

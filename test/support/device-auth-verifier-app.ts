@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { DevicePrincipal, DeviceTokenGuard, DeviceTokenModule } from '@portcullis/auth';
-import { bootApp, EVENTS_CLIENT, NatsConnectionService, PlatformModule } from '@portcullis/platform';
+import { bootApp, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 
 const env = process.env;
 
@@ -30,6 +30,7 @@ class WhoAmIController {
       audience: env.DEVICE_AUTH_AUDIENCE as string,
       client: EVENTS_CLIENT,
       nats: NatsConnectionService,
+      metrics: MetricsService,
     }),
   ],
   controllers: [WhoAmIController],

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AdminKeyGuard, AuditLog, bearerToken, DEVICE_PRINCIPAL_KEY, Public, TokenRejected, UNAUTHORIZED_BODY } from '@portcullis/auth';
+import { MetricsService } from '@portcullis/platform';
 import { TokensService } from '../tokens/tokens.service';
 import { AdminRoute } from './routes';
 
@@ -19,6 +20,7 @@ export class DeviceAuthGuard implements CanActivate {
     private readonly admin: AdminKeyGuard,
     private readonly tokens: TokensService,
     private readonly audit: AuditLog,
+    private readonly metrics: MetricsService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -32,9 +34,11 @@ export class DeviceAuthGuard implements CanActivate {
       const { principal, device } = await this.tokens.verify(bearerToken(req.headers.authorization));
       req[DEVICE_PRINCIPAL_KEY] = principal;
       req[DEVICE_ROW_KEY] = device;
+      this.metrics.authDecision(action, 'allow', 'ok');
       return true;
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
+      this.metrics.authDecision(action, 'deny', reason);
       // Audit log only: a flood of bad tokens must not grow the database.
       this.audit.record({ action, decision: 'deny', reason, client_ip: req.ip });
       throw new UnauthorizedException(UNAUTHORIZED_BODY);

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditLog } from '../common/audit';
 import { Public } from '../common/public.decorator';
@@ -7,12 +7,20 @@ import { DEVICE_PRINCIPAL_KEY } from './device-principal.decorator';
 import { DeviceTokenVerifier } from './device-token.verifier';
 
 export const DEVICE_TOKEN_AUDIT = Symbol('DEVICE_TOKEN_AUDIT');
+/** Optional counters (the platform's MetricsService fits): reason codes only, never a token. */
+export const DEVICE_TOKEN_METRICS = Symbol('DEVICE_TOKEN_METRICS');
+export interface DeviceTokenMetrics {
+  authDecision(route: string, decision: string, reason: string): void;
+  readonly revocationsReceived?: { inc(labels: { app: string }): void };
+  readonly app?: string;
+}
 
 /** The one body every refused device token gets. */
 export const UNAUTHORIZED_BODY = { detail: 'unauthorized' } as const;
 
 interface HeaderCarrier {
   headers?: Record<string, string | string[] | undefined>;
+  routeOptions?: { url?: string };
   ip?: string;
   id?: unknown;
 }
@@ -29,6 +37,7 @@ export class DeviceTokenGuard implements CanActivate {
     private readonly verifier: DeviceTokenVerifier,
     private readonly reflector: Reflector,
     @Inject(DEVICE_TOKEN_AUDIT) private readonly audit: AuditLog,
+    @Optional() @Inject(DEVICE_TOKEN_METRICS) private readonly metrics?: DeviceTokenMetrics | null,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -39,10 +48,12 @@ export class DeviceTokenGuard implements CanActivate {
     try {
       const principal = await this.verifier.verify(bearerToken(req.headers?.authorization));
       req[DEVICE_PRINCIPAL_KEY] = principal;
+      this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'allow', 'ok');
       this.audit.record({ principal: principal.deviceId, action, decision: 'allow', reason: 'ok', client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
       return true;
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
+      this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'deny', reason);
       this.audit.record({ action, decision: 'deny', reason, client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
       throw new UnauthorizedException(UNAUTHORIZED_BODY);
     }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AuditLog } from '../common/audit';
-import { DEVICE_TOKEN_AUDIT, DeviceTokenGuard } from './device-token.guard';
+import { DEVICE_TOKEN_AUDIT, DEVICE_TOKEN_METRICS, DeviceTokenGuard } from './device-token.guard';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
 import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationSyncService } from './revocation-sync';
 
@@ -12,13 +12,15 @@ export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOption
   client: symbol | string;
   /** Injection token of the raw NATS source (pass NatsConnectionService): snapshot requests and reconnects. */
   nats?: unknown;
+  /** Injection token of a DeviceTokenMetrics (pass MetricsService), optional. */
+  metrics?: unknown;
 }
 
 /**
  * Everything an app needs to accept device tokens:
  *
  *   imports: [DeviceTokenModule.forRoot({ app: 'bot-control', jwksUrl: `${deviceAuthUrl}/.well-known/jwks.json`,
- *             issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService })]
+ *             issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
  *   then @UseGuards(DeviceTokenGuard) (or APP_GUARD) and `@DevicePrincipal() device: DevicePrincipal`.
  *
  * The app must boot with its microservice listener on (bootApp `microservice: true`, the default) so
@@ -30,6 +32,9 @@ export class DeviceTokenModule {
     const nats: Provider = opts.nats
       ? { provide: REVOCATION_NATS, useExisting: opts.nats as never }
       : { provide: REVOCATION_NATS, useValue: null };
+    const metrics: Provider = opts.metrics
+      ? { provide: DEVICE_TOKEN_METRICS, useExisting: opts.metrics as never }
+      : { provide: DEVICE_TOKEN_METRICS, useValue: null };
     return {
       module: DeviceTokenModule,
       global: true,
@@ -39,10 +44,11 @@ export class DeviceTokenModule {
         { provide: DEVICE_TOKEN_AUDIT, useFactory: () => new AuditLog(opts.app) },
         { provide: REVOCATION_CLIENT, useExisting: opts.client },
         nats,
+        metrics,
         RevocationSyncService,
         DeviceTokenGuard,
       ],
-      exports: [DeviceTokenVerifier, DeviceTokenGuard, DEVICE_TOKEN_AUDIT, RevocationSyncService],
+      exports: [DeviceTokenVerifier, DeviceTokenGuard, DEVICE_TOKEN_AUDIT, DEVICE_TOKEN_METRICS, RevocationSyncService],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ClientProxy, EventPattern, Payload } from '@nestjs/microservices';
 import {
   DeviceRevokedEvent,
@@ -10,6 +10,7 @@ import {
 import type { NatsConnection } from 'nats';
 import { firstValueFrom, timeout } from 'rxjs';
 import { Public } from '../common/public.decorator';
+import { DEVICE_TOKEN_METRICS, DeviceTokenMetrics } from './device-token.guard';
 import { DeviceTokenVerifier } from './device-token.verifier';
 
 /** The ClientProxy used without NATS (the in-process transport); the app's EVENTS_CLIENT. */
@@ -26,12 +27,16 @@ export interface RevocationNatsSource {
 @Public()
 @Controller()
 export class RevocationEventsController {
-  constructor(private readonly verifier: DeviceTokenVerifier) {}
+  constructor(
+    private readonly verifier: DeviceTokenVerifier,
+    @Optional() @Inject(DEVICE_TOKEN_METRICS) private readonly metrics?: DeviceTokenMetrics | null,
+  ) {}
 
   @EventPattern(Subjects.deviceRevoked)
   revoked(@Payload() e: DeviceRevokedEvent): void {
     if (e?.iss !== this.verifier.issuer || typeof e.device_id !== 'string') return;
     this.verifier.revocations.raise(e.device_id, Number(e.min_generation));
+    this.metrics?.revocationsReceived?.inc({ app: this.metrics.app ?? 'unknown' });
   }
 
   @EventPattern(Subjects.jwksUpdated)
