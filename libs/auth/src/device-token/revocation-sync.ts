@@ -63,14 +63,21 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
     @Inject(REVOCATION_NATS) private readonly nats: RevocationNatsSource | null,
   ) {}
 
+  /** Also re-synced on this period, in case device-auth's own publish was lost while this app stayed connected. */
+  static resyncIntervalMs = 60_000;
+  private interval?: NodeJS.Timeout;
+
   onApplicationBootstrap(): void {
     this.nats?.onReconnect(() => void this.syncUntilDone());
     void this.syncUntilDone();
+    this.interval = setInterval(() => void this.syncOnce(), RevocationSyncService.resyncIntervalMs);
+    this.interval.unref();
   }
 
   onApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.interval) clearInterval(this.interval);
   }
 
   /** One snapshot request; resolves true when the map was loaded. */
