@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +183,13 @@ describe('device-auth', () => {
     expect(tables.length).toBeGreaterThanOrEqual(3);
     const rows = await sql(db.url, ...tables.map((t) => `SELECT * FROM "${t.tablename}"`));
     const dump = rows.map((r) => JSON.stringify(r));
+    // And pg_dump's view of the whole database, where the tool exists.
+    const pgDump = spawnSync('pg_dump', ['--data-only', '--no-owner', db.url], { encoding: 'utf8' });
+    if (!pgDump.error) {
+      expect(pgDump.status).toBe(0);
+      expect(pgDump.stdout).toContain(id);
+      dump.push(pgDump.stdout);
+    }
     const all = dump.join('\n');
     expect(all).toContain(id);
     for (const s of [...issued, pepper, adminKey]) expect(all).not.toContain(s);
