@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
 import { GatewayAuthGuard } from './auth/gateway-auth.guard';
 import { ByokModule } from './byok/byok.module';
+import { SignalingModule } from './signaling/signaling.module';
 import { DocsController } from './docs/docs.controller';
 import { RoomGatewayConfig } from './config';
 
@@ -27,6 +28,7 @@ export class RoomGatewayModule {
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
+        SignalingModule.forRoot(cfg.app, cfg.signaling),
       ],
       controllers: [DocsController],
       providers: [

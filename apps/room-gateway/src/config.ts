@@ -13,6 +13,14 @@ const shape = {
   ROOM_GATEWAY_RATE_LIMIT_WINDOW_SECONDS: intValue(60, 1, 3600),
   ROOM_GATEWAY_RATE_LIMIT_PER_KEY: intValue(60, 1, 1_000_000),
   ROOM_GATEWAY_RATE_LIMIT_PER_IP: intValue(120, 1, 1_000_000),
+  // Signaling rooms (seed 004): on only when DATABASE_URL is set.
+  DATABASE_URL: z.string().optional(),
+  ROOM_GATEWAY_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional(),
+  DEVICE_AUTH_URL: z.string().url('must be a URL').default('http://127.0.0.1:3002'),
+  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth'),
+  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis'),
+  ROOM_TOKEN_SIGNING_KEY: z.string().optional(),
+  ROOM_TOKEN_MAX_TTL_SECONDS: intValue(7 * 86400, 60, 30 * 86400),
 };
 
 /** Injected by class token; the value is the plain object loadRoomGatewayConfig builds. */
@@ -32,6 +40,20 @@ export interface RoomGatewayConfig {
   livekitBaseUrl?: string;
   providerTimeoutMs: number;
   rateLimit: { windowMs: number; perKey: number; perIp: number };
+  /** Signaling rooms, memberships and the relay; absent (feature off) without DATABASE_URL. */
+  signaling?: SignalingConfig;
+}
+
+export interface SignalingConfig {
+  databaseUrl: string;
+  migrateOnStart: boolean;
+  deviceAuthUrl: string;
+  issuer: string;
+  audience: string;
+  /** HMAC key of room tokens; a per-process one in development (tokens then die with the process). */
+  roomTokenKey: string;
+  roomTokenKeyGenerated: boolean;
+  roomTokenMaxTtlSeconds: number;
 }
 
 const MIN_PEPPER_BYTES = 32;
@@ -45,8 +67,15 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
         problems.push(`ROOM_GATEWAY_KEY_PEPPER: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
       }
     }
+    if (c.DATABASE_URL && isProduction(c.NODE_ENV)) {
+      if (!c.ROOM_TOKEN_SIGNING_KEY) problems.push('ROOM_TOKEN_SIGNING_KEY: required in production when DATABASE_URL enables signaling');
+      else if (Buffer.byteLength(c.ROOM_TOKEN_SIGNING_KEY) < MIN_PEPPER_BYTES) {
+        problems.push(`ROOM_TOKEN_SIGNING_KEY: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
+      }
+    }
     return problems;
   });
+  const migrate = e.ROOM_GATEWAY_MIGRATE_ON_START;
   return {
     app: 'room-gateway',
     production: isProduction(e.NODE_ENV),
@@ -65,6 +94,18 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
       perKey: e.ROOM_GATEWAY_RATE_LIMIT_PER_KEY,
       perIp: e.ROOM_GATEWAY_RATE_LIMIT_PER_IP,
     },
+    signaling: e.DATABASE_URL
+      ? {
+          databaseUrl: e.DATABASE_URL,
+          migrateOnStart: migrate === undefined ? true : migrate === '1' || migrate === 'true',
+          deviceAuthUrl: e.DEVICE_AUTH_URL.replace(/\/+$/, ''),
+          issuer: e.DEVICE_AUTH_ISSUER,
+          audience: e.DEVICE_AUTH_AUDIENCE,
+          roomTokenKey: e.ROOM_TOKEN_SIGNING_KEY ?? randomBytes(32).toString('hex'),
+          roomTokenKeyGenerated: !e.ROOM_TOKEN_SIGNING_KEY,
+          roomTokenMaxTtlSeconds: e.ROOM_TOKEN_MAX_TTL_SECONDS,
+        }
+      : undefined,
   };
 }
 

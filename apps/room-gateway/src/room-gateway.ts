@@ -15,7 +15,8 @@ export async function startRoomGateway(
     natsUrl: cfg.natsUrl,
     trustedProxies: cfg.trustedProxies,
     shutdownHooks: opts.shutdownHooks,
-    microservice: false,
+    // Signaling needs device-auth's revocation and JWKS events; the BYOK half consumes none.
+    microservice: Boolean(cfg.signaling),
     configure: (app) => {
       const doc = new DocumentBuilder()
         .setTitle('Portcullis room-gateway')

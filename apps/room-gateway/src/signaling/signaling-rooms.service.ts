@@ -1,0 +1,144 @@
+import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditLog, DevicePrincipal } from '@portcullis/auth';
+import type { RoomTokenView, SignalingMemberView, SignalingRole, SignalingRoomView } from '@portcullis/contracts';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { RoomMembership } from '../database/room-membership.entity';
+import { RoomTokenUse } from '../database/room-token-use.entity';
+import { SignalingRoom } from '../database/signaling-room.entity';
+import { SignalingConfig } from '../config';
+import { RoomTokens } from './room-tokens';
+import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
+import { SignalingRelay } from './signaling.relay';
+
+/** A room that does not exist and one the caller is not in look the same, so ids cannot be probed. */
+const NO_ROOM = () => new NotFoundException({ detail: 'room not found' });
+const BAD_TOKEN = () => new UnauthorizedException({ detail: 'invalid room token' });
+
+@Injectable()
+export class SignalingRoomsService {
+  private readonly tokens: RoomTokens;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(SIGNALING_CONFIG) private readonly cfg: SignalingConfig,
+    @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
+    private readonly relay: SignalingRelay,
+  ) {
+    this.tokens = new RoomTokens(cfg.roomTokenKey);
+  }
+
+  async create(device: DevicePrincipal, name?: string): Promise<SignalingRoomView> {
+    const room = await this.ds.transaction(async (m) => {
+      const r = m.create(SignalingRoom, { roomId: `rm_${randomBytes(16).toString('hex')}`, name: name ?? null, ownerId: device.deviceId, customerId: device.customerId });
+      await m.insert(SignalingRoom, r);
+      await m.insert(RoomMembership, { roomId: r.roomId, deviceId: device.deviceId, role: 'owner' });
+      return m.findOneByOrFail(SignalingRoom, { roomId: r.roomId });
+    });
+    this.record(device, 'room.create', 'allow', 'ok', room.roomId);
+    return view(room);
+  }
+
+  async listMine(device: DevicePrincipal): Promise<SignalingRoomView[]> {
+    const rooms = await this.ds
+      .getRepository(SignalingRoom)
+      .createQueryBuilder('r')
+      .innerJoin(RoomMembership, 'm', 'm.room_id = r.room_id AND m.device_id = :d', { d: device.deviceId })
+      .orderBy('r.created_at', 'ASC')
+      .getMany();
+    return rooms.map(view);
+  }
+
+  async invite(device: DevicePrincipal, roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+    const room = await this.roomOf(device, roomId);
+    if (room.ownerId !== device.deviceId) {
+      this.record(device, 'room.invite', 'deny', 'not_owner', roomId);
+      throw new ForbiddenException({ detail: 'only the room owner can issue room tokens' });
+    }
+    const ttl = Math.min(ttlSeconds ?? 86400, this.cfg.roomTokenMaxTtlSeconds);
+    const { token, invitation } = await this.tokens.issue({ roomId, role, singleUse }, ttl);
+    this.record(device, 'room.invite', 'allow', 'ok', roomId);
+    return { room_token: token, room_id: roomId, role, single_use: singleUse, expires_at: invitation.expiresAt.toISOString() };
+  }
+
+  async join(device: DevicePrincipal, roomToken: unknown): Promise<{ room_id: string; role: SignalingRole }> {
+    const inv = await this.tokens.verify(roomToken);
+    if (!inv) {
+      this.record(device, 'room.join', 'deny', 'bad_room_token');
+      throw BAD_TOKEN();
+    }
+    return this.ds.transaction(async (m) => {
+      const room = await m.findOneBy(SignalingRoom, { roomId: inv.roomId });
+      if (!room || room.customerId !== device.customerId) {
+        this.record(device, 'room.join', 'deny', room ? 'other_customer' : 'room_gone', inv.roomId);
+        throw BAD_TOKEN();
+      }
+      if (inv.singleUse) {
+        // The primary key on jti is the single-use check: two concurrent joins cannot both insert.
+        const inserted: unknown[] = await m.query(
+          'INSERT INTO signaling_room_token_uses (jti, room_id, device_id, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING RETURNING jti',
+          [inv.jti, inv.roomId, device.deviceId, inv.expiresAt],
+        );
+        if (!inserted.length) {
+          const used = await m.findOneBy(RoomTokenUse, { jti: inv.jti });
+          // The same device joining again with its own token is a retry, not a second use.
+          if (used?.deviceId !== device.deviceId) {
+            this.record(device, 'room.join', 'deny', 'room_token_used', inv.roomId);
+            throw new ConflictException({ detail: 'room token already used' });
+          }
+        }
+      }
+      const existing = await m.findOneBy(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId });
+      if (!existing) await m.insert(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId, role: inv.role });
+      else if (existing.role !== 'owner' && existing.role !== inv.role) await m.update(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId }, { role: inv.role });
+      const role = existing?.role === 'owner' ? 'owner' : inv.role;
+      this.record(device, 'room.join', 'allow', 'ok', inv.roomId);
+      return { room_id: inv.roomId, role };
+    });
+  }
+
+  async members(device: DevicePrincipal, roomId: string): Promise<SignalingMemberView[]> {
+    await this.roomOf(device, roomId);
+    const rows = await this.ds.getRepository(RoomMembership).find({ where: { roomId }, order: { joinedAt: 'ASC' } });
+    const online = this.relay.connected(roomId);
+    return rows.map((r) => ({ device_id: r.deviceId, role: r.role, joined_at: r.joinedAt.toISOString(), connected: online.has(r.deviceId) }));
+  }
+
+  /** The owner removes anyone but themself; a member may leave. Open sockets of the removed member close at once. */
+  async remove(device: DevicePrincipal, roomId: string, deviceId: string): Promise<{ removed: string }> {
+    const room = await this.roomOf(device, roomId);
+    const self = deviceId === device.deviceId;
+    if (!self && room.ownerId !== device.deviceId) {
+      this.record(device, 'room.remove', 'deny', 'not_owner', roomId);
+      throw new ForbiddenException({ detail: 'only the room owner can remove other members' });
+    }
+    if (deviceId === room.ownerId) throw new ConflictException({ detail: 'the owner cannot be removed' });
+    const res = await this.ds.getRepository(RoomMembership).delete({ roomId, deviceId });
+    if (!res.affected) throw new NotFoundException({ detail: 'no such member' });
+    this.relay.disconnect(roomId, deviceId, 'removed');
+    this.record(device, 'room.remove', 'allow', 'ok', roomId);
+    return { removed: deviceId };
+  }
+
+  /** The caller's role in the room, or undefined when it is not a member (or there is no such room). */
+  async roleOf(roomId: string, deviceId: string): Promise<SignalingRole | undefined> {
+    const m = await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId });
+    return m?.role;
+  }
+
+  private async roomOf(device: DevicePrincipal, roomId: string): Promise<SignalingRoom> {
+    if (!/^rm_[0-9a-f]{32}$/.test(roomId) || !(await this.roleOf(roomId, device.deviceId))) throw NO_ROOM();
+    const room = await this.ds.getRepository(SignalingRoom).findOneBy({ roomId });
+    if (!room) throw NO_ROOM();
+    return room;
+  }
+
+  private record(device: DevicePrincipal, action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
+    this.audit.record({ principal: device.deviceId, action: roomId ? `${action} ${roomId}` : action, decision, reason });
+  }
+}
+
+function view(r: SignalingRoom): SignalingRoomView {
+  return { room_id: r.roomId, name: r.name, owner_id: r.ownerId, created_at: r.createdAt.toISOString() };
+}

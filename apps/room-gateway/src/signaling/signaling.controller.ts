@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { DevicePrincipal, DeviceTokenVerifier, Public } from '@portcullis/auth';
+import { DeviceRevokedEvent, RoomTokenView, SignalingMemberView, SignalingRole, SignalingRoomView, Subjects } from '@portcullis/contracts';
+import { SignalingAuthGuard, SignalingRoute } from './signaling-auth.guard';
+import { CreateSignalingRoomDto, IssueRoomTokenDto, JoinRoomDto } from './signaling.dto';
+import { SignalingRelay } from './signaling.relay';
+import { SignalingRoomsService } from './signaling-rooms.service';
+
+/** Seed 004 rooms: every route needs `Authorization: Bearer <device token>` (SignalingAuthGuard). */
+@ApiTags('signaling')
+@ApiBearerAuth()
+@SignalingRoute()
+@Controller('signaling/rooms')
+export class SignalingController {
+  constructor(private readonly rooms: SignalingRoomsService) {}
+
+  @Post()
+  create(@DevicePrincipal() device: DevicePrincipal, @Body() body: CreateSignalingRoomDto): Promise<SignalingRoomView> {
+    return this.rooms.create(device, body.name);
+  }
+
+  @Get()
+  list(@DevicePrincipal() device: DevicePrincipal): Promise<SignalingRoomView[]> {
+    return this.rooms.listMine(device);
+  }
+
+  @Post('join')
+  @HttpCode(200)
+  join(@DevicePrincipal() device: DevicePrincipal, @Body() body: JoinRoomDto): Promise<{ room_id: string; role: SignalingRole }> {
+    return this.rooms.join(device, body.room_token);
+  }
+
+  @Post(':room_id/tokens')
+  invite(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string, @Body() body: IssueRoomTokenDto): Promise<RoomTokenView> {
+    return this.rooms.invite(device, roomId, body.role, body.single_use ?? false, body.ttl_seconds);
+  }
+
+  @Get(':room_id/members')
+  members(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string): Promise<SignalingMemberView[]> {
+    return this.rooms.members(device, roomId);
+  }
+
+  @Delete(':room_id/members/:device_id')
+  remove(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string, @Param('device_id') deviceId: string): Promise<{ removed: string }> {
+    return this.rooms.remove(device, roomId, deviceId);
+  }
+}
+
+/**
+ * Cuts off a revoked device's sockets the moment device-auth's event arrives. It runs beside
+ * libs/auth's RevocationEventsController (Nest chains event handlers), so it raises the floor itself
+ * rather than depend on the order the two run in; the relay's 1 s sweep covers re-synced snapshots.
+ */
+@Public()
+@Controller()
+export class SignalingRevocationListener {
+  constructor(private readonly verifier: DeviceTokenVerifier, private readonly relay: SignalingRelay) {}
+
+  @EventPattern(Subjects.deviceRevoked)
+  revoked(@Payload() e: DeviceRevokedEvent): void {
+    if (e?.iss !== this.verifier.issuer || typeof e.device_id !== 'string') return;
+    this.verifier.revocations.raise(e.device_id, Number(e.min_generation));
+    this.relay.sweep();
+  }
+}
+
+export { SignalingAuthGuard };

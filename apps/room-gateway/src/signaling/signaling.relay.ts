@@ -1,0 +1,222 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditLog, bearerToken, DeviceTokenVerifier, TokenRejected, VerifiedDevice } from '@portcullis/auth';
+import { SignalingClose, SignalingPeer, SignalingRole, SignalingServerFrame } from '@portcullis/contracts';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { RoomMembership } from '../database/room-membership.entity';
+import { SIGNALING_AUDIT } from './signaling.tokens';
+
+const WS_PATH = /^\/signaling\/rooms\/([^/]+)\/ws$/;
+/** How long a socket opened without an Authorization header may take to send its `auth` frame. */
+const FIRST_MESSAGE_AUTH_MS = 5000;
+const MAX_FRAME_BYTES = 64 * 1024;
+const SWEEP_MS = 1000;
+
+interface Conn {
+  ws: WebSocket;
+  roomId: string;
+  device: VerifiedDevice;
+  role: SignalingRole;
+}
+
+type CloseWhy = 'removed' | 'revoked' | 'expired' | 'replaced';
+const CLOSE: Record<CloseWhy, [number, string]> = {
+  removed: [SignalingClose.removed, 'removed from room'],
+  revoked: [SignalingClose.revoked, 'device revoked'],
+  expired: [SignalingClose.unauthorized, 'device token expired'],
+  replaced: [SignalingClose.replaced, 'replaced by a newer connection'],
+};
+
+/**
+ * `WS /signaling/rooms/:room_id/ws`: authenticates the device (Authorization header on the
+ * upgrade, or an `auth` first message; never the URL), admits members only, and relays opaque
+ * `data` between members of the same room. A removed member or revoked device is cut off at once.
+ */
+@Injectable()
+export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('SignalingRelay');
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly rooms = new Map<string, Map<string, Conn>>();
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly verifier: DeviceTokenVerifier,
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.onUpgrade(req, socket, head).catch((err: unknown) => {
+        this.logger.warn(`upgrade failed: ${err instanceof Error ? err.message : String(err)}`);
+        refuse(socket, 500);
+      });
+    });
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const room of this.rooms.values()) for (const c of room.values()) c.ws.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+
+  /** Device ids with an open socket in the room. */
+  connected(roomId: string): Set<string> {
+    return new Set(this.rooms.get(roomId)?.keys() ?? []);
+  }
+
+  disconnect(roomId: string, deviceId: string, why: CloseWhy): void {
+    const c = this.rooms.get(roomId)?.get(deviceId);
+    if (c) this.drop(c, why);
+  }
+
+  /** Closes every socket whose device was revoked (or whose token expired). Run on each revocation event and every second. */
+  sweep(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (const room of this.rooms.values()) {
+      for (const c of room.values()) {
+        if (this.verifier.revocations.isRevoked(c.device.deviceId, c.device.generation)) this.drop(c, 'revoked');
+        else if (c.device.expiresAt <= now) this.drop(c, 'expired');
+      }
+    }
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://relay');
+    const m = WS_PATH.exec(url.pathname);
+    if (!m) return refuse(socket, 404);
+    // Credentials never travel in the URL (proxies and logs keep URLs): refuse any query at all.
+    if (url.search) return refuse(socket, 400);
+    const roomId = decodeURIComponent(m[1]);
+    if (req.headers.authorization === undefined) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.awaitAuthFrame(ws, roomId, req));
+      return;
+    }
+    const device = await this.authenticate(bearerToken(req.headers.authorization), req);
+    if (!device) return refuse(socket, 401);
+    const role = await this.roleOf(roomId, device);
+    if (!role) return refuse(socket, 403);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, roomId, device, role));
+  }
+
+  private awaitAuthFrame(ws: WebSocket, roomId: string, req: IncomingMessage): void {
+    const timer = setTimeout(() => ws.close(SignalingClose.unauthorized, 'unauthorized'), FIRST_MESSAGE_AUTH_MS);
+    ws.once('message', (raw: RawData) => {
+      clearTimeout(timer);
+      void (async () => {
+        const frame = parse(raw) as { type?: unknown; token?: unknown } | undefined;
+        const device = frame?.type === 'auth' && typeof frame.token === 'string' ? await this.authenticate(frame.token, req) : undefined;
+        if (!device) return ws.close(SignalingClose.unauthorized, 'unauthorized');
+        const role = await this.roleOf(roomId, device);
+        if (!role) return ws.close(SignalingClose.notMember, 'not a member of this room');
+        if (ws.readyState === WebSocket.OPEN) this.admit(ws, roomId, device, role);
+      })().catch(() => ws.close(1011, 'internal error'));
+    });
+  }
+
+  private admit(ws: WebSocket, roomId: string, device: VerifiedDevice, role: SignalingRole): void {
+    let room = this.rooms.get(roomId);
+    if (!room) this.rooms.set(roomId, (room = new Map()));
+    const old = room.get(device.deviceId);
+    if (old) this.drop(old, 'replaced');
+    const conn: Conn = { ws, roomId, device, role };
+    const peers: SignalingPeer[] = [...room.values()].map((c) => ({ peer_id: c.device.deviceId, role: c.role }));
+    room.set(device.deviceId, conn);
+    this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId}`, decision: 'allow', reason: 'ok' });
+    send(ws, { type: 'welcome', room_id: roomId, peer_id: device.deviceId, role, peers });
+    this.broadcast(conn, { type: 'peer_joined', peer: { peer_id: device.deviceId, role } });
+    ws.on('message', (raw: RawData) => void this.onFrame(conn, raw));
+    ws.on('close', () => this.forget(conn));
+    ws.on('error', (err) => this.logger.debug(`relay socket error: ${err.message}`));
+  }
+
+  private async onFrame(conn: Conn, raw: RawData): Promise<void> {
+    if (this.rooms.get(conn.roomId)?.get(conn.device.deviceId) !== conn) return;
+    const frame = parse(raw) as { type?: unknown; to?: unknown; data?: unknown; token?: unknown } | undefined;
+    if (frame?.type === 'auth') return this.reauthenticate(conn, frame.token);
+    if (this.verifier.revocations.isRevoked(conn.device.deviceId, conn.device.generation)) return this.drop(conn, 'revoked');
+    if (conn.device.expiresAt <= Math.floor(Date.now() / 1000)) return this.drop(conn, 'expired');
+    if (frame?.type !== 'signal' || !('data' in frame) || (frame.to !== undefined && typeof frame.to !== 'string')) {
+      send(conn.ws, { type: 'error', detail: 'expected {"type":"signal","to"?:peer_id,"data":...}' });
+      return;
+    }
+    const out: SignalingServerFrame = { type: 'signal', from: conn.device.deviceId, role: conn.role, data: frame.data };
+    if (frame.to === undefined) return this.broadcast(conn, out);
+    const target = this.rooms.get(conn.roomId)?.get(frame.to);
+    if (!target) send(conn.ws, { type: 'error', detail: 'peer not connected to this room' });
+    else send(target.ws, out);
+  }
+
+  /** A fresh device token on an open socket (before the old one expires); it must name the same device. */
+  private async reauthenticate(conn: Conn, token: unknown): Promise<void> {
+    const device = typeof token === 'string' ? await this.verifier.verify(token).catch(() => undefined) : undefined;
+    if (!device || device.deviceId !== conn.device.deviceId) return this.drop(conn, 'expired');
+    conn.device = device;
+  }
+
+  private drop(conn: Conn, why: CloseWhy): void {
+    this.forget(conn);
+    const [code, reason] = CLOSE[why];
+    this.audit.record({ principal: conn.device.deviceId, action: `signaling.disconnect ${conn.roomId}`, decision: why === 'replaced' ? 'allow' : 'deny', reason: why });
+    conn.ws.close(code, reason);
+    // A peer that ignores the close handshake is cut off anyway.
+    setTimeout(() => conn.ws.terminate(), 1000).unref();
+  }
+
+  private forget(conn: Conn): void {
+    const room = this.rooms.get(conn.roomId);
+    if (room?.get(conn.device.deviceId) !== conn) return;
+    room.delete(conn.device.deviceId);
+    if (room.size === 0) this.rooms.delete(conn.roomId);
+    this.broadcast(conn, { type: 'peer_left', peer_id: conn.device.deviceId });
+  }
+
+  private broadcast(from: Conn, frame: SignalingServerFrame): void {
+    const room = this.rooms.get(from.roomId);
+    if (!room) return;
+    const text = JSON.stringify(frame);
+    for (const c of room.values()) if (c !== from && c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
+  }
+
+  private async authenticate(token: string | undefined, req: IncomingMessage): Promise<VerifiedDevice | undefined> {
+    try {
+      return await this.verifier.verify(token);
+    } catch (err) {
+      const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
+      this.audit.record({ action: 'signaling.connect', decision: 'deny', reason, client_ip: req.socket.remoteAddress });
+      return undefined;
+    }
+  }
+
+  private async roleOf(roomId: string, device: VerifiedDevice): Promise<SignalingRole | undefined> {
+    const m = /^rm_[0-9a-f]{32}$/.test(roomId) ? await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId: device.deviceId }) : null;
+    if (!m) this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId.slice(0, 40)}`, decision: 'deny', reason: 'not_member' });
+    return m?.role;
+  }
+}
+
+function parse(raw: RawData): unknown {
+  try {
+    return JSON.parse(raw.toString());
+  } catch {
+    return undefined;
+  }
+}
+
+function send(ws: WebSocket, frame: SignalingServerFrame): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function refuse(socket: Duplex, status: number): void {
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error';
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
