@@ -10,9 +10,10 @@ describe('device-auth rate limit', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('da_rate');
-    // Two replicas: one database, one pepper, one rate-limit bucket.
-    one = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket } });
-    two = await startTestDeviceAuth({ databaseUrl: db.url, adminKey: one.adminKey, pepper: one.cfg.pepper, env: { DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket } });
+    // Two replicas started together on a fresh database (migrations under an advisory lock):
+    // one database, one pepper, one admin key, one rate-limit bucket.
+    const shared = { adminKey: `admin-${bucket}`, pepper: `pepper-${bucket}`, env: { DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket } };
+    [one, two] = await Promise.all([startTestDeviceAuth({ databaseUrl: db.url, ...shared }), startTestDeviceAuth({ databaseUrl: db.url, ...shared })]);
   });
 
   afterAll(async () => {

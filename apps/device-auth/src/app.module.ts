@@ -3,12 +3,12 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AdminController } from './admin/admin.controller';
 import { DeviceAuthGuard } from './auth/device-auth.guard';
 import { DeviceAuthConfig } from './config';
 import { AuthAttempt } from './database/auth-attempt.entity';
-import { deviceAuthDataSourceOptions } from './database/data-source';
+import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { Device } from './database/device.entity';
 import { DeviceController } from './devices/device.controller';
 import { DevicesService } from './devices/devices.service';
@@ -45,7 +45,14 @@ export class DeviceAuthModule {
             ],
           },
         }),
-        TypeOrmModule.forRoot({ ...deviceAuthDataSourceOptions(cfg.databaseUrl, { migrationsRun: cfg.migrateOnStart }), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...deviceAuthDataSourceOptions(cfg.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options as DataSourceOptions).initialize();
+            if (cfg.migrateOnStart) await runMigrationsLocked(ds);
+            return ds;
+          },
+        }),
         TypeOrmModule.forFeature([Device, AuthAttempt]),
         deviceAuthThrottling(cfg),
       ],

@@ -1,5 +1,5 @@
 import { runMain } from '@portcullis/platform';
-import { createDeviceAuthDataSource } from './database/data-source';
+import { createDeviceAuthDataSource, runMigrationsLocked } from './database/data-source';
 
 /** `node dist/apps/device-auth/src/migrate.js [up|down]`: applies (or reverts the last of) device-auth's migrations. */
 runMain(async () => {
@@ -9,8 +9,7 @@ runMain(async () => {
   try {
     if (process.argv[2] === 'down') await ds.undoLastMigration({ transaction: 'all' });
     else {
-      const ran = await ds.runMigrations({ transaction: 'all' });
-      process.stdout.write(`applied ${ran.length} migration(s)\n`);
+      process.stdout.write(`applied ${await runMigrationsLocked(ds)} migration(s)\n`);
     }
   } finally {
     await ds.destroy();

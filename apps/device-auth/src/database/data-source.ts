@@ -24,3 +24,25 @@ export function deviceAuthDataSourceOptions(databaseUrl: string, opts: { migrati
 export function createDeviceAuthDataSource(databaseUrl: string): DataSource {
   return new DataSource(deviceAuthDataSourceOptions(databaseUrl));
 }
+
+/** Any fixed number: the advisory lock that lets one replica at a time run migrations. */
+const MIGRATION_LOCK = 0x64657661; // "deva"
+
+/**
+ * Applies pending migrations under a Postgres advisory lock, so replicas that
+ * start together do not race to create the same tables.
+ */
+export async function runMigrationsLocked(ds: DataSource): Promise<number> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      return (await ds.runMigrations({ transaction: 'all' })).length;
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
