@@ -4,7 +4,9 @@ import { Test } from '@nestjs/testing';
 import { RevocationSnapshot, Subjects } from '@portcullis/contracts';
 import { InProcessClient, InProcessServer } from '@portcullis/platform';
 import { DeviceTokenVerifier } from './device-token.verifier';
-import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationNatsSource, RevocationSyncService } from './revocation-sync';
+import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationNatsSource, RevocationSyncService } from './revocation-sync';
+import { DEVICE_TOKEN_METRICS } from './device-token.guard';
+import { lastValueFrom } from 'rxjs';
 
 /** device-auth's side, over the in-process transport (the same message pattern as on NATS). */
 let snapshot: RevocationSnapshot = { iss: 'iss-a', entries: [], at: '' };
@@ -54,6 +56,30 @@ describe(RevocationSyncService.name, () => {
     } finally {
       await moduleRef.close();
       await responder.close();
+    }
+  });
+});
+
+describe(RevocationEventsController.name, () => {
+  it('applies revocation events of its own issuer from the message transport and ignores others', async () => {
+    const verifier = new DeviceTokenVerifier({ keys: async () => { throw new Error('unused'); }, issuer: 'iss-a', audience: 'aud' });
+    const moduleRef = await Test.createTestingModule({
+      controllers: [RevocationEventsController],
+      providers: [{ provide: DeviceTokenVerifier, useValue: verifier }, { provide: DEVICE_TOKEN_METRICS, useValue: null }],
+    }).compile();
+    const app = moduleRef.createNestMicroservice({ strategy: new InProcessServer() });
+    await app.listen();
+    const client = new InProcessClient();
+    try {
+      await lastValueFrom(client.emit(Subjects.deviceRevoked, { iss: 'iss-other', device_id: 'pi_x', min_generation: 5, revoked_at: '' }), { defaultValue: undefined });
+      await lastValueFrom(client.emit(Subjects.deviceRevoked, { iss: 'iss-a', device_id: 'pi_y', min_generation: 3, revoked_at: '' }), { defaultValue: undefined });
+      const until = Date.now() + 2000;
+      while (!verifier.revocations.isRevoked('pi_y', 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(verifier.revocations.isRevoked('pi_y', 2)).toBe(true);
+      expect(verifier.revocations.isRevoked('pi_y', 3)).toBe(false);
+      expect(verifier.revocations.isRevoked('pi_x', 1)).toBe(false);
+    } finally {
+      await app.close();
     }
   });
 });
