@@ -6,6 +6,7 @@ import { BotControlClient } from './bot/bot-control.client';
 import { BotProxyController } from './bot/bot-proxy.controller';
 import { BotProxyService } from './bot/bot-proxy.service';
 import { InterfaceProxyConfig } from './config';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
@@ -16,7 +17,10 @@ export class InterfaceProxyModule {
   static forRoot(cfg: InterfaceProxyConfig, opts: AppModuleOptions = {}): DynamicModule {
     return {
       module: InterfaceProxyModule,
-      imports: [PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl })],
+      imports: [
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard)] : []),
+      ],
       controllers: [BotProxyController],
       providers: [
         { provide: InterfaceProxyConfig, useValue: cfg },

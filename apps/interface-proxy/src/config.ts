@@ -13,6 +13,12 @@ const shape = {
   INTERFACE_JWKS_URL: z.string().url('must be a URL').optional(),
   INTERFACE_JWT_ISSUER: z.string().optional(),
   INTERFACE_JWT_AUDIENCE: z.string().optional(),
+  // Operator dashboard (apps/interface-proxy/DASHBOARD.md).
+  DASHBOARD_ENABLED: flag(),
+  PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
+  DEVICE_AUTH_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3002'),
+  ROOM_GATEWAY_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3003'),
+  DASHBOARD_SESSION_TTL_SECONDS: intValue(3600, 60, 43200),
 };
 
 export abstract class InterfaceProxyConfig {}
@@ -31,6 +37,16 @@ export interface InterfaceProxyConfig {
   signRequests: boolean;
   botControlTimeoutMs: number;
   callerAuth?: { jwksUrl: string; issuer: string; audience: string };
+  /** The operator dashboard at /dashboard; absent when disabled. */
+  dashboard?: DashboardConfig;
+}
+
+export interface DashboardConfig {
+  /** Checked at sign-in and attached server-side to device-auth admin calls; never sent to a browser. */
+  adminKey: string;
+  deviceAuthBaseUrl: string;
+  roomGatewayBaseUrl: string;
+  sessionTtlSeconds: number;
 }
 
 export function loadInterfaceProxyConfig(env: Record<string, string | undefined> = process.env): InterfaceProxyConfig {
@@ -43,6 +59,11 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
     }
     if (c.BOT_CONTROL_SIGNATURE_REQUIRED && !c.BOT_CONTROL_SHARED_SECRET) {
       problems.push('BOT_CONTROL_SHARED_SECRET: required to sign requests (BOT_CONTROL_SIGNATURE_REQUIRED=1)');
+    }
+    const dashboardOn = c.DASHBOARD_ENABLED ?? Boolean(c.PORTCULLIS_ADMIN_API_KEY);
+    if (dashboardOn && !c.PORTCULLIS_ADMIN_API_KEY) problems.push('PORTCULLIS_ADMIN_API_KEY: required while DASHBOARD_ENABLED=1');
+    if (dashboardOn && isProduction(c.NODE_ENV) && c.PORTCULLIS_ADMIN_API_KEY && Buffer.byteLength(c.PORTCULLIS_ADMIN_API_KEY) < 32) {
+      problems.push('PORTCULLIS_ADMIN_API_KEY: must be at least 32 bytes in production');
     }
     if (isProduction(c.NODE_ENV)) {
       if (!c.BOT_CONTROL_SHARED_SECRET) problems.push('BOT_CONTROL_SHARED_SECRET: required in production');
@@ -67,5 +88,14 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
     callerAuth: e.INTERFACE_AUTH_REQUIRED
       ? { jwksUrl: e.INTERFACE_JWKS_URL as string, issuer: e.INTERFACE_JWT_ISSUER as string, audience: e.INTERFACE_JWT_AUDIENCE as string }
       : undefined,
+    dashboard:
+      (e.DASHBOARD_ENABLED ?? Boolean(e.PORTCULLIS_ADMIN_API_KEY)) && e.PORTCULLIS_ADMIN_API_KEY
+        ? {
+            adminKey: e.PORTCULLIS_ADMIN_API_KEY,
+            deviceAuthBaseUrl: e.DEVICE_AUTH_BASE_URL.replace(/\/+$/, ''),
+            roomGatewayBaseUrl: e.ROOM_GATEWAY_BASE_URL.replace(/\/+$/, ''),
+            sessionTtlSeconds: e.DASHBOARD_SESSION_TTL_SECONDS,
+          }
+        : undefined,
   };
 }

@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bootApp } from '@portcullis/platform';
 import { AppModuleOptions, InterfaceProxyModule } from './app.module';
 import { InterfaceProxyConfig } from './config';
+import { registerDashboardHeaders } from './dashboard/security-headers';
 
 export function startInterfaceProxy(
   cfg: InterfaceProxyConfig,
@@ -15,5 +16,6 @@ export function startInterfaceProxy(
     trustedProxies: cfg.trustedProxies,
     shutdownHooks: opts.shutdownHooks,
     microservice: false,
+    configure: cfg.dashboard ? (app) => registerDashboardHeaders(app) : undefined,
   });
 }

@@ -1,0 +1,55 @@
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
+import { BotControlClient } from '../bot/bot-control.client';
+import { BotProxyService } from '../bot/bot-proxy.service';
+import { DashboardConfig, InterfaceProxyConfig } from '../config';
+import { AssetsController } from './assets.controller';
+import { BotsController } from './bots.controller';
+import { DashboardSessionGuard } from './dashboard-session.guard';
+import { DashboardSessions } from './dashboard-sessions';
+import { DevicesController } from './devices.controller';
+import { RoomsController } from './rooms.controller';
+import { SessionController } from './session.controller';
+import { AdminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from './upstream.client';
+
+class UpstreamCloser implements OnApplicationShutdown {
+  constructor(@Inject(DeviceAuthAdmin) private readonly a: AdminUpstream, @Inject(RoomGatewayAdmin) private readonly b: AdminUpstream) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.a.close(), this.b.close()]);
+  }
+}
+
+/**
+ * The operator dashboard at /dashboard (DASHBOARD.md). AdminKeySource is a
+ * provider so the all-in-one runner can swap in its hot-reloaded key, as it
+ * does for device-auth.
+ */
+@Module({})
+export class DashboardModule {
+  static forRoot(cfg: InterfaceProxyConfig, dashboard: DashboardConfig): DynamicModule {
+    return {
+      module: DashboardModule,
+      controllers: [AssetsController, SessionController, DevicesController, BotsController, RoomsController],
+      providers: [
+        { provide: InterfaceProxyConfig, useValue: cfg },
+        { provide: AdminKeySource, useValue: new StaticAdminKeySource({ current: dashboard.adminKey }) },
+        {
+          provide: DeviceAuthAdmin,
+          inject: [AdminKeySource],
+          useFactory: (keys: AdminKeySource) => new AdminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
+        },
+        {
+          provide: RoomGatewayAdmin,
+          inject: [AdminKeySource],
+          useFactory: (keys: AdminKeySource) => new AdminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
+        },
+        UpstreamCloser,
+        DashboardSessions,
+        DashboardSessionGuard,
+        BotControlClient,
+        BotProxyService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import type { FastifyRequest } from 'fastify';
+
+export const SESSION_COOKIE = 'portcullis_dashboard';
+export const CSRF_HEADER = 'x-csrf-token';
+export const DASHBOARD_PATH = '/dashboard';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Host name of the request without the port ("[::1]" kept bracketed). */
+export function requestHostname(req: FastifyRequest): string {
+  const host = String(req.headers.host ?? '').toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  return host.split(':')[0];
+}
+
+/** Plain HTTP is only trusted on the loopback names; everywhere else the cookie is Secure. */
+export function isLocalRequest(req: FastifyRequest): boolean {
+  return LOCAL_HOSTS.has(requestHostname(req));
+}
+
+export function readCookie(req: FastifyRequest, name: string): string | undefined {
+  const raw = req.headers.cookie;
+  if (!raw) return undefined;
+  for (const part of raw.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+export function sessionCookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  const attrs = [`${SESSION_COOKIE}=${value}`, `Path=${DASHBOARD_PATH}`, `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Strict'];
+  if (!isLocalRequest(req)) attrs.push('Secure');
+  return attrs.join('; ');
+}
+
+export function clearedSessionCookie(req: FastifyRequest): string {
+  return sessionCookie(req, '', 0);
+}
+
+/**
+ * A state-changing request must come from this origin: Origin, when sent, must
+ * equal the request's own scheme://host, and Sec-Fetch-Site, when sent, must be
+ * same-origin. Browsers send at least one of them on every fetch POST/DELETE;
+ * a non-browser client sending neither still needs the session and CSRF token.
+ */
+export function sameOrigin(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  return origin.toLowerCase() === `${req.protocol}://${host}`.toLowerCase();
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { AdminKeySource, AuditLog, checkAdminKey, Public } from '@portcullis/auth';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DashboardSessionGuard } from './dashboard-session.guard';
+import { DashboardSessions } from './dashboard-sessions';
+import { clearedSessionCookie, readCookie, sameOrigin, SESSION_COOKIE, sessionCookie } from './request-checks';
+import { SignInDto } from './session.dto';
+
+export interface SessionView {
+  csrf_token: string;
+  expires_at: string;
+}
+
+/** Sign-in (admin key for a session cookie), the page's session read, and sign-out. */
+@Public()
+@ApiExcludeController()
+@Controller('dashboard/api/session')
+export class SessionController {
+  private readonly audit = new AuditLog('interface-proxy');
+
+  constructor(private readonly sessions: DashboardSessions, private readonly keys: AdminKeySource) {}
+
+  @Post()
+  @HttpCode(200)
+  signIn(@Body() body: SignInDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): SessionView {
+    const record = (decision: 'allow' | 'deny', reason: string) =>
+      this.audit.record({ action: 'dashboard.sign_in', decision, reason, request_id: String(req.id), client_ip: req.ip });
+    // Login CSRF: a foreign page must not sign a browser into this dashboard.
+    if (!sameOrigin(req)) {
+      record('deny', 'cross_origin');
+      throw new ForbiddenException({ detail: 'request refused: reload the dashboard and try again' });
+    }
+    if (this.sessions.signInBlocked(req.ip)) {
+      record('deny', 'too_many_failures');
+      throw new HttpException({ detail: 'too many failed sign-ins; wait a few minutes' }, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    const decision = checkAdminKey(body.api_key, this.keys.keys());
+    if (!decision.ok) {
+      this.sessions.signInFailed(req.ip);
+      record('deny', decision.reason);
+      throw new UnauthorizedException({ detail: 'that admin API key is not accepted' });
+    }
+    this.sessions.destroy(readCookie(req, SESSION_COOKIE));
+    const { id, session } = this.sessions.create();
+    record('allow', `admin_key_${decision.which}`);
+    void reply.header('set-cookie', sessionCookie(req, id, this.sessions.ttlSeconds));
+    return { csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+  }
+
+  /** The page asks this on load; CORS is off, so only same-origin script can read the CSRF token. */
+  @Get()
+  current(@Req() req: FastifyRequest): SessionView {
+    const session = this.sessions.get(readCookie(req, SESSION_COOKIE));
+    if (!session) throw new UnauthorizedException({ detail: 'not signed in' });
+    return { csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @UseGuards(DashboardSessionGuard)
+  signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
+    this.sessions.destroy(readCookie(req, SESSION_COOKIE));
+    this.audit.record({ action: 'dashboard.sign_out', decision: 'allow', reason: 'ok', request_id: String(req.id), client_ip: req.ip });
+    void reply.header('set-cookie', clearedSessionCookie(req));
+  }
+}
