@@ -89,7 +89,8 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
     const state = readDaemonState(dataDir)!;
     expect((await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': key } })).status).toBe(200);
     expect(readFileSync(logPath, 'utf8')).not.toContain(key);
-    expect((await sb.run(['status'])).code).toBe(7); // the CLI refuses the broken file too, naming it
+    const cli = await sb.run(['status']);
+    expect({ code: cli.code, stderr: cli.stderr }).toMatchObject({ code: 7, stderr: expect.stringContaining(`config file ${path} is not valid TOML`) }); // the CLI refuses it too
     writeFileSync(path, good);
     expect((await sb.run(['stop'])).code).toBe(0);
   }, 60000);
