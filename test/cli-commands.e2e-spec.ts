@@ -107,6 +107,20 @@ describe('portcullis commands and exit codes', () => {
     expect(leave.stderr).toContain('portcullis bot sessions');
     expect((await sb.run(['bot', 'leave', 'abc'])).code).toBe(1);
 
+    // join -> listed -> leave, with the room token passed through the environment, never argv or output.
+    const roomToken = canary('room-token');
+    const joined = await sb.run(['--json', 'bot', 'join', '--room-url', 'https://example.daily.co/standup', '--bot', 'pearl', '--token-env', 'ROOM_TOKEN'], { env: { ROOM_TOKEN: roomToken } });
+    expect(joined.code).toBe(0);
+    const { pid } = JSON.parse(joined.stdout) as { pid: number };
+    const listed = JSON.parse((await sb.run(['--json', 'bot', 'sessions'])).stdout) as Array<{ pid: number; bot: string; state: string }>;
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ pid, bot: 'pearl', state: 'running' })]));
+    const table = await sb.run(['bot', 'sessions']);
+    expect(table.stdout).toMatch(new RegExp(`PID\\s+ROOM_URL[\\s\\S]*${pid}\\s+https://example.daily.co/standup`));
+    expect((await sb.run(['bot', 'leave', String(pid)])).code).toBe(0);
+    expect((await sb.run(['bot', 'join', '--room-url', 'https://example.daily.co/x', '--token-env', 'UNSET_VAR'])).code).toBe(1);
+    expect((await sb.run(['bot', 'join', '--room-url', 'http://insecure.example/x'])).code).toBe(5);
+    expect(sb.output.join('\n')).not.toContain(roomToken);
+
     // A wrong shared secret is refused with exit 2 and a message saying where the secret lives.
     const path = join(sb.cwd, 'portcullis.toml');
     const other = join(sb.root, 'other.toml');

@@ -50,6 +50,21 @@ describe('README: npm start on embedded defaults', () => {
     expect(shown.stdout).toContain(device.device_id);
     expect(shown.stdout).not.toContain(device.device_secret);
 
+    // The rest of the device lifecycle through the CLI.
+    const authAs = (secret: string) => http('POST', `${deviceAuth}/device/auth`, { json: { device_id: device.device_id, device_secret: secret } });
+    const rotated = await sb.run(['--json', 'device', 'rotate-secret', device.device_id, '--secret-file', join(sb.root, 'new.secret')]);
+    expect(rotated.code).toBe(0);
+    const newSecret = readFileSync(join(sb.root, 'new.secret'), 'utf8').trim();
+    expect(rotated.stdout).not.toContain(newSecret);
+    expect((await authAs(newSecret)).status).toBe(200);
+    expect((await authAs(device.device_secret)).status).toBe(401); // no overlap asked for
+    expect((await sb.run(['device', 'revoke', device.device_id])).code).toBe(0);
+    expect((await authAs(newSecret)).status).toBe(401);
+    expect((await sb.run(['device', 'reactivate', device.device_id])).code).toBe(0);
+    expect((await authAs(newSecret)).status).toBe(200);
+    expect((await sb.run(['device', 'show', 'no-such-device'])).code).toBe(4);
+    expect((await sb.run(['device', 'register', '--customer', ''])).code).toBe(5);
+
     // Ctrl-C (SIGINT) stops it cleanly.
     d.child.kill('SIGINT');
     await waitFor(() => !processAlive(d.child.pid as number), 20000);
