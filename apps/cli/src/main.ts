@@ -3,6 +3,8 @@ import { registerDaemonCommands } from './commands/daemon.commands';
 import { CliError, ExitCode } from './commands/exit-codes';
 import { GlobalOptions } from './commands/context';
 import { registerBotCommands, registerDeviceCommands, registerRoomCommands } from './commands/resource.commands';
+import { registerSignalingRoomCommands } from './commands/room.commands';
+import { registerPeerCommands } from './commands/peer.commands';
 
 const program = new Command('portcullis')
   .description('Operate the Portcullis suite: the all-in-one daemon and its admin APIs.\nConfig file: ./portcullis.toml, ~/.config/portcullis/portcullis.toml, ~/.portcullis.toml (first found), or --config / PORTCULLIS_CONFIG.')
@@ -23,6 +25,8 @@ registerDaemonCommands(program, globals);
 registerDeviceCommands(program, globals);
 registerBotCommands(program, globals);
 registerRoomCommands(program, globals);
+registerSignalingRoomCommands(program, globals);
+registerPeerCommands(program, globals);
 for (const c of program.commands) c.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {
