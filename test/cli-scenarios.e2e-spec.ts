@@ -80,7 +80,8 @@ describe('seed 001 scenarios (CLI and daemon as real processes)', () => {
     expect(apiKeyIn(readFileSync(path, 'utf8'))).toBeUndefined();
 
     const d = sb.spawnDaemon([DAEMON_JS]);
-    const state = await waitFor(() => readDaemonState(sb.dataDir)?.ready && readDaemonState(sb.dataDir), 60000, 100);
+    await waitFor(() => readDaemonState(sb.dataDir)?.ready, 60000, 100);
+    const state = readDaemonState(sb.dataDir)!;
     expect(state.pid).toBe(d.child.pid);
     const key = apiKeyIn(readFileSync(path, 'utf8')) as string;
     expect(key).toMatch(/^[0-9a-f]{64}$/);
