@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JetStreamNonceStore, MemoryNonceStore, NonceStore } from '@portcullis/auth';
+import { DeviceTokenModule, JetStreamNonceStore, MemoryNonceStore, NonceStore } from '@portcullis/auth';
 import { KvBuckets } from '@portcullis/contracts';
-import { DetailExceptionFilter, NatsConnectionService, PlatformModule } from '@portcullis/platform';
+import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 import { BotAuthGuard } from './auth/bot-auth.guard';
 import { BotAuthService } from './auth/bot-auth.service';
 import { BotControlConfig } from './config';
@@ -22,7 +22,12 @@ export class BotControlModule {
   static forRoot(cfg: BotControlConfig, opts: AppModuleOptions = {}): DynamicModule {
     return {
       module: BotControlModule,
-      imports: [PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl })],
+      imports: [
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        ...(cfg.deviceTokens
+          ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          : []),
+      ],
       controllers: [SessionsController, EventsController],
       providers: [
         { provide: BotControlConfig, useValue: cfg },

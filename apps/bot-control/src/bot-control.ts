@@ -15,7 +15,8 @@ export async function startBotControl(
     natsUrl: cfg.natsUrl,
     trustedProxies: cfg.trustedProxies,
     shutdownHooks: opts.shutdownHooks,
-    microservice: false,
+    // The revocation events of device-auth arrive through the microservice listener.
+    microservice: Boolean(cfg.deviceTokens),
     configure: (app) => {
       app.useWebSocketAdapter(new WsAdapter(app));
     },

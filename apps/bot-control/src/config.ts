@@ -1,9 +1,10 @@
-import { ConfigError, commonEnv, splitList, flag, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
+import { ConfigError, DeviceTokenSettings, commonEnv, deviceTokenEnv, deviceTokenSettings, splitList, flag, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
 import { z } from 'zod';
 
 /** Every variable bot-control reads; the README's bot-control table mirrors this file. */
 const shape = {
   ...commonEnv,
+  ...deviceTokenEnv,
   PORT: port(3001),
   BOT_CONTROL_SHARED_SECRET: z.string().optional(),
   BOT_CONTROL_SHARED_SECRET_PREV: z.string().optional(),
@@ -39,6 +40,8 @@ export interface BotControlConfig {
   botCommand?: string;
   leaveGraceMs: number;
   maxSessions: number;
+  /** Device tokens from device-auth are accepted too (as `Authorization: Bearer <token>`) when set. */
+  deviceTokens?: DeviceTokenSettings;
 }
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
@@ -82,6 +85,7 @@ export function loadBotControlConfig(env: Record<string, string | undefined> = p
     botCommand: e.BOT_COMMAND,
     leaveGraceMs: e.BOT_LEAVE_GRACE_MS,
     maxSessions: e.BOT_MAX_SESSIONS,
+    deviceTokens: deviceTokenSettings(e),
   };
 }
 

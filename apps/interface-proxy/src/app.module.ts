@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
+import { DeviceTokenModule } from '@portcullis/auth';
+import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { BotControlClient } from './bot/bot-control.client';
 import { BotProxyController } from './bot/bot-proxy.controller';
@@ -20,6 +21,9 @@ export class InterfaceProxyModule {
       imports: [
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
         ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard)] : []),
+        ...(cfg.deviceTokens
+          ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          : []),
       ],
       controllers: [BotProxyController],
       providers: [

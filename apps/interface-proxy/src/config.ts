@@ -1,9 +1,10 @@
-import { commonEnv, flag, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import { DeviceTokenSettings, commonEnv, deviceTokenEnv, deviceTokenSettings, flag, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
 import { z } from 'zod';
 
 /** Every variable interface-proxy reads; the README's interface-proxy table mirrors this file. */
 const shape = {
   ...commonEnv,
+  ...deviceTokenEnv,
   PORT: port(3000),
   BOT_CONTROL_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3001'),
   BOT_CONTROL_SHARED_SECRET: z.string().optional(),
@@ -36,7 +37,10 @@ export interface InterfaceProxyConfig {
   /** Sign requests (HMAC, timestamp, nonce) instead of sending the secret itself. */
   signRequests: boolean;
   botControlTimeoutMs: number;
+  /** Callers' tokens from any OIDC issuer (INTERFACE_JWKS_URL). */
   callerAuth?: { jwksUrl: string; issuer: string; audience: string };
+  /** Callers' device tokens from device-auth, revocation-aware (DEVICE_AUTH_URL). */
+  deviceTokens?: DeviceTokenSettings;
   /** The operator dashboard at /dashboard; absent when disabled. */
   dashboard?: DashboardConfig;
 }
@@ -52,9 +56,12 @@ export interface DashboardConfig {
 export function loadInterfaceProxyConfig(env: Record<string, string | undefined> = process.env): InterfaceProxyConfig {
   const e = parseEnv(shape, env, (c) => {
     const problems: string[] = [];
-    if (c.INTERFACE_AUTH_REQUIRED) {
-      for (const name of ['INTERFACE_JWKS_URL', 'INTERFACE_JWT_ISSUER', 'INTERFACE_JWT_AUDIENCE'] as const) {
-        if (!c[name]) problems.push(`${name}: required while INTERFACE_AUTH_REQUIRED=1`);
+    if (c.INTERFACE_AUTH_REQUIRED && !c.DEVICE_AUTH_URL && !c.INTERFACE_JWKS_URL) {
+      problems.push('INTERFACE_JWKS_URL: required while INTERFACE_AUTH_REQUIRED=1 (or set DEVICE_AUTH_URL to accept device tokens)');
+    }
+    if (c.INTERFACE_AUTH_REQUIRED && c.INTERFACE_JWKS_URL) {
+      for (const name of ['INTERFACE_JWT_ISSUER', 'INTERFACE_JWT_AUDIENCE'] as const) {
+        if (!c[name]) problems.push(`${name}: required with INTERFACE_JWKS_URL`);
       }
     }
     if (c.BOT_CONTROL_SIGNATURE_REQUIRED && !c.BOT_CONTROL_SHARED_SECRET) {
@@ -85,7 +92,8 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
     botControlSecret: e.BOT_CONTROL_SHARED_SECRET,
     signRequests: e.BOT_CONTROL_SIGNATURE_REQUIRED ?? false,
     botControlTimeoutMs: e.BOT_CONTROL_TIMEOUT_MS,
-    callerAuth: e.INTERFACE_AUTH_REQUIRED
+    deviceTokens: e.INTERFACE_AUTH_REQUIRED ? deviceTokenSettings(e) : undefined,
+    callerAuth: e.INTERFACE_AUTH_REQUIRED && e.INTERFACE_JWKS_URL
       ? { jwksUrl: e.INTERFACE_JWKS_URL as string, issuer: e.INTERFACE_JWT_ISSUER as string, audience: e.INTERFACE_JWT_AUDIENCE as string }
       : undefined,
     dashboard:

@@ -15,7 +15,8 @@ export function startInterfaceProxy(
     natsUrl: cfg.natsUrl,
     trustedProxies: cfg.trustedProxies,
     shutdownHooks: opts.shutdownHooks,
-    microservice: false,
+    // device-auth's revocation events arrive through the microservice listener.
+    microservice: Boolean(cfg.deviceTokens),
     configure: cfg.dashboard ? (app) => registerDashboardHeaders(app) : undefined,
   });
 }

@@ -1,6 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import {
   AuditLog,
+  DeviceTokenVerifier,
+  TokenRejected,
+  bearerToken,
   HeaderBag,
   NonceStore,
   RequestSignatureVerifier,
@@ -29,6 +32,7 @@ export interface AuthDecision {
 }
 
 const MUTATIONS: ReadonlySet<BotRouteKind> = new Set(['join', 'leave', 'delete']);
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /**
  * The seed's shared-secret check plus its optional hardening (signed requests).
@@ -42,7 +46,12 @@ export class BotAuthService {
   private readonly audit: AuditLog;
   private readonly signatures: RequestSignatureVerifier;
 
-  constructor(private readonly cfg: BotControlConfig, nonces: NonceStore, private readonly metrics: MetricsService) {
+  constructor(
+    private readonly cfg: BotControlConfig,
+    nonces: NonceStore,
+    private readonly metrics: MetricsService,
+    @Optional() private readonly devices?: DeviceTokenVerifier,
+  ) {
     this.audit = new AuditLog(cfg.app);
     this.signatures = new RequestSignatureVerifier(
       { current: cfg.secret, previous: cfg.previousSecret },
@@ -81,14 +90,24 @@ export class BotAuthService {
       action: `${input.method} ${input.route}`,
       decision,
       reason: result.reason,
-      principal: result.ok ? `shared_secret:${result.reason === 'ok_previous' || result.reason === 'signed_previous' ? 'previous' : 'current'}` : undefined,
+      principal: result.principal,
       request_id: input.requestId,
       client_ip: input.clientIp,
     });
     return { allowed, enforced, reason: result.reason };
   }
 
-  private async verify(kind: BotRouteKind, input: AuthInput): Promise<{ ok: boolean; reason: string }> {
+  private async verify(kind: BotRouteKind, input: AuthInput): Promise<{ ok: boolean; reason: string; principal?: string }> {
+    const bearer = bearerToken(input.headers.authorization);
+    // A device (seed 002) calling bot-control presents its access token; a JWT is never a shared secret.
+    if (this.devices && bearer && JWT_SHAPE.test(bearer)) {
+      try {
+        const device = await this.devices.verify(bearer);
+        return { ok: true, reason: 'device_token', principal: `device:${device.deviceId}` };
+      } catch (err) {
+        return { ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' };
+      }
+    }
     const signatureMode = this.cfg.signatureRequired && MUTATIONS.has(kind);
     // A signature proves possession of the secret without sending it, so it is accepted wherever the secret is.
     if (signatureMode || hasSignature(input.headers)) {
@@ -98,9 +117,13 @@ export class BotAuthService {
           this.logger.error(`signature check failed: ${String(err)}`);
           return { ok: false as const, reason: 'nonce_store_unavailable' as const };
         });
-      return sig.ok ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous' } : { ok: false, reason: sig.reason };
+      return sig.ok
+        ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous', principal: `shared_secret:${sig.which}` }
+        : { ok: false, reason: sig.reason };
     }
     const secret = checkSharedSecret(extractSharedSecret(input.headers), this.cfg.secret, this.cfg.previousSecret);
-    return secret.ok ? { ok: true, reason: secret.which === 'current' ? 'ok' : 'ok_previous' } : { ok: false, reason: secret.reason };
+    return secret.ok
+      ? { ok: true, reason: secret.which === 'current' ? 'ok' : 'ok_previous', principal: `shared_secret:${secret.which}` }
+      : { ok: false, reason: secret.reason };
   }
 }

@@ -1,21 +1,26 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditLog, JwksTokenVerifier, Public, TokenRejected, bearerToken } from '@portcullis/auth';
+import { AuditLog, DeviceTokenVerifier, JwksTokenVerifier, Public, TokenRejected, bearerToken } from '@portcullis/auth';
 import { MetricsService } from '@portcullis/platform';
 import type { FastifyRequest } from 'fastify';
 import { InterfaceProxyConfig } from '../config';
 
 /**
  * The one global guard of interface-proxy. With INTERFACE_AUTH_REQUIRED=1 every
- * non-public route needs a Bearer JWT from the configured issuer (device-auth's
- * JWKS, or any OIDC provider's).
+ * non-public route needs a Bearer JWT: a device token from device-auth (checked
+ * against its revocation map too) or a token from the configured OIDC issuer.
  */
 @Injectable()
 export class CallerAuthGuard implements CanActivate {
   private readonly verifier?: JwksTokenVerifier;
   private readonly audit: AuditLog;
 
-  constructor(private readonly reflector: Reflector, private readonly cfg: InterfaceProxyConfig, private readonly metrics: MetricsService) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cfg: InterfaceProxyConfig,
+    private readonly metrics: MetricsService,
+    @Optional() private readonly devices?: DeviceTokenVerifier,
+  ) {
     this.audit = new AuditLog(cfg.app);
     if (cfg.callerAuth) this.verifier = new JwksTokenVerifier({ ...cfg.callerAuth, maxLifetimeSeconds: 3600 });
   }
@@ -23,11 +28,11 @@ export class CallerAuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
-    if (!this.verifier) return true;
+    if (!this.verifier && !this.devices) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: unknown }>();
     const route = req.routeOptions?.url ?? 'unmatched';
     try {
-      const claims = await this.verifier.verify(bearerToken(req.headers.authorization));
+      const claims = await this.verifyToken(bearerToken(req.headers.authorization));
       req.principal = claims;
       this.metrics.authDecision(route, 'allow', 'ok');
       this.audit.record({ action: `${req.method} ${route}`, decision: 'allow', reason: 'ok', principal: String(claims.sub), request_id: String(req.id), client_ip: req.ip });
@@ -38,5 +43,18 @@ export class CallerAuthGuard implements CanActivate {
       this.audit.record({ action: `${req.method} ${route}`, decision: 'deny', reason, request_id: String(req.id), client_ip: req.ip });
       throw new UnauthorizedException({ detail: 'unauthorized' });
     }
+  }
+
+  /** Device tokens first (revocation-aware), then the OIDC issuer; the last refusal is the reason. */
+  private async verifyToken(token: string | undefined): Promise<{ sub?: string }> {
+    if (this.devices) {
+      try {
+        const device = await this.devices.verify(token);
+        return { sub: device.deviceId };
+      } catch (err) {
+        if (!this.verifier) throw err;
+      }
+    }
+    return (this.verifier as JwksTokenVerifier).verify(token);
   }
 }

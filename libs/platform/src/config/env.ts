@@ -78,3 +78,24 @@ export function isProduction(nodeEnv: string | undefined): boolean {
 export function splitList(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * Accepting device tokens (issued by device-auth) in an app other than
+ * device-auth: off unless DEVICE_AUTH_URL is set.
+ */
+export const deviceTokenEnv = {
+  DEVICE_AUTH_URL: z.string().url('must be a URL').optional(),
+  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth'),
+  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis'),
+};
+
+export interface DeviceTokenSettings {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+}
+
+export function deviceTokenSettings(e: { DEVICE_AUTH_URL?: string; DEVICE_AUTH_ISSUER: string; DEVICE_AUTH_AUDIENCE: string }): DeviceTokenSettings | undefined {
+  if (!e.DEVICE_AUTH_URL) return undefined;
+  return { jwksUrl: `${e.DEVICE_AUTH_URL.replace(/\/+$/, '')}/.well-known/jwks.json`, issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE };
+}
