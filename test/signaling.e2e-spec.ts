@@ -84,7 +84,7 @@ describe('signaling rooms and relay (seed 004)', () => {
   it('admits members only, with the token in a header or the first message and never the URL', async () => {
     const roomId = await roomWith([worker, 'worker'], [client, 'client']);
     const base = `${s.wsBase}/signaling/rooms/${roomId}/ws`;
-    await expect(TestPeer.open(base)).resolves.toBeDefined(); // opens, then must authenticate
+    peers.push(await TestPeer.open(base)); // opens, then must authenticate
     await expect(TestPeer.open(`${base}?access_token=${client.token}`)).rejects.toThrow('HTTP 400');
     await expect(TestPeer.open(base, outsider.token)).rejects.toThrow('HTTP 403');
     await expect(TestPeer.open(base, 'garbage')).rejects.toThrow('HTTP 401');

@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditLog, DeviceTokenModule } from '@portcullis/auth';
 import { EVENTS_CLIENT, NatsConnectionService } from '@portcullis/platform';
@@ -10,6 +10,17 @@ import { SignalingRelay } from './signaling.relay';
 import { SignalingRoomsService } from './signaling-rooms.service';
 import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
 
+/** Says once, in the app's log, why the signaling routes are absent or how room tokens are keyed. */
+@Injectable()
+class SignalingNotice implements OnModuleInit {
+  constructor(private readonly level: 'log' | 'warn', private readonly text: string) {}
+  onModuleInit(): void {
+    new Logger('Signaling')[this.level](this.text);
+  }
+}
+
+const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNotice, useFactory: () => new SignalingNotice(level, text) });
+
 /**
  * Seed 004 signaling: rooms, room tokens, memberships (Postgres) and the WS relay, all behind
  * device tokens from device-auth. Without DATABASE_URL the app runs the BYOK half only.
@@ -17,12 +28,10 @@ import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
 @Module({})
 export class SignalingModule {
   static forRoot(app: string, cfg: SignalingConfig | undefined): DynamicModule {
-    const logger = new Logger('Signaling');
-    if (!cfg) {
-      logger.log('signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)');
-      return { module: SignalingModule };
-    }
-    if (cfg.roomTokenKeyGenerated) logger.warn('ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process');
+    if (!cfg) return { module: SignalingModule, providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')] };
+    const keyNotice = cfg.roomTokenKeyGenerated
+      ? notice('warn', 'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process')
+      : notice('log', 'signaling rooms enabled');
     return {
       module: SignalingModule,
       imports: [
@@ -40,6 +49,7 @@ export class SignalingModule {
       providers: [
         { provide: SIGNALING_CONFIG, useValue: cfg },
         { provide: SIGNALING_AUDIT, useFactory: () => new AuditLog(app) },
+        keyNotice,
         SignalingAuthGuard,
         SignalingRelay,
         SignalingRoomsService,

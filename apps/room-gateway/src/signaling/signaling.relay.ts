@@ -108,7 +108,7 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private awaitAuthFrame(ws: WebSocket, roomId: string, req: IncomingMessage): void {
-    const timer = setTimeout(() => ws.close(SignalingClose.unauthorized, 'unauthorized'), FIRST_MESSAGE_AUTH_MS);
+    const timer = setTimeout(() => ws.close(SignalingClose.unauthorized, 'unauthorized'), FIRST_MESSAGE_AUTH_MS).unref();
     ws.once('message', (raw: RawData) => {
       clearTimeout(timer);
       void (async () => {
