@@ -110,7 +110,7 @@ export class TestPeer {
   }
 
   async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    return waitFor(() => this.closed, timeoutMs, 10);
+    return waitFor(() => this.closed as { code: number; reason: string }, timeoutMs, 10);
   }
 
   close(): void {

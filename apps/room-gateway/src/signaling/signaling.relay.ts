@@ -3,6 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditLog, bearerToken, DeviceTokenVerifier, TokenRejected, VerifiedDevice } from '@portcullis/auth';
 import { SignalingClose, SignalingPeer, SignalingRole, SignalingServerFrame } from '@portcullis/contracts';
+import { MetricsService } from '@portcullis/platform';
+import { Counter, Gauge } from 'prom-client';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DataSource } from 'typeorm';
@@ -42,13 +44,29 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly rooms = new Map<string, Map<string, Conn>>();
   private sweeper?: NodeJS.Timeout;
+  private readonly relayed: Counter<'app'>;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly verifier: DeviceTokenVerifier,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    const rooms = this.rooms;
+    new Gauge({
+      name: 'portcullis_signaling_connections',
+      help: 'Open relay sockets',
+      labelNames: ['app'],
+      registers: [metrics.registry],
+      collect() {
+        let n = 0;
+        for (const r of rooms.values()) n += r.size;
+        this.set({ app: metrics.app }, n);
+      },
+    });
+    this.relayed = new Counter({ name: 'portcullis_signaling_frames_relayed_total', help: 'Peer frames relayed (contents never read)', labelNames: ['app'], registers: [metrics.registry] });
+  }
 
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
@@ -131,6 +149,7 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     const peers: SignalingPeer[] = [...room.values()].map((c) => ({ peer_id: c.device.deviceId, role: c.role }));
     room.set(device.deviceId, conn);
     this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId}`, decision: 'allow', reason: 'ok' });
+    this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'allow', 'ok');
     send(ws, { type: 'welcome', room_id: roomId, peer_id: device.deviceId, role, peers });
     this.broadcast(conn, { type: 'peer_joined', peer: { peer_id: device.deviceId, role } });
     ws.on('message', (raw: RawData) => void this.onFrame(conn, raw));
@@ -149,6 +168,7 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     const out: SignalingServerFrame = { type: 'signal', from: conn.device.deviceId, role: conn.role, data: frame.data };
+    this.relayed.inc({ app: this.metrics.app });
     if (frame.to === undefined) return this.broadcast(conn, out);
     const target = this.rooms.get(conn.roomId)?.get(frame.to);
     if (!target) send(conn.ws, { type: 'error', detail: 'peer not connected to this room' });
@@ -192,13 +212,17 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
       this.audit.record({ action: 'signaling.connect', decision: 'deny', reason, client_ip: req.socket.remoteAddress });
+      this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'deny', reason);
       return undefined;
     }
   }
 
   private async roleOf(roomId: string, device: VerifiedDevice): Promise<SignalingRole | undefined> {
     const m = /^rm_[0-9a-f]{32}$/.test(roomId) ? await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId: device.deviceId }) : null;
-    if (!m) this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId.slice(0, 40)}`, decision: 'deny', reason: 'not_member' });
+    if (!m) {
+      this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId.slice(0, 40)}`, decision: 'deny', reason: 'not_member' });
+      this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'deny', 'not_member');
+    }
     return m?.role;
   }
 }
