@@ -32,8 +32,12 @@ async function api(method, path, body) {
   }
   if (!res.ok) {
     const detail = data && typeof data.detail === 'string' ? data.detail : `Request failed (status ${res.status})`;
-    if (res.status === 401 && path !== '/session') signedOut('Your session has ended. Sign in again.');
-    throw new ApiError(res.status, sentence(detail));
+    const err = new ApiError(res.status, sentence(detail));
+    if (res.status === 401 && path !== '/session') {
+      signedOut('Your session has ended. Sign in again.');
+      err.handled = true;
+    }
+    throw err;
   }
   return data;
 }
@@ -72,7 +76,7 @@ async function act(button, errorTarget, fn) {
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) showError(errorTarget, err);
+    if (!err.handled) showError(errorTarget, err);
   } finally {
     if (button && button.isConnected) button.disabled = false;
   }
@@ -203,7 +207,7 @@ const devices = {
       const { devices: list } = await api('GET', `/devices?${qs}`);
       this.render(list);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 401)) showError($('#app-error'), err);
+      if (!err.handled) showError($('#app-error'), err);
     }
   },
 
