@@ -19,12 +19,18 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
   it('the new key works at once, the old one until the grace window ends, both logged by fingerprint', async () => {
     const path = join(sb.cwd, 'portcullis.toml');
     const dataDir = join(sb.root, 'data');
-    writeText(path, freePortsToml(`[suite]\ndata_dir = "${dataDir}"\nlog_level = "warn"\napps = ["device-auth"]\n`).replace('[daemon]\n', '[daemon]\nkey_grace_seconds = 4\nreload_poll_ms = 200\n'));
+    writeText(path, freePortsToml(`[suite]\ndata_dir = "${dataDir}"\nlog_level = "warn"\napps = ["device-auth", "interface-proxy"]\n`).replace('[daemon]\n', '[daemon]\nkey_grace_seconds = 4\nreload_poll_ms = 200\n'));
     expect((await sb.run(['start'], { timeoutMs: 90000 })).code).toBe(0);
     const state = readDaemonState(dataDir)!;
     const deviceAuth = state.apps.find((a) => a.name === 'device-auth')!.url;
     const oldKey = apiKeyIn(readFileSync(path, 'utf8'))!;
     const admin = (key: string) => http('GET', `${deviceAuth}/admin/devices`, { headers: { 'x-portcullis-api-key': key } });
+    // The operator dashboard (interface-proxy) signs in with the same key and calls device-auth with it.
+    const proxy = state.apps.find((a) => a.name === 'interface-proxy')!.url;
+    const dashboardSignIn = async (key: string) => {
+      const r = await http('POST', `${proxy}/dashboard/api/session`, { json: { api_key: key } });
+      return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] };
+    };
     expect((await admin(oldKey)).status).toBe(200);
 
     // An operator's subscription to the daemon's events (websocket_enabled, admin key required).
@@ -46,6 +52,9 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
     const editedAt = Date.now();
     await waitFor(async () => (await admin(newKey)).status === 200, 5000, 50);
     expect((await admin(oldKey)).status).toBe(200); // grace window
+    const signedIn = await dashboardSignIn(newKey);
+    expect(signedIn.status).toBe(200);
+    expect((await http('GET', `${proxy}/dashboard/api/devices`, { headers: { cookie: signedIn.cookie } })).status).toBe(200);
     expect((await sb.run(['device', 'list'])).code).toBe(0); // the CLI reads the new key from the same file
     const status = JSON.parse((await sb.run(['--json', 'status'])).stdout);
     expect(status).toMatchObject({ key_matches: true });
@@ -59,6 +68,8 @@ describe('seed 001 scenario 3: key edited while the daemon runs', () => {
     const control = await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': oldKey } });
     expect(control.status).toBe(401);
     expect((await admin(newKey)).status).toBe(200);
+    expect((await dashboardSignIn(oldKey)).status).toBe(401);
+    expect((await http('GET', `${proxy}/dashboard/api/devices`, { headers: { cookie: signedIn.cookie } })).status).toBe(200);
 
     await waitFor(() => events.some((e) => e.type === 'key_grace_over'), 5000);
     expect(events.find((e) => e.type === 'key_changed')).toMatchObject({

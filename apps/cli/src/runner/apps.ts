@@ -39,9 +39,9 @@ export const SUITE_APPS: SuiteApp[] = [
     start: async (env, ctx) => {
       const m = await import('../../../device-auth/src');
       const cfg = m.loadDeviceAuthConfig(env);
-      // Same boot as startDeviceAuth, with the admin key source swapped for the hot-reloaded one
-      // (device-auth's own source is fixed at boot from PORTCULLIS_ADMIN_API_KEY).
-      const mod = withProvider(m.DeviceAuthModule.forRoot(cfg, { logStream: ctx.logStream }), { provide: AdminKeySource, useValue: ctx.keySource });
+      // startDeviceAuth's boot, with the admin key source swapped for the hot-reloaded one
+      // (device-auth's own is fixed at boot from PORTCULLIS_ADMIN_API_KEY).
+      const mod = withKeySource(m.DeviceAuthModule.forRoot(cfg, { logStream: ctx.logStream }), ctx.keySource);
       return bootApp(mod, { app: cfg.app, port: cfg.port, host: cfg.host, natsUrl: cfg.natsUrl, trustedProxies: cfg.trustedProxies, shutdownHooks: false, microservice: true });
     },
   },
@@ -51,6 +51,7 @@ export const SUITE_APPS: SuiteApp[] = [
       BOT_CONTROL_SHARED_SECRET: ctx.config.botControlSecret,
       BOT_CONTROL_AUTH_REQUIRED: ctx.config.botControlAuthRequired ? '1' : '0',
       BOT_CONTROL_EVENTS_AUTH_REQUIRED: ctx.config.botControlReadAuthRequired ? '1' : '0',
+      ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
       const m = await import('../../../bot-control/src');
@@ -59,7 +60,11 @@ export const SUITE_APPS: SuiteApp[] = [
   },
   {
     name: 'room-gateway',
-    env: () => ({}),
+    env: async (ctx) => ({
+      // Signaling rooms (seed 004) live in the same database as device-auth, in their own tables.
+      DATABASE_URL: await ctx.databaseUrl(),
+      ...deviceTokens(ctx),
+    }),
     start: async (env, ctx) => {
       const m = await import('../../../room-gateway/src');
       return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false });
@@ -70,24 +75,50 @@ export const SUITE_APPS: SuiteApp[] = [
     env: (ctx) => ({
       BOT_CONTROL_BASE_URL: ctx.urls['bot-control'] ?? `http://127.0.0.1:${ctx.config.ports['bot-control']}`,
       BOT_CONTROL_SHARED_SECRET: ctx.config.botControlSecret,
-      // Ready for INTERFACE_AUTH_REQUIRED=1 ([env.interface-proxy]): callers' device tokens verified against this suite's device-auth.
-      ...(ctx.urls['device-auth']
-        ? {
-            INTERFACE_JWKS_URL: `${ctx.urls['device-auth']}/.well-known/jwks.json`,
-            INTERFACE_JWT_ISSUER: ctx.config.extraEnv['device-auth']?.DEVICE_AUTH_ISSUER ?? 'portcullis-device-auth',
-            INTERFACE_JWT_AUDIENCE: ctx.config.extraEnv['device-auth']?.DEVICE_AUTH_AUDIENCE ?? 'portcullis',
-          }
-        : {}),
+      DEVICE_AUTH_BASE_URL: ctx.urls['device-auth'] ?? `http://127.0.0.1:${ctx.config.ports['device-auth']}`,
+      ROOM_GATEWAY_BASE_URL: ctx.urls['room-gateway'] ?? `http://127.0.0.1:${ctx.config.ports['room-gateway']}`,
+      // The operator dashboard signs in with the admin key; the hot-reloaded source replaces this boot value.
+      PORTCULLIS_ADMIN_API_KEY: ctx.keySource.keys().current,
+      ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
       const m = await import('../../../interface-proxy/src');
-      return m.startInterfaceProxy(m.loadInterfaceProxyConfig(env), { logStream: ctx.logStream, shutdownHooks: false });
+      const cfg = m.loadInterfaceProxyConfig(env);
+      const { registerDashboardHeaders } = await import('../../../interface-proxy/src/dashboard/security-headers');
+      // startInterfaceProxy's boot, with the dashboard's admin key source swapped for the hot-reloaded one.
+      const mod = withKeySource(m.InterfaceProxyModule.forRoot(cfg, { logStream: ctx.logStream }), ctx.keySource);
+      return bootApp(mod, {
+        app: cfg.app,
+        port: cfg.port,
+        host: cfg.host,
+        natsUrl: cfg.natsUrl,
+        trustedProxies: cfg.trustedProxies,
+        shutdownHooks: false,
+        microservice: Boolean(cfg.deviceTokens),
+        configure: cfg.dashboard ? (app) => registerDashboardHeaders(app) : undefined,
+      });
     },
   },
 ];
 
-/** Replaces the provider with the same token in a dynamic module (or adds it). */
-function withProvider<M extends { providers?: Provider[] }>(mod: M, provider: Provider & { provide: unknown }): M {
-  const providers = (mod.providers ?? []).filter((p) => !(typeof p === 'object' && 'provide' in p && p.provide === provider.provide));
-  return { ...mod, providers: [...providers, provider] };
+/** Device tokens from this suite's device-auth are accepted by the other apps (verified locally, revocation-aware). */
+function deviceTokens(ctx: RunContext): Env {
+  return ctx.urls['device-auth'] ? { DEVICE_AUTH_URL: ctx.urls['device-auth'] } : {};
+}
+
+type DynamicLike = { module?: unknown; providers?: Provider[]; imports?: unknown[] };
+
+/**
+ * Replaces every AdminKeySource provider in a dynamic module and the dynamic modules it
+ * imports, so every admin-key check in the app reads the daemon's reloading source.
+ * (The apps' start functions take no key source; asked for in the issue 5 report.)
+ */
+function withKeySource<M extends DynamicLike>(mod: M, source: AdminKeySource): M {
+  const isKeySource = (p: Provider): boolean => typeof p === 'object' && p !== null && 'provide' in p && p.provide === AdminKeySource;
+  const walk = (m: DynamicLike): DynamicLike => {
+    const providers = m.providers?.some(isKeySource) ? [...m.providers.filter((p) => !isKeySource(p)), { provide: AdminKeySource, useValue: source }] : m.providers;
+    const imports = m.imports?.map((i) => (i && typeof i === 'object' && 'module' in i ? walk(i as DynamicLike) : i));
+    return { ...m, providers, imports };
+  };
+  return walk(mod) as M;
 }

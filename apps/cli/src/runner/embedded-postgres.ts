@@ -12,7 +12,7 @@ export interface EmbeddedPostgres {
  * PGlite persisted under the data directory, served over the Postgres wire
  * protocol on a loopback port. PGlite has one session: pglite-socket multiplexes the
  * app's pooled connections onto it query by query, keeping an open transaction's
- * queries together, so the pool (10 in device-auth) needs no change.
+ * queries together, so the apps' pools (10 each in device-auth and room-gateway) need no change.
  */
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   // Loaded only when used: PGlite is large and most commands never need it.
@@ -21,7 +21,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   const dir = join(dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = await PGlite.create({ dataDir: dir });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });
   await server.start();
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
