@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appUrl } from '@portcullis/platform';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Locator, Page, Response } from 'playwright-core';
 import { runBotControl, runInterfaceProxy, Running } from './support/apps';
 import { launchBrowser, TestBrowser } from './support/browser';
@@ -29,6 +31,7 @@ describe('operator dashboard in a real browser', () => {
   let page: Page;
   const bodies: string[] = [];
   const secrets: string[] = [];
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('dash_ui');
@@ -45,6 +48,10 @@ describe('operator dashboard in a real browser', () => {
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(10_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     // Every answer the page gets (the event stream aside) is kept, to look for the admin key.
     page.on('response', (r: Response) => {
       if (r.url().endsWith('/bots/events')) return;
@@ -242,7 +249,11 @@ describe('operator dashboard in a real browser', () => {
   });
 
   it('generates a room secret shown once, and says readably what room-gateway lacks', async () => {
-    await page.getByRole('tab', { name: 'Rooms' }).click();
+    // The tabs follow the ARIA tabs pattern: arrow keys move between them.
+    await page.getByRole('tab', { name: 'Bot sessions' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.locator('#tab-rooms').getAttribute('aria-selected')).resolves.toBe('true');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('tab-rooms');
     await page.getByLabel('Room id').fill('abc-123-def');
     await page.getByRole('button', { name: 'Generate secret' }).click();
     await page.locator('#room-secret').waitFor();
@@ -274,6 +285,45 @@ describe('operator dashboard in a real browser', () => {
     await phone.close();
   });
 
+  it('refuses requests a page on another origin makes with the operator\'s cookie', async () => {
+    // Same site (127.0.0.1), other port: the browser sends the SameSite=Strict cookie, so the
+    // Origin check and the CSRF token are what stop it.
+    const before = (await deviceAuth.admin('GET', '/admin/devices?limit=1000')).body.devices.length;
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><form id="f" method="POST" action="${proxy.url}/dashboard/api/devices" enctype="text/plain">
+        <input name='{"customer_id":"evil","x":"' value='"}'></form>
+        <script>
+          window.results = [];
+          const post = (path, body) => fetch('${proxy.url}' + path, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body })
+            .then(() => window.results.push(path), (e) => window.results.push(String(e)));
+          Promise.all([post('/dashboard/api/devices', '{"customer_id":"evil"}'), post('/dashboard/api/rooms/secret', '{"room_id":"evil"}'),
+            fetch('${proxy.url}/dashboard/api/session', { credentials: 'include' }).then((r) => r.text()).then((t) => window.results.push('read:' + t), (e) => window.results.push('read-blocked'))])
+            .then(() => { window.done = true; });
+        </script>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', () => r()));
+    const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`;
+    const attacker = await browser.context.newPage();
+    attacker.setDefaultTimeout(10_000);
+    try {
+      await attacker.goto(evilUrl);
+      await attacker.waitForFunction(() => (window as unknown as { done?: boolean }).done === true);
+      const results = await attacker.evaluate(() => (window as unknown as { results: string[] }).results);
+      expect(results).toContain('read-blocked');
+      expect(results.join()).not.toContain('csrf_token');
+      await Promise.all([attacker.waitForNavigation(), attacker.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+      expect(await attacker.content()).toContain('request refused');
+    } finally {
+      await attacker.close();
+      evil.closeAllConnections();
+      await new Promise((r) => evil.close(r));
+    }
+    expect((await deviceAuth.admin('GET', '/admin/devices?limit=1000')).body.devices.length).toBe(before);
+    const denials = proxy.logs.audits().filter((a) => a.decision === 'deny' && a.reason === 'cross_origin');
+    expect(denials.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('signs out, and the page asks to sign in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('#sign-in').waitFor();
@@ -284,8 +334,10 @@ describe('operator dashboard in a real browser', () => {
     await browser.shot('10-signed-out');
   });
 
-  it('never put the admin key in an answer, and no secret in any log', async () => {
+  it('never put the admin key in an answer, and no secret in any log; no CSP violation or script error', async () => {
     await new Promise((r) => setTimeout(r, 200));
+    // The only console errors are the expected refusals (wrong key, signed-out reads, no room API).
+    expect(consoleErrors.filter((e) => !/status of (401|501)/.test(e))).toEqual([]);
     expect(bodies.length).toBeGreaterThan(20);
     for (const b of bodies) expect(b).not.toContain(deviceAuth.adminKey);
     for (const logs of [proxy.logs.text, deviceAuth.logs.text, bot.logs.text, roomLogs.text]) {
