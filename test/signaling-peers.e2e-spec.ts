@@ -20,6 +20,7 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
   const SECRET = canary('psk');
   const natsSeen: string[] = [];
   let nc: NatsConnection;
+  let natsSub: ReturnType<NatsConnection['subscribe']>;
   const workers: ChildProcess[] = [];
   const testPeers: TestPeer[] = [];
 
@@ -68,7 +69,7 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
-    const sub = nc.subscribe('>');
+    const sub = (natsSub = nc.subscribe('>'));
     void (async () => {
       for await (const m of sub) natsSeen.push(`${m.subject} ${new TextDecoder().decode(m.data)}`);
     })();
@@ -81,6 +82,7 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
     await Promise.all([workerHome.cleanup(), clientHome.cleanup()]);
     await s?.close();
+    natsSub?.unsubscribe();
     await nc?.drain();
   });
 

@@ -130,6 +130,20 @@ describe('signaling rooms and relay (seed 004)', () => {
     await expect(TestPeer.open(`${s.wsBase}/signaling/rooms/${roomId}/ws`, client.token)).rejects.toThrow('HTTP 403');
   });
 
+  it('a member removed through one replica is cut off on another (NATS event)', async () => {
+    const roomId = await roomWith([client, 'client']);
+    const other = await s.replica();
+    try {
+      const c = await TestPeer.open(`${other.wsBase}/signaling/rooms/${roomId}/ws`, client.token);
+      peers.push(c);
+      await c.next((f) => f.type === 'welcome');
+      expect((await s.api('DELETE', `/signaling/rooms/${roomId}/members/${client.id}`, owner.token)).status).toBe(200);
+      expect(await c.waitClosed(2000)).toEqual({ code: SignalingClose.removed, reason: 'removed from room' });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('cuts off a revoked device at once (device-auth revocation over NATS)', async () => {
     const victim = await s.device('victim');
     const roomId = await roomWith([victim, 'client']);

@@ -22,6 +22,8 @@ export interface SignalingStack {
   logs: LogCapture;
   roomTokenKey: string;
   device(label: string, customerId?: string): Promise<TestDevice>;
+  /** A second room-gateway on the same database and NATS (another replica). */
+  replica(): Promise<{ url: string; wsBase: string; close(): Promise<void> }>;
   api<T = any>(method: string, path: string, token: string | undefined, json?: unknown): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
@@ -65,6 +67,12 @@ export async function startSignalingStack(label: string): Promise<SignalingStack
     logs,
     roomTokenKey,
     api,
+    async replica() {
+      const app = await startRoomGateway(cfg, { logStream: logs });
+      const url = await appUrl(app);
+      await waitFor(async () => (await http('GET', `${url}/signaling/rooms`, { headers: { authorization: `Bearer ${probe}` } })).status === 200, 15000, 100);
+      return { url, wsBase: url.replace(/^http/, 'ws'), close: () => app.close() };
+    },
     async device(l, customerId) {
       const id = `pi_${l}_${randomBytes(5).toString('hex')}`;
       const { device_secret } = await deviceAuth.register(id, customerId);

@@ -54,3 +54,15 @@ export interface RoomTokenView {
   single_use: boolean;
   expires_at: string;
 }
+
+/** NATS subjects of the signaling feature (room-gateway replicas tell each other). */
+export const SignalingSubjects = {
+  /** A member was removed: every replica closes that member's sockets in that room. */
+  memberRemoved: 'portcullis.signaling.member.removed',
+} as const;
+
+export interface SignalingMemberRemovedEvent {
+  room_id: string;
+  device_id: string;
+  removed_at: string;
+}

@@ -10,6 +10,7 @@ import { SignalingRoom } from '../database/signaling-room.entity';
 import { SignalingConfig } from '../config';
 import { RoomTokens } from './room-tokens';
 import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
+import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
 
 /** A room that does not exist and one the caller is not in look the same, so ids cannot be probed. */
@@ -25,6 +26,7 @@ export class SignalingRoomsService {
     @Inject(SIGNALING_CONFIG) private readonly cfg: SignalingConfig,
     @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
     private readonly relay: SignalingRelay,
+    private readonly publisher: SignalingPublisher,
   ) {
     this.tokens = new RoomTokens(cfg.roomTokenKey);
   }
@@ -117,6 +119,7 @@ export class SignalingRoomsService {
     const res = await this.ds.getRepository(RoomMembership).delete({ roomId, deviceId });
     if (!res.affected) throw new NotFoundException({ detail: 'no such member' });
     this.relay.disconnect(roomId, deviceId, 'removed');
+    await this.publisher.memberRemoved(roomId, deviceId);
     this.record(device, 'room.remove', 'allow', 'ok', roomId);
     return { removed: deviceId };
   }

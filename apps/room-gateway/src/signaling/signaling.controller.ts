@@ -2,7 +2,16 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DevicePrincipal, DeviceTokenVerifier, Public } from '@portcullis/auth';
-import { DeviceRevokedEvent, RoomTokenView, SignalingMemberView, SignalingRole, SignalingRoomView, Subjects } from '@portcullis/contracts';
+import {
+  DeviceRevokedEvent,
+  RoomTokenView,
+  SignalingMemberRemovedEvent,
+  SignalingMemberView,
+  SignalingRole,
+  SignalingRoomView,
+  SignalingSubjects,
+  Subjects,
+} from '@portcullis/contracts';
 import { SignalingAuthGuard, SignalingRoute } from './signaling-auth.guard';
 import { CreateSignalingRoomDto, IssueRoomTokenDto, JoinRoomDto } from './signaling.dto';
 import { SignalingRelay } from './signaling.relay';
@@ -49,7 +58,7 @@ export class SignalingController {
 }
 
 /**
- * Cuts off a revoked device's sockets the moment device-auth's event arrives. It runs beside
+ * Cuts off a revoked device's (or removed member's) sockets the moment device-auth's event arrives. It runs beside
  * libs/auth's RevocationEventsController (Nest chains event handlers), so it raises the floor itself
  * rather than depend on the order the two run in; the relay's 1 s sweep covers re-synced snapshots.
  */
@@ -63,6 +72,12 @@ export class SignalingRevocationListener {
     if (e?.iss !== this.verifier.issuer || typeof e.device_id !== 'string') return;
     this.verifier.revocations.raise(e.device_id, Number(e.min_generation));
     this.relay.sweep();
+  }
+
+  /** A member removed through another replica: close its socket here too. */
+  @EventPattern(SignalingSubjects.memberRemoved)
+  memberRemoved(@Payload() e: SignalingMemberRemovedEvent): void {
+    if (typeof e?.room_id === 'string' && typeof e.device_id === 'string') this.relay.disconnect(e.room_id, e.device_id, 'removed');
   }
 }
 

@@ -6,6 +6,7 @@ import { SignalingConfig } from '../config';
 import { roomGatewayDataSourceOptions } from '../database/data-source';
 import { SignalingAuthGuard } from './signaling-auth.guard';
 import { SignalingController, SignalingRevocationListener } from './signaling.controller';
+import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
 import { SignalingRoomsService } from './signaling-rooms.service';
 import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
@@ -52,6 +53,7 @@ export class SignalingModule {
         keyNotice,
         SignalingAuthGuard,
         SignalingRelay,
+        SignalingPublisher,
         SignalingRoomsService,
       ],
     };
