@@ -1,6 +1,8 @@
 import { SignalingClose } from '@portcullis/contracts';
+import { DataSource } from 'typeorm';
+import { SignalingRoomsService } from '../apps/room-gateway/src/signaling/signaling-rooms.service';
 import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from './support/signaling';
-import { waitFor } from './support/http';
+import { http, waitFor } from './support/http';
 
 /** room-gateway's signaling API and relay against real device-auth, Postgres and NATS. */
 describe('signaling rooms and relay (seed 004)', () => {
@@ -156,6 +158,18 @@ describe('signaling rooms and relay (seed 004)', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect((await s.api('GET', '/signaling/rooms', victim.token)).status).toBe(401);
     await expect(TestPeer.open(`${s.wsBase}/signaling/rooms/${roomId}/ws`, victim.token)).rejects.toThrow('HTTP 401');
+  });
+
+  it('is ready once Postgres answers and the revocation snapshot arrived; spent single-use tokens are purged after expiry', async () => {
+    const ready = await http('GET', `${s.gatewayUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.text).toContain('postgres');
+    expect(ready.text).toContain('revocations');
+    const roomId = await roomWith();
+    const ds = s.gateway.get(DataSource);
+    await ds.query(`INSERT INTO signaling_room_token_uses (jti, room_id, device_id, expires_at) VALUES ('old', $1, 'x', now() - interval '1 minute'), ('live', $1, 'x', now() + interval '1 hour')`, [roomId]);
+    await expect(s.gateway.get(SignalingRoomsService).purgeSpentTokens()).resolves.toBe(1);
+    expect((await ds.query('SELECT jti FROM signaling_room_token_uses WHERE room_id = $1', [roomId])).map((r: { jti: string }) => r.jti)).toEqual(['live']);
   });
 
   it('never logs device or room tokens', async () => {

@@ -4,6 +4,7 @@ import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
 import { GatewayAuthGuard } from './auth/gateway-auth.guard';
 import { ByokModule } from './byok/byok.module';
 import { SignalingModule } from './signaling/signaling.module';
+import { signalingReadiness } from './signaling/signaling.readiness';
 import { DocsController } from './docs/docs.controller';
 import { RoomGatewayConfig } from './config';
 
@@ -25,7 +26,7 @@ export class RoomGatewayModule {
     return {
       module: RoomGatewayModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, readiness: signalingReadiness(cfg.signaling) }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
         SignalingModule.forRoot(cfg.app, cfg.signaling),

@@ -1,4 +1,4 @@
-import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, OnApplicationShutdown, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditLog, DevicePrincipal } from '@portcullis/auth';
 import type { RoomTokenView, SignalingMemberView, SignalingRole, SignalingRoomView } from '@portcullis/contracts';
@@ -17,9 +17,13 @@ import { SignalingRelay } from './signaling.relay';
 const NO_ROOM = () => new NotFoundException({ detail: 'room not found' });
 const BAD_TOKEN = () => new UnauthorizedException({ detail: 'invalid room token' });
 
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+
 @Injectable()
-export class SignalingRoomsService {
+export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly tokens: RoomTokens;
+  private readonly logger = new Logger('SignalingRooms');
+  private purger?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -29,6 +33,25 @@ export class SignalingRoomsService {
     private readonly publisher: SignalingPublisher,
   ) {
     this.tokens = new RoomTokens(cfg.roomTokenKey);
+  }
+
+  onApplicationBootstrap(): void {
+    this.purger = setInterval(() => void this.purgeSpentTokens(), PURGE_EVERY_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.purger) clearInterval(this.purger);
+  }
+
+  /** A spent single-use token past its expiry fails verification anyway, so its row can go. */
+  async purgeSpentTokens(): Promise<number> {
+    try {
+      const [, affected] = (await this.ds.query('DELETE FROM signaling_room_token_uses WHERE expires_at < now()')) as [unknown, number];
+      return affected ?? 0;
+    } catch (err) {
+      this.logger.warn(`purge of spent room tokens failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 0;
+    }
   }
 
   async create(device: DevicePrincipal, name?: string): Promise<SignalingRoomView> {
