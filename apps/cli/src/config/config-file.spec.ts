@@ -60,8 +60,9 @@ describe('config file', () => {
       }
       await done;
       const { reads, bad } = JSON.parse(out) as { reads: number; bad: number };
-      expect(writes).toBeGreaterThan(50);
-      expect(reads).toBeGreaterThan(50);
+      // Enough overlap to matter even on a loaded machine.
+      expect(writes).toBeGreaterThan(10);
+      expect(reads).toBeGreaterThan(10);
       expect(bad).toBe(0);
       expect(readdirSync(dir)).toEqual(['portcullis.toml']);
     });
