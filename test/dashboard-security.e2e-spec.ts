@@ -4,7 +4,10 @@ import { runInterfaceProxy, Running } from './support/apps';
 import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
 import { canary } from './support/env';
 import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
-import { loadInterfaceProxyConfig } from '../apps/interface-proxy/src';
+import { loadInterfaceProxyConfig, startInterfaceProxy } from '../apps/interface-proxy/src';
+import { MutableAdminKeySource } from '@portcullis/auth';
+import { appUrl } from '@portcullis/platform';
+import { LogCapture } from './support/log-capture';
 
 interface Raw {
   status: number;
@@ -229,6 +232,25 @@ describe('dashboard session security (HTTP)', () => {
       expect((await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: deviceAuth.adminKey } })).status).toBe(429);
     } finally {
       await guesser.close();
+    }
+  });
+
+  it('reads a handed-in key source afresh (the runner\'s hot-reloaded key) for sign-in and upstream calls', async () => {
+    const stale = canary('stale-admin');
+    const source = new MutableAdminKeySource({ current: stale });
+    const cfg = loadInterfaceProxyConfig({ PORT: '0', HOST: '127.0.0.1', PORTCULLIS_ADMIN_API_KEY: stale, DEVICE_AUTH_BASE_URL: deviceAuth.url });
+    const app = await startInterfaceProxy(cfg, { logStream: new LogCapture(), adminKeySource: source });
+    try {
+      const url = await appUrl(app);
+      source.update({ current: deviceAuth.adminKey });
+      expect((await raw(url, 'POST', '/dashboard/api/session', { json: { api_key: stale } })).status).toBe(401);
+      const s = await raw(url, 'POST', '/dashboard/api/session', { json: { api_key: deviceAuth.adminKey } });
+      expect(s.status).toBe(200);
+      const devices = await raw(url, 'GET', '/dashboard/api/devices', { headers: { cookie: (setCookie(s) as string).split(';')[0] } });
+      expect(devices.status).toBe(200);
+      expect(Array.isArray(devices.body.devices)).toBe(true);
+    } finally {
+      await app.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { DeviceTokenModule } from '@portcullis/auth';
+import { AdminKeySource, DeviceTokenModule } from '@portcullis/auth';
 import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { BotControlClient } from './bot/bot-control.client';
@@ -11,6 +11,8 @@ import { DashboardModule } from './dashboard/dashboard.module';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
+  /** Where the dashboard reads the admin key (default: PORTCULLIS_ADMIN_API_KEY, fixed at boot); the runner passes its hot-reloaded one. */
+  adminKeySource?: AdminKeySource;
 }
 
 @Module({})
@@ -20,7 +22,7 @@ export class InterfaceProxyModule {
       module: InterfaceProxyModule,
       imports: [
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
-        ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard)] : []),
+        ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard, opts.adminKeySource)] : []),
         ...(cfg.deviceTokens
           ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),

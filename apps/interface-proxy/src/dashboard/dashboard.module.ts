@@ -21,19 +21,19 @@ class UpstreamCloser implements OnApplicationShutdown {
 }
 
 /**
- * The operator dashboard at /dashboard (DASHBOARD.md). AdminKeySource is a
- * provider so the all-in-one runner can swap in its hot-reloaded key, as it
- * does for device-auth.
+ * The operator dashboard at /dashboard (DASHBOARD.md). The key source can be
+ * handed in, so the all-in-one runner can share its hot-reloaded key with the
+ * dashboard as it does with device-auth.
  */
 @Module({})
 export class DashboardModule {
-  static forRoot(cfg: InterfaceProxyConfig, dashboard: DashboardConfig): DynamicModule {
+  static forRoot(cfg: InterfaceProxyConfig, dashboard: DashboardConfig, keySource?: AdminKeySource): DynamicModule {
     return {
       module: DashboardModule,
       controllers: [AssetsController, SessionController, DevicesController, BotsController, RoomsController],
       providers: [
         { provide: InterfaceProxyConfig, useValue: cfg },
-        { provide: AdminKeySource, useValue: new StaticAdminKeySource({ current: dashboard.adminKey }) },
+        { provide: AdminKeySource, useValue: keySource ?? new StaticAdminKeySource({ current: dashboard.adminKey }) },
         {
           provide: DeviceAuthAdmin,
           inject: [AdminKeySource],
