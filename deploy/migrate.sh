@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 DATABASE_URL="${DEVICE_AUTH_DATABASE_URL:-${DATABASE_URL:-}}" node dist/apps/device-auth/src/migrate.js
 
-# room-gateway's signaling tables (seed 004), for builds that have them.
-if [ -f dist/apps/room-gateway/src/database/migrate.js ]; then
-  DATABASE_URL="${ROOM_GATEWAY_DATABASE_URL:-${DATABASE_URL:-}}" node dist/apps/room-gateway/src/database/migrate.js
+# room-gateway's signaling tables (seed 004): only where it has a database (signaling is optional).
+RG_URL="${ROOM_GATEWAY_DATABASE_URL:-${DATABASE_URL:-}}"
+if [ -n "$RG_URL" ]; then
+  DATABASE_URL="$RG_URL" node dist/apps/room-gateway/src/database/migrate.js
 fi

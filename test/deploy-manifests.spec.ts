@@ -231,8 +231,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const c = job.spec.template.spec.containers[0];
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     expect(c.command).toEqual(['sh', 'deploy/migrate.sh']);
-    expect(read('deploy/migrate.sh')).toContain('node dist/apps/device-auth/src/migrate.js');
-    expect(existsSync(join(ROOT, 'apps/device-auth/src/migrate.ts'))).toBe(true);
+    for (const cmd of ['apps/device-auth/src/migrate', 'apps/room-gateway/src/database/migrate']) {
+      expect(read('deploy/migrate.sh')).toContain(`node dist/${cmd}.js`);
+      expect(existsSync(join(ROOT, `${cmd}.ts`))).toBe(true);
+    }
     expect(c.env.map((e: Obj) => e.valueFrom.secretKeyRef.key)).toContain('DEVICE_AUTH_DATABASE_URL');
   });
 
