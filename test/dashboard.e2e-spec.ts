@@ -19,6 +19,9 @@ import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/sr
  * on its own Postgres database, bot-control starting real bot processes,
  * room-gateway, and interface-proxy serving the page.
  */
+// Browser steps wait up to 10 s each; leave room for a machine shared with other test files.
+jest.setTimeout(60_000);
+
 describe('operator dashboard in a real browser', () => {
   const botSecret = canary('dash-bot-secret');
   let db: { url: string; drop(): Promise<void> };
