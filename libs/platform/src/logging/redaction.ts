@@ -8,6 +8,7 @@ export const SECRET_HEADERS = [
   'x-bot-signature',
   'x-provider-auth',
   'x-portcullis-api-key',
+  'x-csrf-token',
   'cookie',
   'set-cookie',
 ] as const;
