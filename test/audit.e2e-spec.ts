@@ -81,17 +81,17 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
       json: { room_url: `https://example.daily.co/${run}` },
     });
     expect(res.status).toBe(200);
-    const seen = await waitFor(() => {
+    const seen = (await waitFor(() => {
       const list = ours(id);
       return list.length >= 2 ? list : undefined;
-    });
+    }))!;
     expect(seen.map((e) => [e.app, e.decision, e.reason]).sort()).toEqual([
       ['bot-control', 'allow', 'ok'],
       ['interface-proxy', 'allow', 'ok'],
     ]);
     expect(seen.find((e) => e.app === 'interface-proxy')?.principal).toBe(deviceId);
     // The session event bot-control published on NATS names the same request.
-    const started = await waitFor(() => botEvents.find((e) => e.data.request_id === id));
+    const started = (await waitFor(() => botEvents.find((e) => e.data.request_id === id)))!;
     expect(started.data.pid).toBe(res.body.pid);
     // The same events, in the same format, are the apps' JSON audit log lines.
     expect(proxy.logs.audits().find((a) => a.request_id === id)).toEqual(seen.find((e) => e.app === 'interface-proxy'));
@@ -106,10 +106,10 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
     expect((await da.call('GET', '/admin/devices', { headers: { 'x-request-id': rid('d'), 'x-portcullis-api-key': wrongAdmin } })).status).toBe(401);
     const gwRes = await http('POST', `${gwUrl}/api/rooms/create`, { headers: { 'x-request-id': rid('g') }, json: { profile: 'conversation' } });
     expect(gwRes.status).toBe(401);
-    const events = await waitFor(() => {
+    const events = (await waitFor(() => {
       const list = ['p', 'b', 'd', 'g'].map((l) => ours(rid(l))[0]);
       return list.every(Boolean) ? (list as AuditEvent[]) : undefined;
-    });
+    }))!;
     expect(events.map((e) => e.app)).toEqual(['interface-proxy', 'bot-control', 'device-auth', 'room-gateway']);
     for (const e of events) {
       expect(e.decision).toBe('deny');

@@ -293,7 +293,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       for (const app of Object.keys(APPS)) expect(egressPorts(podLabels(app))).toContain(4222);
       for (const app of ['device-auth', 'room-gateway', 'portcullis-migrate']) expect(egressPorts(podLabels(app))).toContain(5432);
       for (const app of ['interface-proxy', 'bot-control']) expect(egressPorts(podLabels(app))).not.toContain(5432);
-      const strangers = [{ 'app.kubernetes.io/name': 'something-else' }, {}];
+      const strangers: Record<string, string>[] = [{ 'app.kubernetes.io/name': 'something-else' }, {}];
       for (const labels of strangers) {
         expect(egressPorts(labels)).not.toContain(4222);
         expect(egressPorts(labels)).not.toContain(5432);

@@ -1,0 +1,85 @@
+import { ClientProxy } from '@nestjs/microservices';
+import { AuditLog } from '@portcullis/auth';
+import { AuditEvent, Subjects } from '@portcullis/contracts';
+import { Observable, of, throwError } from 'rxjs';
+import { MetricsService } from '../metrics/metrics.service';
+import { AuditPublisher, boundedLabel } from './audit.publisher';
+
+/** Records what would go on the bus. */
+function fakeClient(emit: (pattern: string, data: unknown) => Observable<unknown>): { client: ClientProxy; sent: Array<[string, AuditEvent]> } {
+  const sent: Array<[string, AuditEvent]> = [];
+  const client = {
+    emit: (pattern: string, data: AuditEvent) => {
+      sent.push([pattern, data]);
+      return emit(pattern, data);
+    },
+  } as unknown as ClientProxy;
+  return { client, sent };
+}
+
+async function counted(metrics: MetricsService): Promise<string> {
+  return metrics.registry.getSingleMetricAsString('portcullis_audit_events_total');
+}
+
+describe(AuditPublisher.name, () => {
+  const app = `spec-app-${Math.random().toString(36).slice(2)}`;
+
+  it('puts every AuditLog event of its app on the audit subject and counts it, and ignores other apps', async () => {
+    const metrics = new MetricsService(app);
+    const { client, sent } = fakeClient(() => of(undefined));
+    const publisher = new AuditPublisher(app, client, metrics);
+    publisher.onModuleInit();
+    try {
+      const event = new AuditLog(app).record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential', request_id: 'r1' });
+      new AuditLog(`${app}-other`).record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential' });
+      expect(sent).toEqual([[Subjects.auditEvent, event]]);
+      expect(await counted(metrics)).toContain(`portcullis_audit_events_total{app="${app}",action="POST /join",decision="deny",reason="invalid_credential"} 1`);
+    } finally {
+      publisher.beforeApplicationShutdown();
+    }
+    new AuditLog(app).record({ action: 'POST /join', decision: 'allow', reason: 'ok' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('publishes once per app in a process; the next instance takes over when the first shuts down', () => {
+    const a = fakeClient(() => of(undefined));
+    const b = fakeClient(() => of(undefined));
+    const first = new AuditPublisher(app, a.client, new MetricsService(app));
+    const second = new AuditPublisher(app, b.client, new MetricsService(app));
+    first.onModuleInit();
+    second.onModuleInit();
+    try {
+      new AuditLog(app).record({ action: 'x', decision: 'allow', reason: 'ok' });
+      expect([a.sent.length, b.sent.length]).toEqual([1, 0]);
+      first.beforeApplicationShutdown();
+      new AuditLog(app).record({ action: 'x', decision: 'allow', reason: 'ok' });
+      expect([a.sent.length, b.sent.length]).toEqual([1, 1]);
+    } finally {
+      first.beforeApplicationShutdown();
+      second.beforeApplicationShutdown();
+    }
+  });
+
+  it('never turns a transport failure into a failed auth decision', () => {
+    const failing = fakeClient(() => throwError(() => new Error('nats down')));
+    const throwing = { emit: () => { throw new Error('closed'); } } as unknown as ClientProxy;
+    for (const client of [failing.client, throwing]) {
+      const p = new AuditPublisher(app, client, new MetricsService(app));
+      p.onModuleInit();
+      try {
+        expect(() => new AuditLog(app).record({ action: 'x', decision: 'deny', reason: 'wrong_key' })).not.toThrow();
+      } finally {
+        p.beforeApplicationShutdown();
+      }
+    }
+  });
+
+  it('keeps metric labels bounded: numbers folded, odd characters replaced, length capped', () => {
+    expect(boundedLabel('overlap_3600s')).toBe('overlap_Ns');
+    expect(boundedLabel('overlap_60s')).toBe('overlap_Ns');
+    expect(boundedLabel('/sessions/:pid/leave')).toBe('/sessions/:pid/leave');
+    expect(boundedLabel('a"b\nc')).toBe('a_b_c');
+    expect(boundedLabel('x'.repeat(200))).toHaveLength(64);
+    expect(boundedLabel(undefined)).toBe('none');
+  });
+});
