@@ -46,7 +46,7 @@ describe('portcullis commands and exit codes', () => {
     const dailyUrl = `http://127.0.0.1:${(daily.address() as AddressInfo).port}`;
     writeText(
       join(sb.cwd, 'portcullis.toml'),
-      freePortsToml(`[suite]\napps = ["bot-control", "room-gateway"]\nlog_level = "warn"\n\n[env.room-gateway]\nDAILY_API_BASE_URL = "${dailyUrl}"\n`),
+      freePortsToml(`[suite]\napps = ["bot-control", "room-gateway"]\nsignaling = false\nlog_level = "warn"\n\n[env.room-gateway]\nDAILY_API_BASE_URL = "${dailyUrl}"\n`),
     );
   });
   afterAll(async () => {

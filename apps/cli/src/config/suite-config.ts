@@ -44,6 +44,7 @@ const schema = z.object({
       database_url: str.optional(),
       apps: z.array(z.enum(APP_NAMES, { errorMap: () => ({ message: `must list only ${APP_NAMES.join(', ')}` }) })).optional(),
       ready_timeout_seconds: z.number().positive().max(600).optional(),
+      signaling: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
     })
     .passthrough()
     .default({}),
@@ -76,6 +77,8 @@ export interface SuiteConfig {
   databaseUrl?: string;
   apps?: AppName[];
   readyTimeoutSeconds: number;
+  /** room-gateway's signaling rooms (seed 004), which need the database. */
+  signaling: boolean;
   ports: Record<AppName, number>;
   botControlSecret?: string;
   botControlAuthRequired: boolean;
@@ -129,6 +132,7 @@ export function toSuiteConfig(file: LoadedFile, env: Record<string, string | und
     databaseUrl: c.suite.database_url || undefined,
     apps: c.suite.apps,
     readyTimeoutSeconds: c.suite.ready_timeout_seconds ?? 90,
+    signaling: c.suite.signaling ?? true,
     ports: Object.fromEntries(APP_NAMES.map((a) => [a, (c.ports as Record<string, number | undefined>)[tomlKey(a)] ?? DEFAULT_PORTS[a]])) as Record<AppName, number>,
     botControlSecret: c.bot_control.shared_secret,
     botControlAuthRequired: c.bot_control.auth_required ?? true,

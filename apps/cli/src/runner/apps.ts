@@ -62,7 +62,7 @@ export const SUITE_APPS: SuiteApp[] = [
     name: 'room-gateway',
     env: async (ctx) => ({
       // Signaling rooms (seed 004) live in the same database as device-auth, in their own tables.
-      DATABASE_URL: await ctx.databaseUrl(),
+      DATABASE_URL: ctx.config.signaling ? await ctx.databaseUrl() : undefined,
       ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
