@@ -131,7 +131,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       const d = byApp(app);
       const c = d.spec.template.spec.containers[0];
       expect(c.image).toBe('portcullis');
-      expect(c.command).toEqual(['node', `dist/apps/${app}/src/main.js`]);
+      // args, not command: the image's ENTRYPOINT (tini, which reaps orphaned bot processes) stays PID 1.
+      expect(c.command).toBeUndefined();
+      expect(c.args).toEqual(['node', `dist/apps/${app}/src/main.js`]);
       expect(existsSync(join(ROOT, 'apps', app, 'src', 'main.ts'))).toBe(true);
       expect(c.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
       expect(c.env).toContainEqual({ name: 'PORT', value: String(port) });
@@ -230,7 +232,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const [job] = of('Job');
     const c = job.spec.template.spec.containers[0];
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
-    expect(c.command).toEqual(['sh', 'deploy/migrate.sh']);
+    expect(c.command).toBeUndefined();
+    expect(c.args).toEqual(['sh', 'deploy/migrate.sh']);
     for (const cmd of ['apps/device-auth/src/migrate', 'apps/room-gateway/src/database/migrate']) {
       expect(read('deploy/migrate.sh')).toContain(`node dist/${cmd}.js`);
       expect(existsSync(join(ROOT, `${cmd}.ts`))).toBe(true);
@@ -464,6 +467,9 @@ describe('Dockerfile and .dockerignore', () => {
     expect(final).toMatch(/^USER 1000:1000$/m);
     expect(final).not.toMatch(/npm run build/);
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/apps\/[a-z-]+\/src\/main\.js"\]$/m);
+    // Compose `command` and Kubernetes `args` replace CMD only; tini stays PID 1.
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(final).toMatch(/apt-get install -y --no-install-recommends tini/);
   });
 
   it('bakes in no secret and copies what the apps read at run time', () => {
