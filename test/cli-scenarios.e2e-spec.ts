@@ -80,7 +80,8 @@ describe('seed 001 scenarios (CLI and daemon as real processes)', () => {
     expect(apiKeyIn(readFileSync(path, 'utf8'))).toBeUndefined();
 
     const d = sb.spawnDaemon([DAEMON_JS]);
-    await waitFor(() => readDaemonState(sb.dataDir)?.ready, 60000, 100);
+    await waitFor(() => d.child.exitCode !== null || readDaemonState(sb.dataDir)?.ready, 60000, 100);
+    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({ exitCode: null, output: '' });
     const state = readDaemonState(sb.dataDir)!;
     expect(state.pid).toBe(d.child.pid);
     const key = apiKeyIn(readFileSync(path, 'utf8')) as string;

@@ -20,7 +20,8 @@ describe('README: npm start on embedded defaults', () => {
     writeText(sb.userConfig, freePortsToml());
 
     const d = sb.spawnDaemon([join(ROOT, 'dist/apps/cli/src/main.js'), 'start', '--foreground'], { cwd: sb.cwd });
-    await waitFor(() => d.out().includes('portcullis is running'), 90000, 100);
+    await waitFor(() => d.child.exitCode !== null || d.out().includes('portcullis is running'), 90000, 100);
+    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({ exitCode: null, output: '' });
     expect(d.out()).toContain(`Generated [daemon] api_key`);
     expect(d.out()).toContain(`config file  ${sb.userConfig}`);
 
