@@ -103,6 +103,15 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
     expect(JSON.parse(members.stdout).map((m: { device_id: string; role: string }) => [m.device_id, m.role])).toEqual([[o.id, 'owner'], [w.id, 'worker']]);
     expect((await cli(clientHome, w, ['room', 'remove', '--room', roomId, '--device', o.id])).code).toBe(2);
     expect(await cli(clientHome, o, ['room', 'remove', '--room', roomId, '--device', w.id])).toMatchObject({ code: 0, stdout: `removed ${w.id} from ${roomId}\n` });
+    // One sign-in serves the run of commands: the token is cached at 0600, keyed by device (never printed).
+    const cache = join(clientHome.home, '.portcullis', 'device-tokens.json');
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    expect(Object.keys(JSON.parse(readFileSync(cache, 'utf8')))).toEqual(expect.arrayContaining([`${s.deviceAuth.url} ${o.id}`, `${s.deviceAuth.url} ${w.id}`]));
+    // Revoked: the cached token is refused, the CLI signs in afresh, and device-auth refuses the device.
+    expect((await s.deviceAuth.admin('POST', `/admin/devices/${w.id}/revoke`)).status).toBe(200);
+    const revoked = await cli(clientHome, w, ['room', 'list']);
+    expect(revoked.code).toBe(2);
+    expect(revoked.stderr).toContain(`device-auth refused device ${w.id}`);
     const noCreds = await clientHome.run(['room', 'create'], { env: { PORTCULLIS_SIGNALING_URL: s.gatewayUrl } });
     expect(noCreds.code).toBe(1);
     expect(noCreds.stderr).toContain('no device id');

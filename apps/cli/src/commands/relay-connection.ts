@@ -5,6 +5,8 @@ import type { PeerSession } from './peer-credentials';
 
 type Signal = Extract<SignalingServerFrame, { type: 'signal' }>;
 
+class Unauthorized extends Error {}
+
 /** Close codes of room-gateway's relay (SignalingClose in @portcullis/contracts), as people read them. */
 const CLOSE_TEXT: Record<number, string> = {
   4401: 'device token refused or expired',
@@ -31,12 +33,26 @@ export class RelayConnection {
   }
 
   static async open(peer: PeerSession, roomId: string): Promise<RelayConnection> {
+    try {
+      return await RelayConnection.connect(peer, roomId);
+    } catch (err) {
+      if (!(err instanceof Unauthorized)) throw err;
+      // A cached token refused: sign in afresh once.
+      peer.invalidate();
+      return RelayConnection.connect(peer, roomId).catch((again: unknown) => {
+        throw again instanceof Unauthorized ? new CliError(ExitCode.auth, 'room-gateway refused the device token (revoked device, or device-auth and room-gateway disagree on issuer/keys)') : again;
+      });
+    }
+  }
+
+  private static async connect(peer: PeerSession, roomId: string): Promise<RelayConnection> {
     const { default: WebSocketCtor } = await import('ws');
     const url = `${peer.serverUrl.replace(/^http/, 'ws')}/signaling/rooms/${encodeURIComponent(roomId)}/ws`;
     const ws = new WebSocketCtor(url, { headers: { authorization: `Bearer ${await peer.token()}` } });
     const conn = new RelayConnection(ws, roomId, peer.deviceId);
     const welcome = new Promise<void>((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => {
+        if (res.statusCode === 401) return reject(new Unauthorized());
         const why = res.statusCode === 403 ? `device ${peer.deviceId} is not a member of room ${roomId} (join it with a room token: --token)` : `HTTP ${res.statusCode}`;
         reject(new CliError(res.statusCode === 401 || res.statusCode === 403 ? ExitCode.auth : ExitCode.rejected, `room-gateway refused the connection: ${why}`));
       });
