@@ -64,7 +64,7 @@ export class Sandbox {
       child.on('exit', (code) => {
         clearTimeout(timer);
         this.output.push(stdout, stderr);
-        if (/Cannot find module '(@portcullis|\/.*dist\/)/.test(stderr)) {
+        if (/Cannot find module '(@portcullis|\.{1,2}\/|\/.*dist\/)/.test(stderr)) {
           // Not a product failure: dist/ was rebuilt under the test (a concurrent `npm run build` in this tree).
           reject(new Error(`dist/ changed while portcullis ${args.join(' ')} ran (concurrent build?): ${stderr.slice(0, 400)}`));
           return;
