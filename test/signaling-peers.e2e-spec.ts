@@ -109,6 +109,7 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
     expect(Object.keys(JSON.parse(readFileSync(cache, 'utf8')))).toEqual(expect.arrayContaining([`${s.deviceAuth.url} ${o.id}`, `${s.deviceAuth.url} ${w.id}`]));
     // Revoked: the cached token is refused, the CLI signs in afresh, and device-auth refuses the device.
     expect((await s.deviceAuth.admin('POST', `/admin/devices/${w.id}/revoke`)).status).toBe(200);
+    await waitFor(async () => (await s.api('GET', '/signaling/rooms', w.token)).status === 401, 5000, 20);
     const revoked = await cli(clientHome, w, ['room', 'list']);
     expect(revoked.code).toBe(2);
     expect(revoked.stderr).toContain(`device-auth refused device ${w.id}`);
@@ -228,6 +229,9 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
       const verdict = await back.next((f) => f.data?.type === 'AUTH_FAILURE' || f.data?.type === 'AUTH_SUCCESS');
       expect(verdict.data).toEqual({ type: 'AUTH_FAILURE', reason: 'invalid_credentials' });
       expect([r.code, r.stderr]).toEqual([2, `${PSK_ERROR_TEXT.invalid_credentials}\n`]);
+      // All Mallory (in the relay's position) got from the client is an HMAC: never the secret.
+      expect(face.frames.some((f) => f.data?.type === 'AUTH_RESPONSE' && /^[0-9a-f]{64}$/.test(f.data.hmac))).toBe(true);
+      expect(JSON.stringify(face.frames)).not.toContain(SECRET);
       back.send(w.id, { type: 'COMMAND', id: 'x', job: 'echo', args: ['pwned'] });
       await new Promise((res) => setTimeout(res, 200));
       expect(back.frames.some((f) => f.data?.type === 'RESULT')).toBe(false);
