@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { REQUEST_ID_HEADER, requestId } from './logging/logger.module';
 import { microserviceOptions } from './messaging/messaging.module';
+import { installHttpMetrics } from './metrics/http-metrics.hook';
 
 export interface BootOptions {
   app: string;
@@ -50,6 +51,7 @@ export async function bootApp(module: unknown, opts: BootOptions): Promise<NestF
     app.connectMicroservice(microserviceOptions({ natsUrl: opts.natsUrl, app: opts.app }), { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
+  installHttpMetrics(app);
   if (opts.configure) await opts.configure(app);
   await app.listen(opts.port, opts.host);
   return app;

@@ -1,10 +1,8 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AUDIT_APP, AuditPublisher } from './audit/audit.publisher';
 import { HealthModule } from './health/health.module';
 import { AppLoggerModule } from './logging/logger.module';
 import { MessagingModule } from './messaging/messaging.module';
-import { HttpMetricsInterceptor } from './metrics/http-metrics.interceptor';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -32,7 +30,6 @@ export class PlatformModule {
       controllers: [MetricsController],
       providers: [
         { provide: MetricsService, useValue: new MetricsService(opts.app) },
-        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
         // Every AuditLog of this app also goes out on Subjects.auditEvent.
         { provide: AUDIT_APP, useValue: opts.app },
         AuditPublisher,

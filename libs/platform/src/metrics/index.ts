@@ -1,3 +1,3 @@
 export * from './metrics.service';
 export * from './metrics.controller';
-export * from './http-metrics.interceptor';
+export * from './http-metrics.hook';
