@@ -19,6 +19,7 @@ module.exports = {
     '^@portcullis/(auth|contracts|platform)$': '<rootDir>/libs/$1/src',
     '^@portcullis/(auth|contracts|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
-  testTimeout: 30000,
+  // Generous: e2e files start real processes, and CI shares 2 cores between two test workers.
+  testTimeout: 90000,
   maxWorkers: 2,
 };
