@@ -24,6 +24,8 @@ import { VapiController } from './vapi/vapi.controller';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
+  /** Where the admin key comes from; the all-in-one runner passes its hot-reloaded config-file source. */
+  adminKeySource?: AdminKeySource;
 }
 
 @Module({})
@@ -61,7 +63,10 @@ export class DeviceAuthModule {
         { provide: DeviceAuthConfig, useValue: cfg },
         { provide: AuditLog, useValue: new AuditLog(cfg.app) },
         { provide: ADMIN_KEY_AUDIT, useExisting: AuditLog },
-        { provide: AdminKeySource, useValue: new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }) },
+        {
+          provide: AdminKeySource,
+          useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
+        },
         AdminKeyGuard,
         { provide: SecretHasher, useFactory: () => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir) },
         {

@@ -1,6 +1,4 @@
-import type { INestApplication, Provider } from '@nestjs/common';
-import { AdminKeySource } from '@portcullis/auth';
-import { bootApp } from '@portcullis/platform';
+import type { INestApplication } from '@nestjs/common';
 import type { AppName, SuiteConfig } from '../config';
 import type { ReloadingAdminKeySource } from './admin-key.source';
 
@@ -38,11 +36,8 @@ export const SUITE_APPS: SuiteApp[] = [
     }),
     start: async (env, ctx) => {
       const m = await import('../../../device-auth/src');
-      const cfg = m.loadDeviceAuthConfig(env);
-      // startDeviceAuth's boot, with the admin key source swapped for the hot-reloaded one
-      // (device-auth's own is fixed at boot from PORTCULLIS_ADMIN_API_KEY).
-      const mod = withKeySource(m.DeviceAuthModule.forRoot(cfg, { logStream: ctx.logStream }), ctx.keySource);
-      return bootApp(mod, { app: cfg.app, port: cfg.port, host: cfg.host, natsUrl: cfg.natsUrl, trustedProxies: cfg.trustedProxies, shutdownHooks: false, microservice: true });
+      // The admin key is the daemon's hot-reloaded one, not fixed at boot (seed 001, scenario 3).
+      return m.startDeviceAuth(m.loadDeviceAuthConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
   },
   {
@@ -83,20 +78,8 @@ export const SUITE_APPS: SuiteApp[] = [
     }),
     start: async (env, ctx) => {
       const m = await import('../../../interface-proxy/src');
-      const cfg = m.loadInterfaceProxyConfig(env);
-      const { registerDashboardHeaders } = await import('../../../interface-proxy/src/dashboard/security-headers');
-      // startInterfaceProxy's boot, with the dashboard's admin key source swapped for the hot-reloaded one.
-      const mod = withKeySource(m.InterfaceProxyModule.forRoot(cfg, { logStream: ctx.logStream }), ctx.keySource);
-      return bootApp(mod, {
-        app: cfg.app,
-        port: cfg.port,
-        host: cfg.host,
-        natsUrl: cfg.natsUrl,
-        trustedProxies: cfg.trustedProxies,
-        shutdownHooks: false,
-        microservice: Boolean(cfg.deviceTokens),
-        configure: cfg.dashboard ? (app) => registerDashboardHeaders(app) : undefined,
-      });
+      // The dashboard signs operators in against the daemon's hot-reloaded key.
+      return m.startInterfaceProxy(m.loadInterfaceProxyConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
   },
 ];
@@ -104,21 +87,4 @@ export const SUITE_APPS: SuiteApp[] = [
 /** Device tokens from this suite's device-auth are accepted by the other apps (verified locally, revocation-aware). */
 function deviceTokens(ctx: RunContext): Env {
   return ctx.urls['device-auth'] ? { DEVICE_AUTH_URL: ctx.urls['device-auth'] } : {};
-}
-
-type DynamicLike = { module?: unknown; providers?: Provider[]; imports?: unknown[] };
-
-/**
- * Replaces every AdminKeySource provider in a dynamic module and the dynamic modules it
- * imports, so every admin-key check in the app reads the daemon's reloading source.
- * (The apps' start functions take no key source; asked for in the issue 5 report.)
- */
-function withKeySource<M extends DynamicLike>(mod: M, source: AdminKeySource): M {
-  const isKeySource = (p: Provider): boolean => typeof p === 'object' && p !== null && 'provide' in p && p.provide === AdminKeySource;
-  const walk = (m: DynamicLike): DynamicLike => {
-    const providers = m.providers?.some(isKeySource) ? [...m.providers.filter((p) => !isKeySource(p)), { provide: AdminKeySource, useValue: source }] : m.providers;
-    const imports = m.imports?.map((i) => (i && typeof i === 'object' && 'module' in i ? walk(i as DynamicLike) : i));
-    return { ...m, providers, imports };
-  };
-  return walk(mod) as M;
 }
