@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { bootApp } from '@portcullis/platform';
+import { bootApp, bootOptionsFor } from '@portcullis/platform';
 import { AppModuleOptions, BotControlModule } from './app.module';
 import { BotControlConfig } from './config';
 
@@ -9,11 +9,7 @@ export async function startBotControl(
   opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   return bootApp(BotControlModule.forRoot(cfg, opts), {
-    app: cfg.app,
-    port: cfg.port,
-    host: cfg.host,
-    natsUrl: cfg.natsUrl,
-    trustedProxies: cfg.trustedProxies,
+    ...bootOptionsFor(cfg),
     shutdownHooks: opts.shutdownHooks,
     // The revocation events of device-auth arrive through the microservice listener.
     microservice: Boolean(cfg.deviceTokens),

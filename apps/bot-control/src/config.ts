@@ -1,4 +1,18 @@
-import { ConfigError, DeviceTokenSettings, commonEnv, deviceTokenEnv, deviceTokenSettings, splitList, flag, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
+import {
+  AppBaseConfig,
+  ConfigError,
+  DeviceTokenSettings,
+  baseConfig,
+  commonEnv,
+  deviceTokenEnv,
+  deviceTokenSettings,
+  flag,
+  intValue,
+  isProduction,
+  parseEnv,
+  port,
+  shortSecrets,
+} from '@portcullis/platform';
 import { z } from 'zod';
 
 /** Every variable bot-control reads; the README's bot-control table mirrors this file. */
@@ -20,14 +34,8 @@ const shape = {
 
 /** Injected by class token; the value is the plain object loadBotControlConfig builds. */
 export abstract class BotControlConfig {}
-export interface BotControlConfig {
+export interface BotControlConfig extends AppBaseConfig {
   app: 'bot-control';
-  production: boolean;
-  host: string;
-  port: number;
-  logLevel: string;
-  natsUrl?: string;
-  trustedProxies: string[];
   secret?: string;
   previousSecret?: string;
   /** Enforce on /join and the /sessions/* mutations. */
@@ -44,8 +52,6 @@ export interface BotControlConfig {
   deviceTokens?: DeviceTokenSettings;
 }
 
-const MIN_PRODUCTION_SECRET_BYTES = 32;
-
 export function loadBotControlConfig(env: Record<string, string | undefined> = process.env): BotControlConfig {
   const e = parseEnv(shape, env, (c) => {
     const problems: string[] = [];
@@ -56,25 +62,13 @@ export function loadBotControlConfig(env: Record<string, string | undefined> = p
     if (anyEnforced && !c.BOT_CONTROL_SHARED_SECRET) {
       problems.push('BOT_CONTROL_SHARED_SECRET: required while authentication is enforced');
     }
-    if (production) {
-      for (const name of ['BOT_CONTROL_SHARED_SECRET', 'BOT_CONTROL_SHARED_SECRET_PREV'] as const) {
-        const v = c[name];
-        if (v && Buffer.byteLength(v) < MIN_PRODUCTION_SECRET_BYTES) {
-          problems.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
-        }
-      }
-    }
+    if (production) problems.push(...shortSecrets(c, ['BOT_CONTROL_SHARED_SECRET', 'BOT_CONTROL_SHARED_SECRET_PREV']));
     return problems;
   });
   const production = isProduction(e.NODE_ENV);
   return {
     app: 'bot-control',
-    production,
-    host: e.HOST,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    natsUrl: e.NATS_URL,
-    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    ...baseConfig(e),
     secret: e.BOT_CONTROL_SHARED_SECRET,
     previousSecret: e.BOT_CONTROL_SHARED_SECRET_PREV,
     authRequired: e.BOT_CONTROL_AUTH_REQUIRED ?? production,

@@ -1,4 +1,4 @@
-import { ConfigError, commonEnv, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProduction, parseEnv, port, shortSecrets, splitList } from '@portcullis/platform';
 import { DEVICE_TOKEN_MAX_TTL_SECONDS, KvBuckets } from '@portcullis/contracts';
 import { z } from 'zod';
 
@@ -30,14 +30,8 @@ const shape = {
 
 /** Injected by class token; the value is the plain object loadDeviceAuthConfig builds. */
 export abstract class DeviceAuthConfig {}
-export interface DeviceAuthConfig {
+export interface DeviceAuthConfig extends AppBaseConfig {
   app: 'device-auth';
-  production: boolean;
-  host: string;
-  port: number;
-  logLevel: string;
-  natsUrl?: string;
-  trustedProxies: string[];
   databaseUrl: string;
   migrateOnStart: boolean;
   dataDir: string;
@@ -61,7 +55,6 @@ export interface DeviceAuthConfig {
   vapiTimeoutMs: number;
 }
 
-const MIN_PRODUCTION_SECRET_BYTES = 32;
 const PEM_SPLIT = /(?=-----BEGIN )/;
 
 function readFile(name: string, path: string, problems: string[], read: (p: string) => string): string | undefined {
@@ -99,24 +92,14 @@ export function loadDeviceAuthConfig(
         problems.push('DEVICE_AUTH_SIGNING_KEY: required in production (or DEVICE_AUTH_SIGNING_KEY_FILE)');
       }
       if (!c.PORTCULLIS_ADMIN_API_KEY) problems.push('PORTCULLIS_ADMIN_API_KEY: required in production');
-      for (const name of ['DEVICE_AUTH_PEPPER', 'PORTCULLIS_ADMIN_API_KEY', 'PORTCULLIS_ADMIN_API_KEY_PREV'] as const) {
-        const v = c[name];
-        if (v && Buffer.byteLength(v) < MIN_PRODUCTION_SECRET_BYTES) {
-          problems.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
-        }
-      }
+      problems.push(...shortSecrets(c, ['DEVICE_AUTH_PEPPER', 'PORTCULLIS_ADMIN_API_KEY', 'PORTCULLIS_ADMIN_API_KEY_PREV']));
     }
     return problems;
   });
   const migrate = e.DEVICE_AUTH_MIGRATE_ON_START;
   return {
     app: 'device-auth',
-    production: isProduction(e.NODE_ENV),
-    host: e.HOST,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    natsUrl: e.NATS_URL,
-    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    ...baseConfig(e),
     databaseUrl: e.DATABASE_URL as string,
     migrateOnStart: migrate === undefined ? true : migrate === '1' || migrate === 'true',
     dataDir: e.PORTCULLIS_DATA_DIR,

@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bootApp } from '@portcullis/platform';
+import { bootApp, bootOptionsFor } from '@portcullis/platform';
 import { AppModuleOptions, DeviceAuthModule } from './app.module';
 import { DeviceAuthConfig } from './config';
 
@@ -8,11 +8,7 @@ export async function startDeviceAuth(
   opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   return bootApp(DeviceAuthModule.forRoot(cfg, opts), {
-    app: cfg.app,
-    port: cfg.port,
-    host: cfg.host,
-    natsUrl: cfg.natsUrl,
-    trustedProxies: cfg.trustedProxies,
+    ...bootOptionsFor(cfg),
     shutdownHooks: opts.shutdownHooks,
     // Answers revocation-snapshot requests from every verifier.
     microservice: true,

@@ -1,4 +1,16 @@
-import { DeviceTokenSettings, commonEnv, deviceTokenEnv, deviceTokenSettings, flag, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import {
+  AppBaseConfig,
+  DeviceTokenSettings,
+  baseConfig,
+  commonEnv,
+  deviceTokenEnv,
+  deviceTokenSettings,
+  flag,
+  intValue,
+  isProduction,
+  parseEnv,
+  port,
+} from '@portcullis/platform';
 import { z } from 'zod';
 
 /** Every variable interface-proxy reads; the README's interface-proxy table mirrors this file. */
@@ -23,14 +35,8 @@ const shape = {
 };
 
 export abstract class InterfaceProxyConfig {}
-export interface InterfaceProxyConfig {
+export interface InterfaceProxyConfig extends AppBaseConfig {
   app: 'interface-proxy';
-  production: boolean;
-  host: string;
-  port: number;
-  logLevel: string;
-  natsUrl?: string;
-  trustedProxies: string[];
   botControlBaseUrl: string;
   /** Attached server-side to every bot-control call; never sent to a browser. */
   botControlSecret?: string;
@@ -82,12 +88,7 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
   });
   return {
     app: 'interface-proxy',
-    production: isProduction(e.NODE_ENV),
-    host: e.HOST,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    natsUrl: e.NATS_URL,
-    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    ...baseConfig(e),
     botControlBaseUrl: e.BOT_CONTROL_BASE_URL.replace(/\/+$/, ''),
     botControlSecret: e.BOT_CONTROL_SHARED_SECRET,
     signRequests: e.BOT_CONTROL_SIGNATURE_REQUIRED ?? false,

@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bootApp } from '@portcullis/platform';
+import { bootApp, bootOptionsFor } from '@portcullis/platform';
 import { AppModuleOptions, InterfaceProxyModule } from './app.module';
 import { InterfaceProxyConfig } from './config';
 import { registerDashboardHeaders } from './dashboard/security-headers';
@@ -9,11 +9,7 @@ export function startInterfaceProxy(
   opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   return bootApp(InterfaceProxyModule.forRoot(cfg, opts), {
-    app: cfg.app,
-    port: cfg.port,
-    host: cfg.host,
-    natsUrl: cfg.natsUrl,
-    trustedProxies: cfg.trustedProxies,
+    ...bootOptionsFor(cfg),
     shutdownHooks: opts.shutdownHooks,
     // device-auth's revocation events arrive through the microservice listener.
     microservice: Boolean(cfg.deviceTokens),

@@ -3,6 +3,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import type { AppBaseConfig } from './config/env';
 import { REQUEST_ID_HEADER, requestId } from './logging/logger.module';
 import { microserviceOptions } from './messaging/messaging.module';
 import { installHttpMetrics } from './metrics/http-metrics.hook';
@@ -55,6 +56,11 @@ export async function bootApp(module: unknown, opts: BootOptions): Promise<NestF
   if (opts.configure) await opts.configure(app);
   await app.listen(opts.port, opts.host);
   return app;
+}
+
+/** The boot options that come straight from an app's typed config. */
+export function bootOptionsFor(cfg: AppBaseConfig & { app: string }): Pick<BootOptions, 'app' | 'port' | 'host' | 'natsUrl' | 'trustedProxies'> {
+  return { app: cfg.app, port: cfg.port, host: cfg.host, natsUrl: cfg.natsUrl, trustedProxies: cfg.trustedProxies };
 }
 
 /** The URL an app listens on, with 0.0.0.0 shown as 127.0.0.1 for callers. */

@@ -99,3 +99,33 @@ export function deviceTokenSettings(e: { DEVICE_AUTH_URL?: string; DEVICE_AUTH_I
   if (!e.DEVICE_AUTH_URL) return undefined;
   return { jwksUrl: `${e.DEVICE_AUTH_URL.replace(/\/+$/, '')}/.well-known/jwks.json`, issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE };
 }
+
+/** The settings every app's typed config carries, from `commonEnv` plus its PORT. */
+export interface AppBaseConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  natsUrl?: string;
+  trustedProxies: string[];
+}
+
+export function baseConfig(e: { NODE_ENV: string; HOST: string; PORT: number; LOG_LEVEL: string; NATS_URL?: string; TRUSTED_PROXIES?: string }): AppBaseConfig {
+  return {
+    production: isProduction(e.NODE_ENV),
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    natsUrl: e.NATS_URL,
+    trustedProxies: splitList(e.TRUSTED_PROXIES),
+  };
+}
+
+export const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/** Problems for each named secret that is set but shorter than `min` bytes (checked in production). */
+export function shortSecrets(values: Record<string, unknown>, names: readonly string[], min = MIN_PRODUCTION_SECRET_BYTES): string[] {
+  return names
+    .filter((n) => typeof values[n] === 'string' && Buffer.byteLength(values[n] as string) < min)
+    .map((n) => `${n}: must be at least ${min} bytes in production`);
+}
