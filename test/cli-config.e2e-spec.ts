@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, apiKeyIn, freePortsToml, writeText } from './support/cli';
 
@@ -102,12 +102,16 @@ describe('portcullis config file (CLI subprocess)', () => {
     writeText(path, original, 0o644);
     chmodSync(path, 0o644);
     const ino = statSync(path).ino;
+    // Held open so the old inode stays allocated: a later write's temp file cannot reuse its number.
+    const held = openSync(path, 'r');
 
     const r = await sb.run(['start']);
     expect(r.code).toBe(0);
     const text = readFileSync(path, 'utf8');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(path).ino).not.toBe(ino); // replaced by rename, never rewritten in place
+    expect(readFileSync(held, 'utf8')).toBe(original); // a reader of the old file never sees a half-written one
+    closeSync(held);
     expect(text).toContain('# operator notes stay');
     expect(text).toContain('apps = []   # no apps: only the daemon itself');
     expect(text).toContain('# the port\nipc_port = 0');
