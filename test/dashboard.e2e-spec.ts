@@ -1,34 +1,31 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { appUrl } from '@portcullis/platform';
+import { SignalingClose } from '@portcullis/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Locator, Page, Response } from 'playwright-core';
 import { runBotControl, runInterfaceProxy, Running } from './support/apps';
 import { launchBrowser, TestBrowser } from './support/browser';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { RunningDeviceAuth, uniqueDeviceId } from './support/device-auth';
 import { canary, NATS_URL } from './support/env';
 import { http, processAlive, waitFor } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { SignalingStack, startSignalingStack, TestPeer } from './support/signaling';
 import type { BotControlConfig } from '../apps/bot-control/src';
 import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
 
 /**
  * The operator dashboard in Debian's Chromium against the real suite: device-auth
  * on its own Postgres database, bot-control starting real bot processes,
- * room-gateway, and interface-proxy serving the page.
+ * room-gateway with signaling rooms (same database, real NATS), and interface-proxy serving the page.
  */
 // Browser steps wait up to 10 s each; leave room for a machine shared with other test files.
 jest.setTimeout(60_000);
 
 describe('operator dashboard in a real browser', () => {
   const botSecret = canary('dash-bot-secret');
-  let db: { url: string; drop(): Promise<void> };
+  let stack: SignalingStack;
   let deviceAuth: RunningDeviceAuth;
   let bot: Running<BotControlConfig>;
-  let rooms: NestFastifyApplication;
-  const roomLogs = new LogCapture();
+  const sockets: TestPeer[] = [];
   let proxy: Running<InterfaceProxyConfig>;
   let browser: TestBrowser;
   let page: Page;
@@ -37,16 +34,16 @@ describe('operator dashboard in a real browser', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('dash_ui');
-    deviceAuth = await startTestDeviceAuth({ databaseUrl: db.url });
+    // device-auth and room-gateway share one admin key, as under the all-in-one runner.
+    stack = await startSignalingStack('dash_ui');
+    deviceAuth = stack.deviceAuth;
     bot = await runBotControl({ NATS_URL, BOT_CONTROL_SHARED_SECRET: botSecret, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1', BOT_LEAVE_GRACE_MS: '2000' });
-    rooms = await startRoomGateway(loadRoomGatewayConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }), { logStream: roomLogs });
     proxy = await runInterfaceProxy({
       BOT_CONTROL_BASE_URL: bot.url,
       BOT_CONTROL_SHARED_SECRET: botSecret,
       PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey,
       DEVICE_AUTH_BASE_URL: deviceAuth.url,
-      ROOM_GATEWAY_BASE_URL: await appUrl(rooms),
+      ROOM_GATEWAY_BASE_URL: stack.gatewayUrl,
     });
     browser = await launchBrowser();
     page = browser.page;
@@ -64,12 +61,11 @@ describe('operator dashboard in a real browser', () => {
   }, 60_000);
 
   afterAll(async () => {
+    for (const p of sockets) p.ws.terminate();
     await browser?.close();
     await proxy?.close();
-    await rooms?.close();
     await bot?.close();
-    await deviceAuth?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   const row = (id: string) => page.locator(`#devices tr[data-device="${id}"]`);
@@ -251,7 +247,7 @@ describe('operator dashboard in a real browser', () => {
     expect(listCalls.filter((m) => m === 'GET').length).toBeLessThanOrEqual(1);
   });
 
-  it('generates a room secret shown once, and says readably what room-gateway lacks', async () => {
+  it('generates a room secret shown once', async () => {
     // The tabs follow the ARIA tabs pattern: arrow keys move between them.
     await page.getByRole('tab', { name: 'Bot sessions' }).focus();
     await page.keyboard.press('ArrowRight');
@@ -265,12 +261,67 @@ describe('operator dashboard in a real browser', () => {
     secrets.push(secret);
     await expect(page.locator('#room-secret-env').textContent()).resolves.toBe('PORTCULLIS_ROOM_SECRET_ABC_123_DEF');
     await expect(page.locator('#room-secret').textContent()).resolves.toContain('you will not see this again');
-    await page.getByRole('button', { name: 'Load rooms' }).click();
-    const message = await textBecomes(page.locator('#rooms-error'), /^Room-gateway has no operator room API/);
-    expect(message).not.toContain('{');
     await browser.shot('07-rooms-secret-once');
     await page.locator('#room-secret').getByRole('button', { name: 'I have stored it' }).click();
     await expect(page.locator('#room-secret-value').inputValue()).resolves.toBe('');
+  });
+
+  it('lists signaling rooms and their members, removes a member (its socket closes), and issues an invite a device joins with', async () => {
+    const [owner, worker, client, joiner] = await Promise.all(['dash_owner', 'dash_worker', 'dash_client', 'dash_joiner'].map((l) => stack.device(l, 'cust_rooms')));
+    const created = await stack.api('POST', '/signaling/rooms', owner.token, { name: 'Lobby room' });
+    const roomId: string = created.body.room_id;
+    for (const [d, role] of [[worker, 'worker'], [client, 'client']] as const) {
+      const inv = await stack.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, { role });
+      secrets.push(inv.body.room_token);
+      expect((await stack.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(200);
+    }
+    const clientSocket = await TestPeer.open(`${stack.wsBase}/signaling/rooms/${roomId}/ws`, client.token);
+    sockets.push(clientSocket);
+    await clientSocket.next((f) => f.type === 'welcome');
+
+    await page.getByRole('button', { name: 'Load rooms' }).click();
+    const roomRow = page.locator('#rooms tbody tr', { hasText: roomId });
+    await roomRow.waitFor();
+    await expect(roomRow.textContent()).resolves.toContain('Lobby room');
+    await expect(roomRow.textContent()).resolves.toContain(owner.id);
+    await expect(page.locator('#rooms-error').textContent()).resolves.toBe('');
+
+    await roomRow.getByRole('button', { name: 'Members' }).click();
+    await textBecomes(page.locator('#room-detail-id'), roomId);
+    const members = page.locator('#members tbody tr');
+    await waitFor(async () => (await members.count()) === 3);
+    const memberRow = (id: string) => page.locator('#members tbody tr', { hasText: id });
+    // Cells: device, role, joined, connected, actions.
+    const cells = async (id: string) => (await memberRow(id).locator('td').allTextContents()).filter((_, i) => i !== 2);
+    await expect(cells(owner.id)).resolves.toEqual([owner.id, 'owner', 'no', '']);
+    await expect(cells(worker.id)).resolves.toEqual([worker.id, 'worker', 'no', 'Remove']);
+    await expect(cells(client.id)).resolves.toEqual([client.id, 'client', 'yes', 'Remove']);
+    await browser.shot('07a-rooms-members');
+
+    await memberRow(client.id).getByRole('button', { name: 'Remove' }).click();
+    const dialog = page.locator('#confirm');
+    await expect(dialog.textContent()).resolves.toContain(`Remove ${client.id} from room ${roomId}?`);
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    expect(await clientSocket.waitClosed(5000)).toEqual({ code: SignalingClose.removed, reason: 'removed from room' });
+    await waitFor(async () => (await members.count()) === 2);
+    await expect(memberRow(client.id).count()).resolves.toBe(0);
+    const ownerView = await stack.api('GET', `/signaling/rooms/${roomId}/members`, owner.token);
+    expect(ownerView.body.map((m: { device_id: string }) => m.device_id)).toEqual([owner.id, worker.id]);
+
+    await page.getByLabel('Invite token role').selectOption('worker');
+    await page.getByRole('button', { name: 'Issue invite token' }).click();
+    await page.locator('#invite').waitFor();
+    const invite = await page.locator('#invite-value').inputValue();
+    expect(invite.split('.')).toHaveLength(3);
+    secrets.push(invite);
+    await browser.shot('07b-rooms-invite-once');
+    expect((await stack.api('POST', '/signaling/rooms/join', joiner.token, { room_token: invite })).body).toEqual({ room_id: roomId, role: 'worker' });
+    // Single use (the page's default): a second device is refused.
+    expect((await stack.api('POST', '/signaling/rooms/join', client.token, { room_token: invite })).status).toBe(409);
+    await roomRow.getByRole('button', { name: 'Members' }).click();
+    await memberRow(joiner.id).waitFor();
+    await expect(cells(joiner.id)).resolves.toEqual([joiner.id, 'worker', 'no', 'Remove']);
+    await expect(page.locator('#rooms-error').textContent()).resolves.toBe('');
   });
 
   it('is readable at a phone width with nothing scrolling sideways', async () => {
@@ -339,11 +390,11 @@ describe('operator dashboard in a real browser', () => {
 
   it('never put the admin key in an answer, and no secret in any log; no CSP violation or script error', async () => {
     await new Promise((r) => setTimeout(r, 200));
-    // The only console errors are the expected refusals (wrong key, signed-out reads, no room API).
-    expect(consoleErrors.filter((e) => !/status of (401|501)/.test(e))).toEqual([]);
+    // The only console errors are the expected refusals (wrong key, signed-out reads).
+    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
     expect(bodies.length).toBeGreaterThan(20);
     for (const b of bodies) expect(b).not.toContain(deviceAuth.adminKey);
-    for (const logs of [proxy.logs.text, deviceAuth.logs.text, bot.logs.text, roomLogs.text]) {
+    for (const logs of [proxy.logs.text, deviceAuth.logs.text, bot.logs.text, stack.logs.text]) {
       expect(logs).not.toContain(deviceAuth.adminKey);
       expect(logs).not.toContain(botSecret);
       for (const s of secrets) expect(logs).not.toContain(s);

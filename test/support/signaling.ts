@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AdminKeySource } from '@portcullis/auth';
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
@@ -21,10 +22,14 @@ export interface SignalingStack {
   wsBase: string;
   logs: LogCapture;
   roomTokenKey: string;
+  /** The suite's one admin key: device-auth's, and room-gateway's PORTCULLIS_ADMIN_API_KEY. */
+  adminKey: string;
   device(label: string, customerId?: string): Promise<TestDevice>;
-  /** A second room-gateway on the same database and NATS (another replica). */
-  replica(): Promise<{ url: string; wsBase: string; close(): Promise<void> }>;
+  /** A second room-gateway on the same database and NATS (another replica), its environment changed by `env`. */
+  replica(change?: { env?: Record<string, string | undefined>; adminKeySource?: AdminKeySource }): Promise<{ url: string; wsBase: string; close(): Promise<void> }>;
   api<T = any>(method: string, path: string, token: string | undefined, json?: unknown): Promise<HttpResult<T>>;
+  /** room-gateway's operator routes with X-Portcullis-API-Key (the stack's key unless `key` is given; null sends none). */
+  admin<T = any>(method: string, path: string, json?: unknown, key?: string | null): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
 
@@ -35,7 +40,7 @@ export async function startSignalingStack(label: string): Promise<SignalingStack
   const deviceAuth = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT: '10000' } });
   const logs = new LogCapture();
   const roomTokenKey = canary('roomkey');
-  const cfg = loadRoomGatewayConfig({
+  const env = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -46,11 +51,15 @@ export async function startSignalingStack(label: string): Promise<SignalingStack
     DEVICE_AUTH_ISSUER: issuer,
     ROOM_TOKEN_SIGNING_KEY: roomTokenKey,
     ROOM_GATEWAY_KEY_PEPPER: canary('pepper'),
-  });
+    PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey,
+  };
+  const cfg = loadRoomGatewayConfig(env);
   const gateway = await startRoomGateway(cfg, { logStream: logs });
   const gatewayUrl = await appUrl(gateway);
   const api = <T = any>(method: string, path: string, token: string | undefined, json?: unknown) =>
     http<T>(method, `${gatewayUrl}${path}`, { json, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const admin = <T = any>(method: string, path: string, json?: unknown, key: string | null = deviceAuth.adminKey) =>
+    http<T>(method, `${gatewayUrl}${path}`, { json, headers: key === null ? {} : { 'x-portcullis-api-key': key } });
   // Ready once the revocation snapshot has arrived (the verifier refuses every token before).
   const probe = await (async () => {
     const id = `pi_${label}_probe_${randomBytes(4).toString('hex')}`;
@@ -66,9 +75,11 @@ export async function startSignalingStack(label: string): Promise<SignalingStack
     wsBase: gatewayUrl.replace(/^http/, 'ws'),
     logs,
     roomTokenKey,
+    adminKey: deviceAuth.adminKey,
     api,
-    async replica() {
-      const app = await startRoomGateway(cfg, { logStream: logs });
+    admin,
+    async replica(change = {}) {
+      const app = await startRoomGateway(change.env ? loadRoomGatewayConfig({ ...env, ...change.env }) : cfg, { logStream: logs, adminKeySource: change.adminKeySource });
       const url = await appUrl(app);
       await waitFor(async () => (await http('GET', `${url}/signaling/rooms`, { headers: { authorization: `Bearer ${probe}` } })).status === 200, 15000, 100);
       return { url, wsBase: url.replace(/^http/, 'ws'), close: () => app.close() };

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
 import { GatewayAuthGuard } from './auth/gateway-auth.guard';
 import { ByokModule } from './byok/byok.module';
@@ -10,6 +11,8 @@ import { RoomGatewayConfig } from './config';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
+  /** Where the operator routes' admin key comes from; the all-in-one runner passes its hot-reloaded config-file source. */
+  adminKeySource?: AdminKeySource;
 }
 
 /** Holds the config for every feature module of the app. */
@@ -29,7 +32,7 @@ export class RoomGatewayModule {
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, readiness: signalingReadiness(cfg.signaling) }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
-        SignalingModule.forRoot(cfg.app, cfg.signaling),
+        SignalingModule.forRoot(cfg.app, cfg.signaling, opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey })),
       ],
       controllers: [DocsController],
       providers: [

@@ -30,4 +30,19 @@ describe(loadRoomGatewayConfig.name, () => {
     expect(() => loadRoomGatewayConfig({ LIVEKIT_API_BASE_URL: 'ftp://x' })).toThrow(/LIVEKIT_API_BASE_URL/);
     expect(loadRoomGatewayConfig({ LIVEKIT_API_BASE_URL: 'wss://p.livekit.cloud' }).livekitBaseUrl).toBe('wss://p.livekit.cloud');
   });
+
+  it('never requires the admin key, and refuses a short one in production without echoing it', () => {
+    expect(loadRoomGatewayConfig({}).adminKey).toBeUndefined();
+    expect(loadRoomGatewayConfig({ PORTCULLIS_ADMIN_API_KEY: 'dev-key' }).adminKey).toBe('dev-key');
+    const prod = { NODE_ENV: 'production', ROOM_GATEWAY_KEY_PEPPER: 'p'.repeat(32) };
+    expect(loadRoomGatewayConfig(prod).adminKey).toBeUndefined();
+    let err: unknown;
+    try {
+      loadRoomGatewayConfig({ ...prod, PORTCULLIS_ADMIN_API_KEY: 'short-admin-key' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).problems).toEqual(['PORTCULLIS_ADMIN_API_KEY: must be at least 32 bytes in production']);
+    expect(String(err)).not.toContain('short-admin-key');
+  });
 });

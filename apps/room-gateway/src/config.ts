@@ -21,6 +21,8 @@ const shape = {
   DEVICE_AUTH_AUDIENCE: z.string().default('portcullis'),
   ROOM_TOKEN_SIGNING_KEY: z.string().optional(),
   ROOM_TOKEN_MAX_TTL_SECONDS: intValue(7 * 86400, 60, 30 * 86400),
+  // Operator routes (/admin/signaling/*); never required, so BYOK runs stand-alone without it.
+  PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
 };
 
 /** Injected by class token; the value is the plain object loadRoomGatewayConfig builds. */
@@ -42,6 +44,8 @@ export interface RoomGatewayConfig {
   rateLimit: { windowMs: number; perKey: number; perIp: number };
   /** Signaling rooms, memberships and the relay; absent (feature off) without DATABASE_URL. */
   signaling?: SignalingConfig;
+  /** Key of the operator signaling routes; unset, they refuse every call. */
+  adminKey?: string;
 }
 
 export interface SignalingConfig {
@@ -72,6 +76,9 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
       else if (Buffer.byteLength(c.ROOM_TOKEN_SIGNING_KEY) < MIN_PEPPER_BYTES) {
         problems.push(`ROOM_TOKEN_SIGNING_KEY: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
       }
+    }
+    if (c.PORTCULLIS_ADMIN_API_KEY && isProduction(c.NODE_ENV) && Buffer.byteLength(c.PORTCULLIS_ADMIN_API_KEY) < MIN_PEPPER_BYTES) {
+      problems.push(`PORTCULLIS_ADMIN_API_KEY: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
     }
     return problems;
   });
@@ -106,6 +113,7 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
           roomTokenMaxTtlSeconds: e.ROOM_TOKEN_MAX_TTL_SECONDS,
         }
       : undefined,
+    adminKey: e.PORTCULLIS_ADMIN_API_KEY || undefined,
   };
 }
 

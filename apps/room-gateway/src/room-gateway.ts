@@ -22,6 +22,7 @@ export async function startRoomGateway(
         .setTitle('Portcullis room-gateway')
         .setDescription('Bring-your-own-key rooms: your provider key in X-Provider-Auth, the provider in X-Provider.')
         .setVersion('1')
+        .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Portcullis-API-Key' }, 'admin-key')
         .build();
       // The UI itself is DocsController; SwaggerModule serves the JSON only.
       SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs-json' });

@@ -58,11 +58,13 @@ export const SUITE_APPS: SuiteApp[] = [
     env: async (ctx) => ({
       // Signaling rooms (seed 004) live in the same database as device-auth, in their own tables.
       DATABASE_URL: ctx.config.signaling ? await ctx.databaseUrl() : undefined,
+      // The operator signaling routes (the dashboard's Rooms tab); the hot-reloaded source replaces this boot value.
+      PORTCULLIS_ADMIN_API_KEY: ctx.keySource.keys().current,
       ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
       const m = await import('../../../room-gateway/src');
-      return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false });
+      return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
   },
   {

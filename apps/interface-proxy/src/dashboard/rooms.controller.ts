@@ -43,7 +43,8 @@ export class RoomsController {
       return await this.rooms.call('GET', ROOM_ADMIN_PREFIX, undefined, String(req.id));
     } catch (err) {
       if (err instanceof HttpException && err.getStatus() === HttpStatus.NOT_FOUND) {
-        throw new HttpException({ detail: `room-gateway has no operator room API (GET ${ROOM_ADMIN_PREFIX}); rooms cannot be listed here yet` }, HttpStatus.NOT_IMPLEMENTED);
+        // room-gateway serves its signaling routes only with a DATABASE_URL (or it predates them).
+        throw new HttpException({ detail: `room-gateway has no signaling rooms to list (GET ${ROOM_ADMIN_PREFIX} not found): signaling is off there without DATABASE_URL` }, HttpStatus.NOT_IMPLEMENTED);
       }
       throw err;
     }

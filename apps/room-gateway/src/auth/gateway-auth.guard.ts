@@ -4,11 +4,13 @@ import { Public } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
 import { CREDENTIAL, ProviderKeyRoute, RequestWithCredential } from '../byok/provider-credential';
 import { ProviderKeyService } from '../byok/provider-key.service';
+import { AdminKeyMarked } from './admin-key-route';
 
 /**
  * The one global guard of room-gateway. Every HTTP route names how its caller
- * authenticates (@ProviderKeyRoute for BYOK rooms; signaling rooms will add
- * theirs here) or opts out with @Public(); an unmarked route is refused.
+ * authenticates (@ProviderKeyRoute for BYOK rooms, @AdminKeyRoute for the operator's
+ * signaling routes, whose own guard then checks the admin key) or opts out with @Public()
+ * (signaling's device-token routes do, behind their own guard); an unmarked route is refused.
  */
 @Injectable()
 export class GatewayAuthGuard implements CanActivate {
@@ -18,6 +20,7 @@ export class GatewayAuthGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride(Public, targets)) return true;
+    if (this.reflector.getAllAndOverride(AdminKeyMarked, targets)) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & RequestWithCredential>();
     if (this.reflector.getAllAndOverride(ProviderKeyRoute, targets)) {
       req[CREDENTIAL] = this.providerKeys.authenticate(req.headers, {

@@ -17,6 +17,16 @@ import { SignalingRelay } from './signaling.relay';
 const NO_ROOM = () => new NotFoundException({ detail: 'room not found' });
 const BAD_TOKEN = () => new UnauthorizedException({ detail: 'invalid room token' });
 
+const ROOM_ID = /^rm_[0-9a-f]{32}$/;
+/** The operator's room list is for a page: the newest rooms, not a whole table. */
+export const ADMIN_ROOM_LIMIT = 500;
+
+export interface SignalingAdminMembersView {
+  room_id: string;
+  owner_id: string;
+  members: SignalingMemberView[];
+}
+
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 @Injectable()
@@ -81,10 +91,9 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
       this.record(device, 'room.invite', 'deny', 'not_owner', roomId);
       throw new ForbiddenException({ detail: 'only the room owner can issue room tokens' });
     }
-    const ttl = Math.min(ttlSeconds ?? 86400, this.cfg.roomTokenMaxTtlSeconds);
-    const { token, invitation } = await this.tokens.issue({ roomId, role, singleUse }, ttl);
+    const issued = await this.issue(roomId, role, singleUse, ttlSeconds);
     this.record(device, 'room.invite', 'allow', 'ok', roomId);
-    return { room_token: token, room_id: roomId, role, single_use: singleUse, expires_at: invitation.expiresAt.toISOString() };
+    return issued;
   }
 
   async join(device: DevicePrincipal, roomToken: unknown): Promise<{ room_id: string; role: SignalingRole }> {
@@ -125,9 +134,7 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
 
   async members(device: DevicePrincipal, roomId: string): Promise<SignalingMemberView[]> {
     await this.roomOf(device, roomId);
-    const rows = await this.ds.getRepository(RoomMembership).find({ where: { roomId }, order: { joinedAt: 'ASC' } });
-    const online = this.relay.connected(roomId);
-    return rows.map((r) => ({ device_id: r.deviceId, role: r.role, joined_at: r.joinedAt.toISOString(), connected: online.has(r.deviceId) }));
+    return this.memberViews(roomId);
   }
 
   /** The owner removes anyone but themself; a member may leave. Open sockets of the removed member close at once. */
@@ -138,13 +145,41 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
       this.record(device, 'room.remove', 'deny', 'not_owner', roomId);
       throw new ForbiddenException({ detail: 'only the room owner can remove other members' });
     }
-    if (deviceId === room.ownerId) throw new ConflictException({ detail: 'the owner cannot be removed' });
-    const res = await this.ds.getRepository(RoomMembership).delete({ roomId, deviceId });
-    if (!res.affected) throw new NotFoundException({ detail: 'no such member' });
-    this.relay.disconnect(roomId, deviceId, 'removed');
-    await this.publisher.memberRemoved(roomId, deviceId);
+    await this.dropMember(room, deviceId, (reason) => this.record(device, 'room.remove', 'deny', reason, roomId));
     this.record(device, 'room.remove', 'allow', 'ok', roomId);
     return { removed: deviceId };
+  }
+
+  // ---- the operator (X-Portcullis-API-Key, checked by AdminKeyGuard): any room, the owner's powers ----
+
+  /** Every room, newest first, at most ADMIN_ROOM_LIMIT. */
+  async adminRooms(): Promise<SignalingRoomView[]> {
+    const rooms = await this.ds.getRepository(SignalingRoom).find({ order: { createdAt: 'DESC' }, take: ADMIN_ROOM_LIMIT });
+    this.adminRecord('room.list', 'allow', 'ok');
+    return rooms.map(view);
+  }
+
+  async adminMembers(roomId: string): Promise<SignalingAdminMembersView> {
+    const room = await this.adminRoom(roomId, 'room.members');
+    const members = await this.memberViews(roomId);
+    this.adminRecord('room.members', 'allow', 'ok', roomId);
+    return { room_id: roomId, owner_id: room.ownerId, members };
+  }
+
+  /** Exactly the owner's remove: the member's open sockets close at once, here and on other replicas. */
+  async adminRemove(roomId: string, deviceId: string): Promise<{ removed: string }> {
+    const room = await this.adminRoom(roomId, 'room.remove');
+    await this.dropMember(room, deviceId, (reason) => this.adminRecord('room.remove', 'deny', reason, roomId));
+    this.adminRecord('room.remove', 'allow', 'ok', roomId);
+    return { removed: deviceId };
+  }
+
+  /** The same signed room token the owner gets. */
+  async adminInvite(roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+    await this.adminRoom(roomId, 'room.invite');
+    const token = await this.issue(roomId, role, singleUse, ttlSeconds);
+    this.adminRecord('room.invite', 'allow', 'ok', roomId);
+    return token;
   }
 
   /** The caller's role in the room, or undefined when it is not a member (or there is no such room). */
@@ -153,8 +188,44 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     return m?.role;
   }
 
+  private async issue(roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+    const ttl = Math.min(ttlSeconds ?? 86400, this.cfg.roomTokenMaxTtlSeconds);
+    const { token, invitation } = await this.tokens.issue({ roomId, role, singleUse }, ttl);
+    return { room_token: token, room_id: roomId, role, single_use: singleUse, expires_at: invitation.expiresAt.toISOString() };
+  }
+
+  private async memberViews(roomId: string): Promise<SignalingMemberView[]> {
+    const rows = await this.ds.getRepository(RoomMembership).find({ where: { roomId }, order: { joinedAt: 'ASC' } });
+    const online = this.relay.connected(roomId);
+    return rows.map((r) => ({ device_id: r.deviceId, role: r.role, joined_at: r.joinedAt.toISOString(), connected: online.has(r.deviceId) }));
+  }
+
+  /** Deletes the membership, closes the member's sockets here and tells the other replicas. */
+  private async dropMember(room: SignalingRoom, deviceId: string, deny: (reason: string) => void): Promise<void> {
+    if (deviceId === room.ownerId) {
+      deny('owner');
+      throw new ConflictException({ detail: 'the owner cannot be removed' });
+    }
+    const res = await this.ds.getRepository(RoomMembership).delete({ roomId: room.roomId, deviceId });
+    if (!res.affected) {
+      deny('no_member');
+      throw new NotFoundException({ detail: 'no such member' });
+    }
+    this.relay.disconnect(room.roomId, deviceId, 'removed');
+    await this.publisher.memberRemoved(room.roomId, deviceId);
+  }
+
+  private async adminRoom(roomId: string, action: string): Promise<SignalingRoom> {
+    const room = ROOM_ID.test(roomId) ? await this.ds.getRepository(SignalingRoom).findOneBy({ roomId }) : null;
+    if (!room) {
+      this.adminRecord(action, 'deny', 'room_not_found', ROOM_ID.test(roomId) ? roomId : undefined);
+      throw NO_ROOM();
+    }
+    return room;
+  }
+
   private async roomOf(device: DevicePrincipal, roomId: string): Promise<SignalingRoom> {
-    if (!/^rm_[0-9a-f]{32}$/.test(roomId) || !(await this.roleOf(roomId, device.deviceId))) throw NO_ROOM();
+    if (!ROOM_ID.test(roomId) || !(await this.roleOf(roomId, device.deviceId))) throw NO_ROOM();
     const room = await this.ds.getRepository(SignalingRoom).findOneBy({ roomId });
     if (!room) throw NO_ROOM();
     return room;
@@ -162,6 +233,11 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
 
   private record(device: DevicePrincipal, action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
     this.audit.record({ principal: device.deviceId, action: roomId ? `${action} ${roomId}` : action, decision, reason });
+  }
+
+  /** The key itself was audited (as a fingerprint) by AdminKeyGuard; here the operator is just "admin". */
+  private adminRecord(action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
+    this.audit.record({ principal: 'admin', action: roomId ? `admin.${action} ${roomId}` : `admin.${action}`, decision, reason });
   }
 }
 
