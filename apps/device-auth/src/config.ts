@@ -2,7 +2,7 @@ import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProducti
 import { DEVICE_TOKEN_MAX_TTL_SECONDS, KvBuckets } from '@portcullis/contracts';
 import { z } from 'zod';
 
-/** Every variable device-auth reads; apps/device-auth/README.md mirrors this file. */
+/** Every variable device-auth reads; README.md (device-auth) mirrors this file. */
 const shape = {
   ...commonEnv,
   PORT: port(3002),

@@ -26,7 +26,7 @@ const shape = {
   INTERFACE_JWKS_URL: z.string().url('must be a URL').optional(),
   INTERFACE_JWT_ISSUER: z.string().optional(),
   INTERFACE_JWT_AUDIENCE: z.string().optional(),
-  // Operator dashboard (apps/interface-proxy/DASHBOARD.md).
+  // Operator dashboard (README.md, "Operator dashboard").
   DASHBOARD_ENABLED: flag(),
   PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
   DEVICE_AUTH_BASE_URL: z.string().url('must be a URL').optional(),
