@@ -1,4 +1,4 @@
-import { ConfigError, commonEnv, intValue, isProduction, parseEnv, port, splitList } from '@portcullis/platform';
+import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
@@ -27,14 +27,8 @@ const shape = {
 
 /** Injected by class token; the value is the plain object loadRoomGatewayConfig builds. */
 export abstract class RoomGatewayConfig {}
-export interface RoomGatewayConfig {
+export interface RoomGatewayConfig extends AppBaseConfig {
   app: 'room-gateway';
-  production: boolean;
-  host: string;
-  port: number;
-  logLevel: string;
-  natsUrl?: string;
-  trustedProxies: string[];
   /** Keys the HMAC that turns a provider key into its fingerprint. */
   keyPepper: string;
   dailyBaseUrl: string;
@@ -85,12 +79,7 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
   const migrate = e.ROOM_GATEWAY_MIGRATE_ON_START;
   return {
     app: 'room-gateway',
-    production: isProduction(e.NODE_ENV),
-    host: e.HOST,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    natsUrl: e.NATS_URL,
-    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    ...baseConfig(e),
     // Development without a pepper: one per process, so fingerprints are still keyed (replicas then count apart).
     keyPepper: e.ROOM_GATEWAY_KEY_PEPPER ?? randomBytes(32).toString('hex'),
     dailyBaseUrl: e.DAILY_API_BASE_URL,

@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { bootApp } from '@portcullis/platform';
+import { bootApp, bootOptionsFor } from '@portcullis/platform';
 import { AppModuleOptions, RoomGatewayModule } from './app.module';
 import { RoomGatewayConfig } from './config';
 
@@ -9,11 +9,7 @@ export async function startRoomGateway(
   opts: AppModuleOptions & { shutdownHooks?: boolean } = {},
 ): Promise<NestFastifyApplication> {
   return bootApp(RoomGatewayModule.forRoot(cfg, opts), {
-    app: cfg.app,
-    port: cfg.port,
-    host: cfg.host,
-    natsUrl: cfg.natsUrl,
-    trustedProxies: cfg.trustedProxies,
+    ...bootOptionsFor(cfg),
     shutdownHooks: opts.shutdownHooks,
     // Signaling needs device-auth's revocation and JWKS events; the BYOK half consumes none.
     microservice: Boolean(cfg.signaling),
