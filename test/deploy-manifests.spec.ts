@@ -5,6 +5,7 @@
  * not at 3 a.m. in a crash loop).
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { Namespace, ConfigMap, Service, Secret } from 'kubernetes-models/v1';
@@ -22,14 +23,15 @@ const K8S = join(ROOT, 'deploy', 'k8s');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 
 type Obj = Record<string, any>;
+const TEST_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const APPS = { 'interface-proxy': 3000, 'bot-control': 3001, 'device-auth': 3002, 'room-gateway': 3003 } as const;
 type App = keyof typeof APPS;
 const STATELESS: App[] = ['interface-proxy', 'device-auth', 'room-gateway'];
 const LOADERS: Record<App, (env: Record<string, string | undefined>) => unknown> = {
   'interface-proxy': (env) => loadInterfaceProxyConfig(env),
   'bot-control': (env) => loadBotControlConfig(env),
-  // The signing key is a mounted file in both stacks; the loader only has to be able to read it.
-  'device-auth': (env) => loadDeviceAuthConfig(env, () => '-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n'),
+  // The signing key is a mounted file in both stacks; the loader reads a key this test makes.
+  'device-auth': (env) => loadDeviceAuthConfig(env, () => TEST_SIGNING_KEY),
   'room-gateway': (env) => loadRoomGatewayConfig(env),
 };
 
