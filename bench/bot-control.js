@@ -14,6 +14,7 @@
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const net = require('node:net');
+const http = require('node:http');
 const autocannon = require('autocannon');
 const { signRequest } = require('../dist/libs/auth/src');
 
@@ -73,13 +74,29 @@ async function sideBySide(a, b) {
   };
 }
 
+// A plain keep-alive http client: fetch's own per-request cost (several ms on this VM) would swamp the difference.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', resolve);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** p50 of sequential requests, measured with hrtime for sub-millisecond resolution. */
-async function p50Sequential(url, init, n) {
+async function p50Sequential(url, body, n) {
   const times = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    const res = await fetch(url, init);
-    await res.arrayBuffer();
+    await post(url, body);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   times.sort((x, y) => x - y);
@@ -127,12 +144,11 @@ async function p50Sequential(url, init, n) {
     );
     console.log(`2. POST /join signed (HMAC + JetStream nonce) ${s.rpsA.toFixed(0)} req/s vs unsigned ${s.rpsB.toFixed(0)} req/s -> ratio ${(s.rpsA / s.rpsB).toFixed(3)}x (target >= 0.85x)`);
 
-    const init = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
     const viaProxy = [];
     const direct = [];
     for (let i = 0; i < ROUNDS; i++) {
-      viaProxy.push(await p50Sequential(`${proxy}/api/bot/join`, init, 400));
-      direct.push(await p50Sequential(`${open}/join`, init, 400));
+      viaProxy.push(await p50Sequential(`${proxy}/api/bot/join`, body, 400));
+      direct.push(await p50Sequential(`${open}/join`, body, 400));
     }
     const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const pp = med(viaProxy);
