@@ -3,9 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdminKeySource, DeviceTokenModule } from '@portcullis/auth';
 import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
-import { BotControlClient } from './bot/bot-control.client';
-import { BotProxyController } from './bot/bot-proxy.controller';
-import { BotProxyService } from './bot/bot-proxy.service';
+import { BotProxyModule } from './bot/bot-proxy.module';
 import { InterfaceProxyConfig } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
 
@@ -15,6 +13,14 @@ export interface AppModuleOptions {
   adminKeySource?: AdminKeySource;
 }
 
+/** Holds the config for every feature module of the app. */
+@Module({})
+class InterfaceProxyConfigModule {
+  static forRoot(cfg: InterfaceProxyConfig): DynamicModule {
+    return { module: InterfaceProxyConfigModule, global: true, providers: [{ provide: InterfaceProxyConfig, useValue: cfg }], exports: [InterfaceProxyConfig] };
+  }
+}
+
 @Module({})
 export class InterfaceProxyModule {
   static forRoot(cfg: InterfaceProxyConfig, opts: AppModuleOptions = {}): DynamicModule {
@@ -22,16 +28,14 @@ export class InterfaceProxyModule {
       module: InterfaceProxyModule,
       imports: [
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        InterfaceProxyConfigModule.forRoot(cfg),
+        BotProxyModule,
         ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard, opts.adminKeySource)] : []),
         ...(cfg.deviceTokens
           ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
       ],
-      controllers: [BotProxyController],
       providers: [
-        { provide: InterfaceProxyConfig, useValue: cfg },
-        BotControlClient,
-        BotProxyService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
       ],

@@ -1,7 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
-import { BotControlClient } from '../bot/bot-control.client';
-import { BotProxyService } from '../bot/bot-proxy.service';
+import { BotProxyModule } from '../bot/bot-proxy.module';
 import { DashboardConfig, InterfaceProxyConfig } from '../config';
 import { AssetsController } from './assets.controller';
 import { BotsController } from './bots.controller';
@@ -30,9 +29,9 @@ export class DashboardModule {
   static forRoot(cfg: InterfaceProxyConfig, dashboard: DashboardConfig, keySource?: AdminKeySource): DynamicModule {
     return {
       module: DashboardModule,
+      imports: [BotProxyModule],
       controllers: [AssetsController, SessionController, DevicesController, BotsController, RoomsController],
       providers: [
-        { provide: InterfaceProxyConfig, useValue: cfg },
         { provide: AdminKeySource, useValue: keySource ?? new StaticAdminKeySource({ current: dashboard.adminKey }) },
         {
           provide: DeviceAuthAdmin,
@@ -47,8 +46,6 @@ export class DashboardModule {
         UpstreamCloser,
         DashboardSessions,
         DashboardSessionGuard,
-        BotControlClient,
-        BotProxyService,
       ],
     };
   }
