@@ -71,7 +71,7 @@ describe('dashboard session security (HTTP)', () => {
     deviceAuth = await startTestDeviceAuth({ databaseUrl: db.url });
     proxy = await runInterfaceProxy({
       PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey,
-      DEVICE_AUTH_BASE_URL: deviceAuth.url,
+      DEVICE_AUTH_URL: deviceAuth.url,
       // Nothing listens there: the tests below never reach bot-control or room-gateway.
       BOT_CONTROL_BASE_URL: 'http://127.0.0.1:9',
       ROOM_GATEWAY_BASE_URL: 'http://127.0.0.1:9',
@@ -208,7 +208,7 @@ describe('dashboard session security (HTTP)', () => {
 
   it('reports a device-auth that refuses the dashboard key as a server problem, not the operator\'s', async () => {
     const otherKey = canary('other-admin');
-    const misconfigured = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: otherKey, DEVICE_AUTH_BASE_URL: deviceAuth.url });
+    const misconfigured = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: otherKey, DEVICE_AUTH_URL: deviceAuth.url });
     try {
       const s = await raw(misconfigured.url, 'POST', '/dashboard/api/session', { headers: { origin: misconfigured.url }, json: { api_key: otherKey } });
       const cookie = (setCookie(s) as string).split(';')[0];
@@ -223,7 +223,7 @@ describe('dashboard session security (HTTP)', () => {
   });
 
   it('slows down key guessing: 429 after 10 failures from one address', async () => {
-    const guesser = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey, DEVICE_AUTH_BASE_URL: deviceAuth.url });
+    const guesser = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey, DEVICE_AUTH_URL: deviceAuth.url });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) statuses.push((await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: `guess-${i}` } })).status);
@@ -238,7 +238,7 @@ describe('dashboard session security (HTTP)', () => {
   it('reads a handed-in key source afresh (the runner\'s hot-reloaded key) for sign-in and upstream calls', async () => {
     const stale = canary('stale-admin');
     const source = new MutableAdminKeySource({ current: stale });
-    const cfg = loadInterfaceProxyConfig({ PORT: '0', HOST: '127.0.0.1', PORTCULLIS_ADMIN_API_KEY: stale, DEVICE_AUTH_BASE_URL: deviceAuth.url });
+    const cfg = loadInterfaceProxyConfig({ PORT: '0', HOST: '127.0.0.1', PORTCULLIS_ADMIN_API_KEY: stale, DEVICE_AUTH_URL: deviceAuth.url });
     const app = await startInterfaceProxy(cfg, { logStream: new LogCapture(), adminKeySource: source });
     try {
       const url = await appUrl(app);

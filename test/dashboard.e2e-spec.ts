@@ -42,7 +42,7 @@ describe('operator dashboard in a real browser', () => {
       BOT_CONTROL_BASE_URL: bot.url,
       BOT_CONTROL_SHARED_SECRET: botSecret,
       PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey,
-      DEVICE_AUTH_BASE_URL: deviceAuth.url,
+      DEVICE_AUTH_URL: deviceAuth.url,
       ROOM_GATEWAY_BASE_URL: stack.gatewayUrl,
     });
     browser = await launchBrowser();

@@ -29,7 +29,6 @@ const shape = {
   // Operator dashboard (README.md, "Operator dashboard").
   DASHBOARD_ENABLED: flag(),
   PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
-  DEVICE_AUTH_BASE_URL: z.string().url('must be a URL').optional(),
   ROOM_GATEWAY_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3003'),
   DASHBOARD_SESSION_TTL_SECONDS: intValue(3600, 60, 43200),
 };
@@ -101,7 +100,7 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
       (e.DASHBOARD_ENABLED ?? Boolean(e.PORTCULLIS_ADMIN_API_KEY)) && e.PORTCULLIS_ADMIN_API_KEY
         ? {
             adminKey: e.PORTCULLIS_ADMIN_API_KEY,
-            deviceAuthBaseUrl: (e.DEVICE_AUTH_BASE_URL ?? e.DEVICE_AUTH_URL ?? 'http://127.0.0.1:3002').replace(/\/+$/, ''),
+            deviceAuthBaseUrl: (e.DEVICE_AUTH_URL ?? 'http://127.0.0.1:3002').replace(/\/+$/, ''),
             roomGatewayBaseUrl: e.ROOM_GATEWAY_BASE_URL.replace(/\/+$/, ''),
             sessionTtlSeconds: e.DASHBOARD_SESSION_TTL_SECONDS,
           }

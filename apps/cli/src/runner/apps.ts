@@ -72,7 +72,7 @@ export const SUITE_APPS: SuiteApp[] = [
     env: (ctx) => ({
       BOT_CONTROL_BASE_URL: ctx.urls['bot-control'] ?? `http://127.0.0.1:${ctx.config.ports['bot-control']}`,
       BOT_CONTROL_SHARED_SECRET: ctx.config.botControlSecret,
-      DEVICE_AUTH_BASE_URL: ctx.urls['device-auth'] ?? `http://127.0.0.1:${ctx.config.ports['device-auth']}`,
+      DEVICE_AUTH_URL: ctx.urls['device-auth'] ?? `http://127.0.0.1:${ctx.config.ports['device-auth']}`,
       ROOM_GATEWAY_BASE_URL: ctx.urls['room-gateway'] ?? `http://127.0.0.1:${ctx.config.ports['room-gateway']}`,
       // The operator dashboard signs in with the admin key; the hot-reloaded source replaces this boot value.
       PORTCULLIS_ADMIN_API_KEY: ctx.keySource.keys().current,
