@@ -204,7 +204,7 @@ describe('bot-control shared-secret auth', () => {
   });
 
   it('enforced: current secret, previous secret and the Bearer form are accepted', async () => {
-    for (const headers of [{ 'x-bot-secret': secret }, { 'x-bot-secret': previous }, { authorization: `Bearer ${secret}` }, { authorization: `bearer ${previous}` }]) {
+    for (const headers of [{ 'x-bot-secret': secret }, { 'x-bot-secret': previous }, { authorization: `Bearer ${secret}` }, { authorization: `bearer ${previous}` }] as Array<Record<string, string>>) {
       const res = await http('POST', `${enforced.url}/join`, { headers, json: { room_url: room('ok') } });
       expect(res.status).toBe(200);
       const del = await http('DELETE', `${enforced.url}/sessions/${res.body.pid}`, { headers });

@@ -117,7 +117,7 @@ describe('dashboard session security (HTTP)', () => {
   });
 
   it('refuses sign-in from another origin (login CSRF), even with the right key', async () => {
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null' }]) {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null' }] as Array<Record<string, string>>) {
       const r = await call('POST', '/dashboard/api/session', { headers, json: { api_key: deviceAuth.adminKey } });
       expect(r.status).toBe(403);
       expect(setCookie(r)).toBeUndefined();

@@ -35,19 +35,24 @@ export async function spawnApp(app: string, env: Record<string, string>, port?: 
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: String(p), LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return supervise(child, app, p, 15000);
+}
+
+/** Collects a child's output and waits until its readiness endpoint on 127.0.0.1:port answers. */
+export async function supervise(child: ChildProcess, name: string, port: number, timeoutMs: number): Promise<AppProcess> {
   const output: string[] = [];
   child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
-  const url = `http://127.0.0.1:${p}`;
+  const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`${app} exited: ${output.join('')}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join('')}`);
     return (await fetch(`${url}/health/ready`)).ok;
-  }, 15000, 50);
+  }, timeoutMs, 50);
   return {
     child,
     url,
-    port: p,
+    port,
     output,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null) child.kill(signal);
