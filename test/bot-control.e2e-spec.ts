@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { runBotControl, Running } from './support/apps';
 import { canary, NATS_URL } from './support/env';
 import { http, processAlive, waitFor } from './support/http';
+import { freePort } from './support/processes';
 import { SseReader, WsReader } from './support/streams';
 import type { BotControlConfig } from '../apps/bot-control/src';
 
@@ -272,5 +273,20 @@ describe('bot-control events restricted to authenticated callers', () => {
     sse.close();
     ws.close();
     expect(bc.logs.text).not.toContain(secret);
+  });
+});
+
+describe('bot-control readiness follows NATS', () => {
+  it('starts live but not ready while NATS is unreachable', async () => {
+    const closed = `nats://127.0.0.1:${await freePort()}`;
+    const bc = await runBotControl({ NATS_URL: closed });
+    try {
+      expect((await http('GET', `${bc.url}/health`)).status).toBe(200);
+      const ready = await http('GET', `${bc.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ status: 'error', error: { nats: { status: 'down' } } });
+    } finally {
+      await bc.close();
+    }
   });
 });

@@ -37,7 +37,7 @@ export class BotControlModule {
           // Nonces must stay single-use across replicas; only the in-process runner may keep them in memory.
           useFactory: (nats: NatsConnectionService): NonceStore =>
             nats.enabled
-              ? new JetStreamNonceStore(() => nats.connection(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000)
+              ? new JetStreamNonceStore(() => nats.connectedNow(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000)
               : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
         },
         BotAuthService,

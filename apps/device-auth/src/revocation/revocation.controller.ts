@@ -3,6 +3,7 @@ import { MessagePattern } from '@nestjs/microservices';
 import { Public } from '@portcullis/auth';
 import { revocationSnapshotSubject, RevocationSnapshot, Subjects } from '@portcullis/contracts';
 import { NatsConnectionService } from '@portcullis/platform';
+import type { NatsConnection } from 'nats';
 import { DeviceAuthConfig } from '../config';
 import { DevicesService } from '../devices/devices.service';
 
@@ -28,9 +29,12 @@ export class RevocationSnapshotResponder implements OnApplicationBootstrap {
 
   constructor(private readonly nats: NatsConnectionService, private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const nc = await this.nats.connection();
-    if (!nc) return;
+  onApplicationBootstrap(): void {
+    // Not awaited: device-auth starts (live, not ready) while NATS is still down, and answers once it is up.
+    void this.nats.connection().then((nc) => nc && this.respond(nc), () => undefined);
+  }
+
+  private respond(nc: NatsConnection): void {
     const sub = nc.subscribe(revocationSnapshotSubject(this.cfg.issuer), { queue: 'device-auth' });
     void (async () => {
       for await (const msg of sub) {

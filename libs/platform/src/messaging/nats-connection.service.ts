@@ -5,6 +5,9 @@ import { connect, NatsConnection, Events } from 'nats';
  * A raw NATS connection for what the Nest transport does not cover: JetStream
  * key-value buckets and the readiness probe. Absent when no NATS_URL is set.
  */
+/** How long boot waits for NATS before starting not-ready. */
+const BOOT_WAIT_MS = 3000;
+
 @Injectable()
 export class NatsConnectionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NatsConnectionService.name);
@@ -13,9 +16,18 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
 
   constructor(private readonly url: string | undefined, private readonly name: string) {}
 
-  /** Connect at boot so readiness reflects NATS from the start, not from first use. */
+  /**
+   * Connect at boot, so a reachable NATS is connected before the app listens;
+   * but wait at most a few seconds: with NATS down the app still starts, live
+   * and not ready, and becomes ready when NATS appears.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.url) await this.connection();
+    if (!this.url) return;
+    const connected = this.connection().then(
+      () => undefined,
+      (err: unknown) => this.logger.warn(`NATS not reachable yet: ${String(err)}`),
+    );
+    await Promise.race([connected, new Promise((r) => setTimeout(r, BOOT_WAIT_MS).unref())]);
   }
 
   get enabled(): boolean {
@@ -27,13 +39,38 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
   async connection(): Promise<NatsConnection | undefined> {
     if (!this.url) return undefined;
     // One connection however many callers race for it at boot.
-    this.connecting ??= connect({ servers: this.url, name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 }).then((nc) => {
+    this.connecting ??= this.connectWithRetry(this.url).then((nc) => {
       this.nc = nc;
       void this.watch(nc);
       return nc;
     });
     this.connecting.catch(() => (this.connecting = undefined));
     return this.connecting;
+  }
+
+  private closing = false;
+
+  /** Retries the first connect until NATS answers or the app shuts down; the timer never holds the process. */
+  private async connectWithRetry(url: string): Promise<NatsConnection> {
+    for (;;) {
+      try {
+        return await connect({ servers: url, name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      } catch (err) {
+        if (this.closing) throw err;
+        await new Promise((r) => setTimeout(r, 500).unref());
+        if (this.closing) throw err;
+      }
+    }
+  }
+
+  /**
+   * The connection for work done inside a request (nonces, rate limits): fails
+   * at once while NATS is down instead of holding the request until it is back.
+   */
+  async connectedNow(): Promise<NatsConnection | undefined> {
+    if (!this.url) return undefined;
+    if (!this.isConnected()) throw new Error('NATS is not connected');
+    return this.nc;
   }
 
   isConnected(): boolean {
@@ -61,6 +98,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
   }
 }

@@ -32,7 +32,7 @@ function isConflict(err: unknown): boolean {
  *
  * Usage (the same for every app):
  *
- *   new JetStreamThrottlerStorage(() => nats.connection(), KvBuckets.myLimits, 60_000)
+ *   new JetStreamThrottlerStorage(() => nats.connectedNow(), KvBuckets.myLimits, 60_000)
  *
  * - `nc`: how to get the connection (NatsConnectionService.connection).
  * - `bucket`: the KV bucket, created on first use; one per app/feature, named in libs/contracts.

@@ -14,6 +14,6 @@ import { MemoryThrottlerStorage } from './memory-throttler.storage';
  */
 export function createThrottlerStorage(nats: NatsConnectionService, bucket: string, maxAgeMs: number): ThrottlerStorage {
   return nats.enabled
-    ? new JetStreamThrottlerStorage(() => nats.connection(), bucket, maxAgeMs)
+    ? new JetStreamThrottlerStorage(() => nats.connectedNow(), bucket, maxAgeMs)
     : new MemoryThrottlerStorage();
 }
