@@ -62,25 +62,21 @@ export function registerDeviceCommands(program: Command, globals: () => GlobalOp
       else process.stdout.write(details(d));
     });
 
-  device
-    .command('revoke <device_id>')
-    .description('revoke a device: every token it holds stops working at once, in every app')
-    .action(async (id: string) => {
-      const { ctx, base, opts } = admin(globals());
-      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/revoke`, { ...opts, notFound: `no device ${id}` });
-      if (ctx.json) printResult(true, d);
-      else process.stdout.write(`revoked ${d.device_id}\n`);
-    });
-
-  device
-    .command('reactivate <device_id>')
-    .description('let a revoked device authenticate again')
-    .action(async (id: string) => {
-      const { ctx, base, opts } = admin(globals());
-      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/reactivate`, { ...opts, notFound: `no device ${id}` });
-      if (ctx.json) printResult(true, d);
-      else process.stdout.write(`reactivated ${d.device_id}\n`);
-    });
+  // revoke and reactivate differ only in their verb.
+  for (const [verb, description] of [
+    ['revoke', 'revoke a device: every token it holds stops working at once, in every app'],
+    ['reactivate', 'let a revoked device authenticate again'],
+  ] as const) {
+    device
+      .command(`${verb} <device_id>`)
+      .description(description)
+      .action(async (id: string) => {
+        const { ctx, base, opts } = admin(globals());
+        const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/${verb}`, { ...opts, notFound: `no device ${id}` });
+        if (ctx.json) printResult(true, d);
+        else process.stdout.write(`${verb === 'revoke' ? 'revoked' : 'reactivated'} ${d.device_id}\n`);
+      });
+  }
 
   device
     .command('rotate-secret <device_id>')
