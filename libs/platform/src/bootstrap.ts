@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import type { AppBaseConfig } from './config/env';
-import { REQUEST_ID_HEADER, requestId } from './logging/logger.module';
+import { AppLogger } from './logging/app-logger';
+import { REQUEST_ID_HEADER, installRequestLogging, requestId } from './logging/logger.module';
 import { microserviceOptions } from './messaging/messaging.module';
 import { installHttpMetrics } from './metrics/http-metrics.hook';
 
@@ -43,7 +43,8 @@ export async function bootApp(module: unknown, opts: BootOptions): Promise<NestF
     bufferLogs: true,
     rawBody: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
+  installRequestLogging(app);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

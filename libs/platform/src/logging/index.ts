@@ -1,2 +1,3 @@
 export * from './redaction';
+export * from './app-logger';
 export * from './logger.module';

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
+import { AppLogger, RequestLogContext, requestContext, requestIdMixin } from './app-logger';
 import { REDACT_PATHS } from './redaction';
 
 export interface AppLoggerOptions {
@@ -29,38 +31,64 @@ export function createPino(opts: AppLoggerOptions): pino.Logger {
       base: { app: opts.app },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: requestIdMixin,
     },
     (opts.stream ?? process.stdout) as pino.DestinationStream,
   );
 }
 
-/** pino JSON logs with header/field redaction and a request id on every line. */
+/** pino JSON logs with header/field redaction; `installRequestLogging` adds the per-request part. */
 @Module({})
 export class AppLoggerModule {
   static forRoot(opts: AppLoggerOptions): DynamicModule {
-    const logger = createPino(opts);
     return {
       module: AppLoggerModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            genReqId: (req) => requestId(req),
-            customProps: (req) => ({ request_id: (req as IncomingMessage & { id?: string }).id }),
-            serializers: {
-              req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
-                id: req.id,
-                method: req.method,
-                // The query string may carry anything a caller put there; keep the path only.
-                url: String(req.url).split('?')[0],
-                headers: req.headers,
-              }),
-            },
-            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
-          },
-        }),
-      ],
-      exports: [LoggerModule],
+      providers: [{ provide: AppLogger, useValue: new AppLogger(createPino(opts)) }],
+      exports: [AppLogger],
     };
   }
+}
+
+const CONTEXT = Symbol('requestLogContext');
+type WithContext = FastifyRequest & { [CONTEXT]?: RequestLogContext };
+
+const quiet = (url: string): boolean => url.startsWith('/health') || url === '/metrics';
+
+/**
+ * A request id on every line written while a request is handled, and one
+ * "request completed" line per request (not for health checks or metrics
+ * scrapes), built only when its level is enabled.
+ */
+export function installRequestLogging(app: NestFastifyApplication): void {
+  const logger = app.get(AppLogger).pino;
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', (req: WithContext, _reply, done) => {
+    const store: RequestLogContext = { requestId: String(req.id), logger };
+    req[CONTEXT] = store;
+    requestContext.run(store, done);
+  });
+  // The handler runs from the body stream's 'end' event, outside the context entered above
+  // (nodejs/node#34430), so it is entered again once the body is read.
+  fastify.addHook('preValidation', (req: WithContext, _reply, done) => {
+    const store = req[CONTEXT];
+    if (store) requestContext.run(store, done);
+    else done();
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const failed = reply.statusCode >= 500;
+    const level = failed ? 'error' : 'info';
+    if (logger.isLevelEnabled(level) && !quiet(req.url)) {
+      logger[level](
+        {
+          request_id: String(req.id),
+          // The query string may carry anything a caller put there; keep the path only.
+          req: { id: String(req.id), method: req.method, url: req.url.split('?')[0], headers: req.headers },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        failed ? 'request errored' : 'request completed',
+      );
+    }
+    done();
+  });
 }
