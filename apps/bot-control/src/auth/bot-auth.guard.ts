@@ -2,8 +2,13 @@ import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from
 import { Reflector } from '@nestjs/core';
 import { Public } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
-import { BotAuthService } from './bot-auth.service';
+import { AuthDecision, BotAuthService } from './bot-auth.service';
 import { BotRoute } from './bot-route.decorator';
+
+function allowedOrThrow(decision: AuthDecision): true {
+  if (!decision.allowed) throw new UnauthorizedException({ detail: 'unauthorized' });
+  return true;
+}
 
 /**
  * The one global guard of bot-control. Every HTTP route either names what it
@@ -13,14 +18,15 @@ import { BotRoute } from './bot-route.decorator';
 export class BotAuthGuard implements CanActivate {
   constructor(private readonly reflector: Reflector, private readonly auth: BotAuthService) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Not async: with the shared secret the answer is known at once, and Nest awaits only what is a promise.
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride(Public, targets)) return true;
     const kind = this.reflector.getAllAndOverride(BotRoute, targets);
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { rawBody?: Buffer }>();
     if (!kind) throw new UnauthorizedException({ detail: 'unauthorized' });
-    const decision = await this.auth.check(kind, {
+    const decision = this.auth.check(kind, {
       method: req.method,
       pathWithQuery: req.url,
       headers: req.headers,
@@ -29,7 +35,6 @@ export class BotAuthGuard implements CanActivate {
       clientIp: req.ip,
       requestId: String(req.id),
     });
-    if (!decision.allowed) throw new UnauthorizedException({ detail: 'unauthorized' });
-    return true;
+    return decision instanceof Promise ? decision.then(allowedOrThrow) : allowedOrThrow(decision);
   }
 }

@@ -31,6 +31,14 @@ export interface AuthDecision {
   reason: string;
 }
 
+interface VerifyResult {
+  ok: boolean;
+  reason: string;
+  principal?: string;
+}
+
+const OPEN: AuthDecision = Object.freeze({ allowed: true, enforced: false, reason: 'open' });
+
 const MUTATIONS: ReadonlySet<BotRouteKind> = new Set(['join', 'leave', 'delete']);
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
@@ -78,11 +86,19 @@ export class BotAuthService {
     }
   }
 
-  async check(kind: BotRouteKind, input: AuthInput): Promise<AuthDecision> {
+  /**
+   * Synchronous when the answer is (the shared secret, an open route), so the
+   * common request pays no promise; a device token or signature returns a promise.
+   */
+  check(kind: BotRouteKind, input: AuthInput): AuthDecision | Promise<AuthDecision> {
     const enforced = this.enforced(kind);
     // Shadow mode is for the seed's protected mutations; open reads and event streams are not audited per request.
-    if (!enforced && !MUTATIONS.has(kind)) return { allowed: true, enforced, reason: 'open' };
-    const result = await this.verify(kind, input);
+    if (!enforced && !MUTATIONS.has(kind)) return OPEN;
+    const result = this.verify(kind, input);
+    return result instanceof Promise ? result.then((r) => this.decide(enforced, input, r)) : this.decide(enforced, input, result);
+  }
+
+  private decide(enforced: boolean, input: AuthInput, result: VerifyResult): AuthDecision {
     const allowed = result.ok || !enforced;
     const decision = result.ok ? 'allow' : enforced ? 'deny' : 'would_deny';
     this.metrics.authDecision(input.route, decision, result.reason);
@@ -97,29 +113,30 @@ export class BotAuthService {
     return { allowed, enforced, reason: result.reason };
   }
 
-  private async verify(kind: BotRouteKind, input: AuthInput): Promise<{ ok: boolean; reason: string; principal?: string }> {
+  private verify(kind: BotRouteKind, input: AuthInput): VerifyResult | Promise<VerifyResult> {
     const bearer = bearerToken(input.headers.authorization);
     // A device (seed 002) calling bot-control presents its access token; a JWT is never a shared secret.
     if (this.devices && bearer && JWT_SHAPE.test(bearer)) {
-      try {
-        const device = await this.devices.verify(bearer);
-        return { ok: true, reason: 'device_token', principal: `device:${device.deviceId}` };
-      } catch (err) {
-        return { ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' };
-      }
+      return this.devices.verify(bearer).then(
+        (device): VerifyResult => ({ ok: true, reason: 'device_token', principal: `device:${device.deviceId}` }),
+        (err: unknown): VerifyResult => ({ ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' }),
+      );
     }
     const signatureMode = this.cfg.signatureRequired && MUTATIONS.has(kind);
     // A signature proves possession of the secret without sending it, so it is accepted wherever the secret is.
     if (signatureMode || hasSignature(input.headers)) {
-      const sig = await this.signatures
+      return this.signatures
         .verify({ method: input.method, pathWithQuery: input.pathWithQuery, body: input.body }, input.headers)
         .catch((err: unknown) => {
           this.logger.error(`signature check failed: ${String(err)}`);
           return { ok: false as const, reason: 'nonce_store_unavailable' as const };
-        });
-      return sig.ok
-        ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous', principal: `shared_secret:${sig.which}` }
-        : { ok: false, reason: sig.reason };
+        })
+        .then(
+          (sig): VerifyResult =>
+            sig.ok
+              ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous', principal: `shared_secret:${sig.which}` }
+              : { ok: false, reason: sig.reason },
+        );
     }
     const secret = checkSharedSecret(extractSharedSecret(input.headers), this.cfg.secret, this.cfg.previousSecret);
     return secret.ok

@@ -12,7 +12,7 @@ export type AuditSink = (e: AuditEvent) => void;
 const appSinks = new Map<string, Set<AuditSink>>();
 
 /**
- * Writes one structured audit line per authentication decision. The reason
+ * Writes one structured audit line (`{"context":"Audit","audit":{...}}`) per authentication decision. The reason
  * goes here, never to the caller (DESIGN.md: fixed 401 bodies).
  */
 export class AuditLog {
@@ -35,11 +35,15 @@ export class AuditLog {
 
   record(e: Omit<AuditEvent, 'time' | 'app'> & { decision: AuditDecision }): AuditEvent {
     const event: AuditEvent = { time: new Date().toISOString(), app: this.app, ...e };
-    const line = { audit: event };
-    if (e.decision === 'allow') this.logger.debug(line);
-    else this.logger.warn(line);
+    const shared = appSinks.get(this.app);
+    // An app sink (the platform's AuditPublisher) writes the line with the app's own logger,
+    // which skips all work when the level is off; Nest's logger is the fallback without one.
+    if (!shared?.size) {
+      if (e.decision === 'allow') this.logger.debug({ audit: event });
+      else this.logger.warn({ audit: event });
+    }
     for (const sink of this.sinks) sink(event);
-    for (const sink of appSinks.get(this.app) ?? []) sink(event);
+    if (shared) for (const sink of shared) sink(event);
     return event;
   }
 }

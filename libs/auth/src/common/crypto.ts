@@ -1,13 +1,33 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** One-shot SHA-256 (crypto.hash, Node >= 20.12, skips the Hash object), else the streaming API. */
+const sha256 = (data: string | Buffer): Buffer =>
+  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
 
 /**
  * Constant-time comparison of two strings of any length: both sides are
  * digested first so the comparison never short-circuits on length.
  */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+const knownDigests = new Map<string, Buffer>();
+
+/**
+ * safeEqual against a configured secret, whose digest is computed once: the
+ * check on every request then hashes only what the caller presented.
+ */
+export function safeEqualKnown(presented: string, known: string): boolean {
+  let dk = knownDigests.get(known);
+  if (!dk) {
+    // Only configured secrets come here, so the map stays tiny; the cap is a guard against misuse.
+    if (knownDigests.size >= 64) knownDigests.clear();
+    dk = sha256(known);
+    knownDigests.set(known, dk);
+  }
+  return timingSafeEqual(sha256(presented), dk);
 }
 
 /** Constant-time comparison of two equal-purpose digests (e.g. HMAC outputs). */

@@ -1,4 +1,4 @@
-import { safeEqual } from '../common/crypto';
+import { safeEqualKnown } from '../common/crypto';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -30,8 +30,8 @@ export type SecretCheck =
 export function checkSharedSecret(presented: string | undefined, current?: string, previous?: string): SecretCheck {
   if (!current && !previous) return { ok: false, reason: 'not_configured' };
   if (!presented) return { ok: false, reason: 'missing_credential' };
-  const matchCurrent = current ? safeEqual(presented, current) : false;
-  const matchPrevious = previous ? safeEqual(presented, previous) : false;
+  const matchCurrent = current ? safeEqualKnown(presented, current) : false;
+  const matchPrevious = previous ? safeEqualKnown(presented, previous) : false;
   if (matchCurrent) return { ok: true, which: 'current' };
   if (matchPrevious) return { ok: true, which: 'previous' };
   return { ok: false, reason: 'invalid_credential' };

@@ -3,7 +3,7 @@ import { AuditLog } from '@portcullis/auth';
 import { AuditEvent, Subjects } from '@portcullis/contracts';
 import { Observable, of, throwError } from 'rxjs';
 import { MetricsService } from '../metrics/metrics.service';
-import { AuditPublisher, boundedLabel } from './audit.publisher';
+import { AUDIT_FLUSH_COUNT, AuditPublisher, boundedLabel } from './audit.publisher';
 
 /** Records what would go on the bus. */
 function fakeClient(emit: (pattern: string, data: unknown) => Observable<unknown>): { client: ClientProxy; sent: Array<[string, AuditEvent]> } {
@@ -32,6 +32,9 @@ describe(AuditPublisher.name, () => {
     try {
       const event = new AuditLog(app).record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential', request_id: 'r1' });
       new AuditLog(`${app}-other`).record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential' });
+      // Counted at once; put on the bus with the next batch.
+      expect(sent).toEqual([]);
+      publisher.flush();
       expect(sent).toEqual([[Subjects.auditEvent, event]]);
       expect(await counted(metrics)).toContain(`portcullis_audit_events_total{app="${app}",action="POST /join",decision="deny",reason="invalid_credential"} 1`);
     } finally {
@@ -50,9 +53,13 @@ describe(AuditPublisher.name, () => {
     second.onModuleInit();
     try {
       new AuditLog(app).record({ action: 'x', decision: 'allow', reason: 'ok' });
-      expect([a.sent.length, b.sent.length]).toEqual([1, 0]);
+      second.flush();
+      expect([a.sent.length, b.sent.length]).toEqual([0, 0]);
+      // Shutting down flushes what is queued.
       first.beforeApplicationShutdown();
+      expect([a.sent.length, b.sent.length]).toEqual([1, 0]);
       new AuditLog(app).record({ action: 'x', decision: 'allow', reason: 'ok' });
+      second.flush();
       expect([a.sent.length, b.sent.length]).toEqual([1, 1]);
     } finally {
       first.beforeApplicationShutdown();
@@ -68,6 +75,7 @@ describe(AuditPublisher.name, () => {
       p.onModuleInit();
       try {
         expect(() => new AuditLog(app).record({ action: 'x', decision: 'deny', reason: 'wrong_key' })).not.toThrow();
+        expect(() => p.flush()).not.toThrow();
       } finally {
         p.beforeApplicationShutdown();
       }
@@ -81,5 +89,25 @@ describe(AuditPublisher.name, () => {
     expect(boundedLabel('a"b\nc')).toBe('a_b_c');
     expect(boundedLabel('x'.repeat(200))).toHaveLength(64);
     expect(boundedLabel(undefined)).toBe('none');
+  });
+
+  it('sends a batch by itself: at the end of the event-loop turn, or at once when AUDIT_FLUSH_COUNT are queued, in order', async () => {
+    const { client, sent } = fakeClient(() => of(undefined));
+    const p = new AuditPublisher(app, client, new MetricsService(app));
+    p.onModuleInit();
+    try {
+      const log = new AuditLog(app);
+      for (let i = 0; i < AUDIT_FLUSH_COUNT - 1; i++) log.record({ action: 'x', decision: 'allow', reason: 'ok', request_id: `r${i}` });
+      expect(sent).toHaveLength(0);
+      log.record({ action: 'x', decision: 'allow', reason: 'ok', request_id: 'last' });
+      expect(sent.map(([, e]) => e.request_id)).toEqual([...Array.from({ length: AUDIT_FLUSH_COUNT - 1 }, (_, i) => `r${i}`), 'last']);
+      log.record({ action: 'x', decision: 'deny', reason: 'wrong_key', request_id: 'timed' });
+      expect(sent.at(-1)![1].request_id).toBe('last');
+      await new Promise((r) => setImmediate(r));
+      expect(sent.at(-1)![1].request_id).toBe('timed');
+      expect(sent).toHaveLength(AUDIT_FLUSH_COUNT + 1);
+    } finally {
+      p.beforeApplicationShutdown();
+    }
   });
 });

@@ -1,9 +1,13 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { AuditLog } from '@portcullis/auth';
-import { AuditEvent, Subjects } from '@portcullis/contracts';
-import { Counter } from 'prom-client';
+import { AuditEvent, AuditEventEnvelope, Subjects } from '@portcullis/contracts';
+import { JSONCodec } from 'nats';
+import { InProcessClient } from '../messaging/in-process.transport';
 import { EVENTS_CLIENT } from '../messaging/messaging.module';
+import { NatsConnectionService } from '../messaging/nats-connection.service';
+import { AppLogger, requestContext } from '../logging/app-logger';
+import { KeyedCounter } from '../metrics/keyed-counter';
 import { MetricsService } from '../metrics/metrics.service';
 
 export const AUDIT_APP = Symbol('AUDIT_APP');
@@ -15,36 +19,60 @@ export const AUDIT_APP = Symbol('AUDIT_APP');
  */
 const active = new Map<string, AuditPublisher[]>();
 
+/**
+ * Events of one event-loop turn go out together at its end (setImmediate), or at
+ * once when this many are queued: the NATS client writes everything published in
+ * one tick with one socket write, where one write per request cost more than the
+ * auth check itself. Waiting no longer keeps the queued events short-lived for GC.
+ */
+export const AUDIT_FLUSH_COUNT = 256;
+
+/** What @nestjs/microservices' NATS client puts on the wire for emit(): `{pattern, data}` as JSON. */
+const envelope = JSONCodec<AuditEventEnvelope>();
+
 /** Reason codes are fixed words; a few carry a number (`overlap_3600s`), folded so the label set stays bounded. */
 export function boundedLabel(value: string | undefined): string {
   if (!value) return 'none';
-  return value.replace(/\d+/g, 'N').replace(/[^A-Za-z0-9_.:/ {}-]/g, '_').slice(0, 64);
+  let label = labels.get(value);
+  if (label === undefined) {
+    label = value.replace(/\d+/g, 'N').replace(/[^A-Za-z0-9_.:/ {}-]/g, '_').slice(0, 64);
+    // Actions and reasons are a small fixed set; the cap only bounds the memo if a caller strays.
+    if (labels.size >= 1024) labels.clear();
+    labels.set(value, label);
+  }
+  return label;
 }
+const labels = new Map<string, string>();
 
 /**
  * Puts every audit event of this app (every `AuditLog` constructed with its
  * name, wherever in the app it lives) on `Subjects.auditEvent` through the
  * app's EVENTS_CLIENT, and counts it in `portcullis_audit_events_total`, so one
  * consumer sees every authentication decision of the suite in one format.
- * The JSON log line that AuditLog writes is unchanged.
+ * It also writes the audit log line, through the app's own logger.
  */
 @Injectable()
 export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditPublisher');
-  private readonly events: Counter<'app' | 'action' | 'decision' | 'reason'>;
+  private readonly auditLogger = new Logger('Audit');
+  private readonly events: KeyedCounter<'app' | 'action' | 'decision' | 'reason'>;
   private removeSink?: () => void;
   private failures = 0;
+  private queue: AuditEvent[] = [];
+  private timer?: NodeJS.Immediate;
 
   constructor(
     @Inject(AUDIT_APP) private readonly app: string,
     @Inject(EVENTS_CLIENT) private readonly client: ClientProxy,
     private readonly metrics: MetricsService,
+    @Optional() private readonly appLogger?: AppLogger,
+    @Optional() private readonly nats?: NatsConnectionService,
   ) {
-    this.events = new Counter({
+    this.events = new KeyedCounter({
       name: 'portcullis_audit_events_total',
       help: 'Audit events (authentication decisions) by action, decision and reason code',
       labelNames: ['app', 'action', 'decision', 'reason'],
-      registers: [metrics.registry],
+      registry: metrics.registry,
     });
   }
 
@@ -53,24 +81,62 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
     list.push(this);
     active.set(this.app, list);
     this.removeSink = AuditLog.addAppSink(this.app, (e) => {
-      if (active.get(this.app)?.[0] === this) this.publish(e);
+      if (active.get(this.app)?.[0] === this) {
+        this.writeLine(e);
+        this.publish(e);
+      }
     });
   }
 
   beforeApplicationShutdown(): void {
     this.removeSink?.();
+    this.flush();
     const list = (active.get(this.app) ?? []).filter((p) => p !== this);
     if (list.length) active.set(this.app, list);
     else active.delete(this.app);
   }
 
-  /** Never throws: an audit transport problem must not turn an auth decision into a 500. */
+  /** The JSON log line: allows at debug, refusals at warn; nothing is built when the level is off. */
+  private writeLine(e: AuditEvent): void {
+    const level = e.decision === 'allow' ? 'debug' : 'warn';
+    if (!this.appLogger) {
+      this.auditLogger[level]({ audit: e });
+      return;
+    }
+    // Inside a request, that request's app logger: tests run two instances of one app in a process.
+    const pino = requestContext.getStore()?.logger ?? this.appLogger.pino;
+    if (pino.isLevelEnabled(level)) pino[level]({ context: 'Audit', audit: e });
+  }
+
+  /** Counts the event now and queues it for the bus. Never throws: an audit transport problem must not turn an auth decision into a 500. */
   publish(e: AuditEvent): void {
-    this.events.inc({ app: this.metrics.app, action: boundedLabel(e.action), decision: e.decision, reason: boundedLabel(e.reason) });
-    try {
-      this.client.emit(Subjects.auditEvent, e).subscribe({ error: (err: unknown) => this.failed(err) });
-    } catch (err) {
-      this.failed(err);
+    this.events.inc(this.metrics.app, boundedLabel(e.action), e.decision, boundedLabel(e.reason));
+    this.queue.push(e);
+    if (this.queue.length >= AUDIT_FLUSH_COUNT) this.flush();
+    else if (!this.timer) {
+      this.timer = setImmediate(() => this.flush());
+    }
+  }
+
+  /**
+   * Puts every queued event on the bus, one message each, in one tick. It runs
+   * for every request, so it skips emit()'s per-message Observable where it can:
+   * the same envelope straight onto a connected NATS, or onto the in-process bus.
+   */
+  flush(): void {
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    const nc = this.nats?.currentConnection();
+    for (const e of batch) {
+      try {
+        if (nc) nc.publish(Subjects.auditEvent, envelope.encode({ pattern: Subjects.auditEvent, data: e }));
+        else if (this.client instanceof InProcessClient) this.client.emitNow(Subjects.auditEvent, e);
+        else this.client.emit(Subjects.auditEvent, e).subscribe({ error: (err: unknown) => this.failed(err) });
+      } catch (err) {
+        this.failed(err);
+      }
     }
   }
 

@@ -73,6 +73,11 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
     return this.nc;
   }
 
+  /** The connection if it is up right now, for fire-and-forget publishes; never waits. */
+  currentConnection(): NatsConnection | undefined {
+    return this.isConnected() ? this.nc : undefined;
+  }
+
   isConnected(): boolean {
     return Boolean(this.nc && !this.nc.isClosed() && !this.nc.isDraining() && this.connected);
   }

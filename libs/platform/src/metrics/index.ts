@@ -1,3 +1,4 @@
 export * from './metrics.service';
 export * from './metrics.controller';
 export * from './http-metrics.hook';
+export * from './keyed-counter';
