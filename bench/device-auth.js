@@ -25,7 +25,12 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+// Unmeasured load first, so both sides are measured with their code paths compiled by the JIT.
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const { LOAD_CPU, SERVER_CPU, pinSelf, pinned } = require('./pinning');
+// This process hosts the apps; the load generator runs as a child on the other core.
+pinSelf(SERVER_CPU);
 const PARTS = (process.env.BENCH_PARTS ?? '1,2,3,4').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 30);
@@ -98,13 +103,14 @@ async function startDeviceAuth(dbUrl, dataDir, issuer, hasher) {
 /** The load generator runs in its own process, so it does not share the event loop it measures. */
 async function cannon(opts) {
   const { execFile } = require('node:child_process');
-  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(opts.connections ?? CONNECTIONS), '-d', String(SECONDS)];
+  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(opts.connections ?? CONNECTIONS), '-d', String(opts.seconds ?? SECONDS)];
   if (opts.method) args.push('-m', opts.method);
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
   if (opts.body) args.push('-b', opts.body);
   args.push(opts.url);
+  const [cmd, argv] = pinned(LOAD_CPU, [process.execPath, ...args]);
   const out = await new Promise((resolve, reject) =>
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile(cmd, argv, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
   const r = JSON.parse(out);
   if (r.non2xx) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers`);
@@ -112,6 +118,10 @@ async function cannon(opts) {
 }
 
 async function sideBySide(label, a, b) {
+  if (WARMUP > 0) {
+    await cannon({ ...a.opts, seconds: WARMUP });
+    await cannon({ ...b.opts, seconds: WARMUP });
+  }
   const ra = [];
   const rb = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -119,7 +129,8 @@ async function sideBySide(label, a, b) {
     rb.push(await cannon(b.opts));
   }
   const avg = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${(avg(ra) / avg(rb)).toFixed(3)}x`);
+  const ratios = ra.map((x, i) => x / rb[i]).sort((x, y) => x - y);
+  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${ratios[ratios.length >> 1].toFixed(3)}x (median of ${ROUNDS} rounds)`);
 }
 
 const pct = (xs, p) => xs.slice().sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

@@ -15,8 +15,9 @@ const enabled =
 const LOAD_CPU = 0;
 const SERVER_CPU = 1;
 
-function pinSelf() {
-  if (enabled) spawnSync('taskset', ['-a', '-cp', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
+/** Pins this process (every thread) to `cpu`: LOAD_CPU when it drives load, SERVER_CPU when it hosts the servers. */
+function pinSelf(cpu = LOAD_CPU) {
+  if (enabled) spawnSync('taskset', ['-a', '-cp', String(cpu), String(process.pid)], { stdio: 'ignore' });
 }
 
 /** [command, args] for spawn(), run on `cpu` when pinning is on. */

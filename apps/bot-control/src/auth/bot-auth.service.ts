@@ -3,6 +3,7 @@ import {
   AuditLog,
   DeviceTokenVerifier,
   TokenRejected,
+  VerifiedDevice,
   bearerToken,
   HeaderBag,
   NonceStore,
@@ -117,10 +118,14 @@ export class BotAuthService {
     const bearer = bearerToken(input.headers.authorization);
     // A device (seed 002) calling bot-control presents its access token; a JWT is never a shared secret.
     if (this.devices && bearer && JWT_SHAPE.test(bearer)) {
-      return this.devices.verify(bearer).then(
-        (device): VerifyResult => ({ ok: true, reason: 'device_token', principal: `device:${device.deviceId}` }),
-        (err: unknown): VerifyResult => ({ ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' }),
-      );
+      const ok = (device: VerifiedDevice): VerifyResult => ({ ok: true, reason: 'device_token', principal: `device:${device.deviceId}` });
+      const refused = (err: unknown): VerifyResult => ({ ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' });
+      try {
+        const device = this.devices.verifyNowOrLater(bearer);
+        return device instanceof Promise ? device.then(ok, refused) : ok(device);
+      } catch (err) {
+        return refused(err);
+      }
     }
     const signatureMode = this.cfg.signatureRequired && MUTATIONS.has(kind);
     // A signature proves possession of the secret without sending it, so it is accepted wherever the secret is.

@@ -4,7 +4,7 @@ import { AuditLog } from '../common/audit';
 import { Public } from '../common/public.decorator';
 import { bearerToken, TokenRejected } from '../jwt/jwks-verifier';
 import { DEVICE_PRINCIPAL_KEY } from './device-principal.decorator';
-import { DeviceTokenVerifier } from './device-token.verifier';
+import { DeviceTokenVerifier, VerifiedDevice } from './device-token.verifier';
 
 export const DEVICE_TOKEN_AUDIT = Symbol('DEVICE_TOKEN_AUDIT');
 /** Optional counters (the platform's MetricsService fits): reason codes only, never a token. */
@@ -40,22 +40,34 @@ export class DeviceTokenGuard implements CanActivate {
     @Optional() @Inject(DEVICE_TOKEN_METRICS) private readonly metrics?: DeviceTokenMetrics | null,
   ) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Not async: a token seen before is answered at once, and Nest awaits only what is a promise.
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
     if (ctx.getType() !== 'http') throw new UnauthorizedException(UNAUTHORIZED_BODY);
     const req = ctx.switchToHttp().getRequest<HeaderCarrier & Record<string, unknown>>();
     const action = `${ctx.getClass().name}.${ctx.getHandler().name}`;
+    let verdict: VerifiedDevice | Promise<VerifiedDevice>;
     try {
-      const principal = await this.verifier.verify(bearerToken(req.headers?.authorization));
-      req[DEVICE_PRINCIPAL_KEY] = principal;
-      this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'allow', 'ok');
-      this.audit.record({ principal: principal.deviceId, action, decision: 'allow', reason: 'ok', client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
-      return true;
+      verdict = this.verifier.verifyNowOrLater(bearerToken(req.headers?.authorization));
     } catch (err) {
-      const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
-      this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'deny', reason);
-      this.audit.record({ action, decision: 'deny', reason, client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
-      throw new UnauthorizedException(UNAUTHORIZED_BODY);
+      return this.refuse(req, action, err);
     }
+    return verdict instanceof Promise
+      ? verdict.then((principal) => this.allow(req, action, principal), (err: unknown) => this.refuse(req, action, err))
+      : this.allow(req, action, verdict);
+  }
+
+  private allow(req: HeaderCarrier & Record<string, unknown>, action: string, principal: VerifiedDevice): true {
+    req[DEVICE_PRINCIPAL_KEY] = principal;
+    this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'allow', 'ok');
+    this.audit.record({ principal: principal.deviceId, action, decision: 'allow', reason: 'ok', client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
+    return true;
+  }
+
+  private refuse(req: HeaderCarrier, action: string, err: unknown): never {
+    const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
+    this.metrics?.authDecision(req.routeOptions?.url ?? 'unmatched', 'deny', reason);
+    this.audit.record({ action, decision: 'deny', reason, client_ip: req.ip, request_id: req.id ? String(req.id) : undefined });
+    throw new UnauthorizedException(UNAUTHORIZED_BODY);
   }
 }

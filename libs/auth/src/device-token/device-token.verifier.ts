@@ -77,11 +77,25 @@ export class DeviceTokenVerifier {
   }
 
   async verify(token: string | undefined): Promise<VerifiedDevice> {
+    return this.verifyNowOrLater(token);
+  }
+
+  /**
+   * The same check, answered synchronously when the token was verified before
+   * (a map lookup plus the expiry and revocation checks), so a guard on the hot
+   * path pays no promise; a new token returns a promise for the signature check.
+   * Throws TokenRejected (synchronously or through the promise).
+   */
+  verifyNowOrLater(token: string | undefined): VerifiedDevice | Promise<VerifiedDevice> {
     if (!token) throw new TokenRejected('missing_token');
     if ((this.opts.requireSync ?? true) && !this.revocations.synced) throw new TokenRejected('revocations_unsynced');
     const nowSec = Math.floor(this.now() / 1000);
     const cached = this.cache.get(token);
-    const principal = cached && cached.expiresAt > nowSec ? cached : await this.verifySignature(token, nowSec);
+    if (cached && cached.expiresAt > nowSec) return this.notRevoked(token, cached);
+    return this.verifySignature(token, nowSec).then((principal) => this.notRevoked(token, principal));
+  }
+
+  private notRevoked(token: string, principal: VerifiedDevice): VerifiedDevice {
     if (this.revocations.isRevoked(principal.deviceId, principal.generation)) {
       this.cache.delete(token);
       throw new TokenRejected('revoked');

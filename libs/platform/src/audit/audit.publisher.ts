@@ -20,11 +20,12 @@ export const AUDIT_APP = Symbol('AUDIT_APP');
 const active = new Map<string, AuditPublisher[]>();
 
 /**
- * Events of one event-loop turn go out together at its end (setImmediate), or at
- * once when this many are queued: the NATS client writes everything published in
- * one tick with one socket write, where one write per request cost more than the
- * auth check itself. Waiting no longer keeps the queued events short-lived for GC.
+ * Events wait at most AUDIT_FLUSH_MS, or until AUDIT_FLUSH_COUNT are queued, and
+ * then go out together: the NATS client writes everything published in one tick
+ * with one socket write, and one write per request (or per event-loop turn)
+ * cost more than the authentication check itself.
  */
+export const AUDIT_FLUSH_MS = 5;
 export const AUDIT_FLUSH_COUNT = 256;
 
 /** What @nestjs/microservices' NATS client puts on the wire for emit(): `{pattern, data}` as JSON. */
@@ -59,7 +60,7 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private removeSink?: () => void;
   private failures = 0;
   private queue: AuditEvent[] = [];
-  private timer?: NodeJS.Immediate;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(AUDIT_APP) private readonly app: string,
@@ -114,7 +115,8 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
     this.queue.push(e);
     if (this.queue.length >= AUDIT_FLUSH_COUNT) this.flush();
     else if (!this.timer) {
-      this.timer = setImmediate(() => this.flush());
+      this.timer = setTimeout(() => this.flush(), AUDIT_FLUSH_MS);
+      this.timer.unref();
     }
   }
 
@@ -124,7 +126,7 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
    * the same envelope straight onto a connected NATS, or onto the in-process bus.
    */
   flush(): void {
-    if (this.timer) clearImmediate(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
