@@ -173,3 +173,55 @@ describe('MeteredThrottlerGuard across two app instances', () => {
     expect(metrics).toMatch(/portcullis_throttled_requests_total\{app="throttle-test",route="\/limited"\} 1/);
   });
 });
+
+@Module({})
+class TwoLimitsModule {
+  static forRoot(logStream: LogCapture) {
+    return {
+      module: TwoLimitsModule,
+      imports: [
+        PlatformModule.forRoot({ app: 'throttle-two', logLevel: 'warn', logStream, natsUrl: NATS_URL }),
+        ThrottlerModule.forRootAsync({
+          inject: [NatsConnectionService],
+          useFactory: (nats: NatsConnectionService) => ({
+            throttlers: [
+              { name: 'narrow', ttl: 10_000, limit: 2 },
+              { name: 'wide', ttl: 10_000, limit: 3 },
+            ],
+            storage: createThrottlerStorage(nats, `${bucket}_two`, 60_000),
+          }),
+        }),
+      ],
+      controllers: [LimitedController],
+      providers: [{ provide: APP_GUARD, useClass: MeteredThrottlerGuard }],
+    };
+  }
+}
+
+describe('MeteredThrottlerGuard with two named limits (counted at once)', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await bootApp(TwoLimitsModule.forRoot(new LogCapture()), { app: 'throttle-two', port: 0, host: '127.0.0.1', microservice: false });
+  });
+
+  afterAll(async () => {
+    const nc = await connect({ servers: NATS_URL });
+    await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}_two`).catch(() => undefined);
+    await nc.close();
+    await app.close();
+  });
+
+  it('counts every request against both limits, refuses over either, and counts each refused request once', async () => {
+    const url = await appUrl(app);
+    const first = await http('GET', `${url}/limited`);
+    expect(first.status).toBe(200);
+    expect([first.headers.get('x-ratelimit-remaining-narrow'), first.headers.get('x-ratelimit-remaining-wide')]).toEqual(['1', '2']);
+    expect((await http('GET', `${url}/limited`)).status).toBe(200);
+    // Over "narrow" only, then over both: two refused requests.
+    expect((await http('GET', `${url}/limited`)).status).toBe(429);
+    expect((await http('GET', `${url}/limited`)).status).toBe(429);
+    const metrics = (await http('GET', `${url}/metrics`)).text;
+    expect(metrics).toMatch(/portcullis_throttled_requests_total\{app="throttle-two",route="\/limited"\} 2/);
+  });
+});
