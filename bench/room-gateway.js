@@ -7,33 +7,19 @@
  *   node bench/room-gateway.js            # ~40 s; NATS_URL (default nats://127.0.0.1:4222) for the shared limiter
  *   BENCH_SECONDS=2 node bench/room-gateway.js
  *
- * Runs the TypeScript sources directly (swc, as jest does), so no build is needed.
+ * Needs `npm run build`: the gateway runs as its own process (dist/apps/room-gateway), so it
+ * does not share an event loop with the load generator.
  */
 'use strict';
 const path = require('node:path');
-const http = require('node:http');
-const { Writable } = require('node:stream');
 const autocannon = require('autocannon');
 
-// --- run the .ts sources: swc transform + the @portcullis/* aliases -------------------------
 const root = path.resolve(__dirname, '..');
-const swc = require('@swc/core');
-const Module = require('node:module');
-const origResolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  const m = /^@portcullis\/(auth|contracts|platform)(\/.*)?$/.exec(request);
-  if (m) request = path.join(root, 'libs', m[1], 'src', m[2] ?? '');
-  return origResolve.call(this, request, ...rest);
-};
-require.extensions['.ts'] = (mod, filename) => {
-  const { code } = swc.transformSync(require('node:fs').readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  });
-  mod._compile(code, filename);
-};
-require('reflect-metadata');
+const net = require('node:net');
+const { spawn } = require('node:child_process');
+const { SERVER_CPU, pinSelf, pinned } = require('./pinning');
+// The load generator runs here, on one core; the gateway and the fake provider on the other.
+pinSelf();
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = 2;
@@ -41,20 +27,37 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 const KEY = 'bench-daily-key-0123456789abcdef';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
-function fakeDaily() {
-  const room = JSON.stringify({ id: 'id-bench', name: 'bench', privacy: 'public', url: 'https://example.daily.co/bench', created_at: '2026-01-01T00:00:00.000Z', config: {} });
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.headers.authorization !== `Bearer ${KEY}`) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authentication-error"}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(room);
-    });
+/**
+ * The fake Daily runs as its own process too, so "direct" crosses a process
+ * boundary once, as the gateway's upstream call does, and is not a call a
+ * process makes to itself.
+ */
+const FAKE_DAILY = `
+const KEY = process.env.KEY;
+const room = JSON.stringify({ id: 'id-bench', name: 'bench', privacy: 'public', url: 'https://example.daily.co/bench', created_at: '2026-01-01T00:00:00.000Z', config: {} });
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    if (req.headers.authorization !== 'Bearer ' + KEY) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authentication-error"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(room);
   });
-  server.keepAliveTimeout = 30_000;
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, url: `http://127.0.0.1:${server.address().port}` })));
+});
+server.keepAliveTimeout = 30000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+function fakeDaily() {
+  const child = spawn(...pinned(SERVER_CPU, [process.execPath, '-e', FAKE_DAILY]), {
+    env: { PATH: process.env.PATH, KEY },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d) => resolve({ child, url: `http://127.0.0.1:${String(d).trim()}` }));
+  });
 }
 
 async function natsUp() {
@@ -68,22 +71,41 @@ async function natsUp() {
   }
 }
 
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
 async function gateway(dailyUrl, natsUrl) {
-  const { loadRoomGatewayConfig, startRoomGateway } = require('../apps/room-gateway/src');
-  const cfg = loadRoomGatewayConfig({
-    PORT: '0',
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(port),
     HOST: '127.0.0.1',
+    // Request logs are written as in production (to a discarded stdout).
     LOG_LEVEL: 'info',
-    NATS_URL: natsUrl,
     DAILY_API_BASE_URL: `${dailyUrl}/v1`,
     ROOM_GATEWAY_RATE_LIMIT_PER_KEY: '1000000',
     ROOM_GATEWAY_RATE_LIMIT_PER_IP: '1000000',
+    ...(natsUrl ? { NATS_URL: natsUrl } : {}),
+  };
+  const child = spawn(...pinned(SERVER_CPU, [process.execPath, path.join(root, 'dist/apps/room-gateway/src/main.js')]), {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  // Request logs are written as in production, to a sink instead of stdout.
-  const sink = new Writable({ write: (_c, _e, done) => done() });
-  const app = await startRoomGateway(cfg, { logStream: sink });
-  const { appUrl } = require('@portcullis/platform');
-  return { app, url: await appUrl(app) };
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return { child, url };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error('room-gateway did not start');
 }
 
 /** autocannon's histogram keeps whole milliseconds; the per-response times it emits are exact. */
@@ -118,10 +140,10 @@ async function main() {
   const daily = await fakeDaily();
   const targets = [{ name: 'direct', url: `${daily.url}/v1/rooms`, body: { privacy: 'public', properties: { enable_chat: true } } }];
   const gwMem = await gateway(daily.url, undefined);
-  targets.push({ name: 'gateway (in-memory limits)', url: `${gwMem.url}/api/rooms/create`, body: { profile: 'conversation' }, app: gwMem.app });
+  targets.push({ name: 'gateway (in-memory limits)', url: `${gwMem.url}/api/rooms/create`, body: { profile: 'conversation' }, child: gwMem.child });
   if (await natsUp()) {
     const gwNats = await gateway(daily.url, NATS_URL);
-    targets.push({ name: 'gateway (NATS-shared limits)', url: `${gwNats.url}/api/rooms/create`, body: { profile: 'conversation' }, app: gwNats.app });
+    targets.push({ name: 'gateway (NATS-shared limits)', url: `${gwNats.url}/api/rooms/create`, body: { profile: 'conversation' }, child: gwNats.child });
   } else {
     console.log(`NATS not reachable at ${NATS_URL}: skipping the shared-limiter variant`);
   }
@@ -140,7 +162,7 @@ async function main() {
   const p50 = (name) => median(results[name].map((r) => pct(r.times, 50)));
   const p99 = (name) => median(results[name].map((r) => pct(r.times, 99)));
   const rps = (name) => median(results[name].map((r) => r.requests.average));
-  console.log(`\nroom create, ${CONNECTIONS} connection(s), ${ROUNDS} x ${SECONDS} s per target, interleaved\n`);
+  console.log(`\nroom create, ${CONNECTIONS} connection(s), ${ROUNDS} x ${SECONDS} s per target, interleaved${pinned.describe()}\n`);
   console.log('target                          p50 ms   p99 ms    req/s   p50 added ms   p50 ratio   throughput ratio');
   for (const t of targets) {
     const added = p50(t.name) - p50('direct');
@@ -150,9 +172,8 @@ async function main() {
     );
   }
   console.log('\ntarget: the gateway adds <= 1 ms at p50 (issue 4)');
-  for (const t of targets) if (t.app) await t.app.close();
-  daily.server.closeAllConnections();
-  daily.server.close();
+  for (const t of targets) if (t.child) t.child.kill('SIGTERM');
+  daily.child.kill('SIGTERM');
 }
 
 main().catch((err) => {
