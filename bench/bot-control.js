@@ -11,14 +11,10 @@
  *   node bench/bot-control.js           BENCH_SECONDS=2 node bench/bot-control.js
  */
 'use strict';
-const path = require('node:path');
-const { spawn } = require('node:child_process');
-const net = require('node:net');
 const http = require('node:http');
 const autocannon = require('autocannon');
 const { signRequest } = require('../dist/libs/auth/src');
 
-const root = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 // Unmeasured load first, so both sides are measured with their code paths compiled by the JIT.
@@ -27,32 +23,9 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SECRET = require('node:crypto').randomBytes(32).toString('hex');
 const ROOM = 'https://bench.daily.co/room';
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-const { SERVER_CPU, pinSelf, pinned } = require('./pinning');
+const { pinSelf, pinned } = require('./pinning');
+const { startApp: start } = require('./apps');
 pinSelf();
-
-async function start(app, env) {
-  const port = await freePort();
-  const child = spawn(...pinned(SERVER_CPU, [process.execPath, path.join(root, 'dist/apps', app, 'src/main.js')]), {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { url, child };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${app} did not start`);
-}
 
 function run(opts) {
   return new Promise((resolve, reject) => {

@@ -11,13 +11,11 @@
  * does not share an event loop with the load generator.
  */
 'use strict';
-const path = require('node:path');
 const autocannon = require('autocannon');
 
-const root = path.resolve(__dirname, '..');
-const net = require('node:net');
 const { spawn } = require('node:child_process');
 const { SERVER_CPU, pinSelf, pinned } = require('./pinning');
+const { startApp } = require('./apps');
 // The load generator runs here, on one core; the gateway and the fake provider on the other.
 pinSelf();
 
@@ -71,41 +69,15 @@ async function natsUp() {
   }
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function gateway(dailyUrl, natsUrl) {
-  const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    // Request logs are written as in production (to a discarded stdout).
+/** Request logs are written as in production (info, to a discarded stdout). */
+function gateway(dailyUrl, natsUrl) {
+  return startApp('room-gateway', {
     LOG_LEVEL: 'info',
     DAILY_API_BASE_URL: `${dailyUrl}/v1`,
     ROOM_GATEWAY_RATE_LIMIT_PER_KEY: '1000000',
     ROOM_GATEWAY_RATE_LIMIT_PER_IP: '1000000',
     ...(natsUrl ? { NATS_URL: natsUrl } : {}),
-  };
-  const child = spawn(...pinned(SERVER_CPU, [process.execPath, path.join(root, 'dist/apps/room-gateway/src/main.js')]), {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { child, url };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill();
-  throw new Error('room-gateway did not start');
 }
 
 /** autocannon's histogram keeps whole milliseconds; the per-response times it emits are exact. */

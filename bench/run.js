@@ -10,7 +10,8 @@ const path = require('node:path');
 
 const only = process.argv.slice(2);
 const files = readdirSync(__dirname)
-  .filter((f) => f.endsWith('.js') && f !== 'run.js' && !f.endsWith('-peer.js'))
+  // apps.js and pinning.js are helpers the benchmarks share, not benchmarks.
+  .filter((f) => f.endsWith('.js') && !['run.js', 'apps.js', 'pinning.js'].includes(f) && !f.endsWith('-peer.js'))
   .filter((f) => !only.length || only.some((o) => f.includes(o)))
   .sort();
 let failed = 0;

@@ -1,0 +1,36 @@
+'use strict';
+/** Starting a built app (dist/apps/<app>) as its own process, pinned to the servers' core, for the benches. */
+const net = require('node:net');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { SERVER_CPU, pinned } = require('./pinning');
+
+const root = path.resolve(__dirname, '..');
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Resolves with { url, child } once GET /health/ready answers 200. LOG_LEVEL defaults to warn; stdout is discarded. */
+async function startApp(app, env = {}) {
+  const port = await freePort();
+  const child = spawn(...pinned(SERVER_CPU, [process.execPath, path.join(root, 'dist/apps', app, 'src/main.js')]), {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return { url, child };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error(`${app} did not start`);
+}
+
+module.exports = { freePort, startApp };
