@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, request, Server } from 'node:http';
+import { createServer, get, IncomingMessage, request, Server } from 'node:http';
 import { once } from 'node:events';
 import { canary } from './support/env';
 import { waitFor } from './support/http';
@@ -18,11 +18,22 @@ function post(url: string, body: unknown): Promise<{ status: number; text: strin
   });
 }
 
+/** GET /health over a connection of its own: its status, or the connection error's code. */
+function probe(url: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    get(`${url}/health`, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+}
+
 describe('graceful shutdown on SIGTERM (a real interface-proxy process)', () => {
   let upstream: Server;
   let upstreamUrl: string;
   const received: string[] = [];
-  let release: () => void = () => undefined;
+  const held: Array<() => void> = [];
+  const release = (): void => held.splice(0).forEach((answer) => answer());
 
   beforeAll(async () => {
     // A bot-control stand-in that holds each /join until the test lets it answer.
@@ -30,7 +41,7 @@ describe('graceful shutdown on SIGTERM (a real interface-proxy process)', () => 
       req.resume();
       req.on('end', () => {
         received.push(`${req.method} ${req.url}`);
-        release = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: 4242, reused: false }));
+        held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: 4242, reused: false })));
       });
     });
     const port = await freePort();
@@ -51,15 +62,17 @@ describe('graceful shutdown on SIGTERM (a real interface-proxy process)', () => 
 
     const stopped = proxy.stop('SIGTERM');
     // The listener closes: a new connection is refused (or, if accepted in the race, told 503).
-    await waitFor(async () => {
-      try {
-        return (await post(`${proxy.url}/api/bot/join`, { room_url: 'https://example.daily.co/late' })).status === 503;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      }
-    }, 10_000, 20);
+    // The probe is /health, which calls nothing upstream, so a probe that wins the race changes nothing.
+    await waitFor(async () => ['ECONNREFUSED', 503].includes(await probe(proxy.url)), 10_000, 20);
     expect(received).toHaveLength(1);
     expect(proxy.child.exitCode).toBeNull();
+    // A join that comes now is not taken, so it never reaches bot-control.
+    const late = await post(`${proxy.url}/api/bot/join`, { room_url: 'https://example.daily.co/late' }).then(
+      (r) => r.status,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    expect(['ECONNREFUSED', 503]).toContain(late);
+    expect(received).toHaveLength(1);
 
     // The request that was already in flight still gets its answer.
     release();
