@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
-import { AppLogger, RequestLogContext, requestContext, requestIdMixin } from './app-logger';
+import { AppLogger, requestContext, requestIdMixin } from './app-logger';
 import { REDACT_PATHS } from './redaction';
 
 export interface AppLoggerOptions {
@@ -49,9 +49,6 @@ export class AppLoggerModule {
   }
 }
 
-const CONTEXT = Symbol('requestLogContext');
-type WithContext = FastifyRequest & { [CONTEXT]?: RequestLogContext };
-
 const quiet = (url: string): boolean => url.startsWith('/health') || url === '/metrics';
 
 /**
@@ -62,18 +59,11 @@ const quiet = (url: string): boolean => url.startsWith('/health') || url === '/m
 export function installRequestLogging(app: NestFastifyApplication): void {
   const logger = app.get(AppLogger).pino;
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  fastify.addHook('onRequest', (req: WithContext, _reply, done) => {
-    const store: RequestLogContext = { requestId: String(req.id), logger };
-    req[CONTEXT] = store;
-    requestContext.run(store, done);
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    requestContext.run({ requestId: String(req.id), logger }, done);
   });
-  // The handler runs from the body stream's 'end' event, outside the context entered above
-  // (nodejs/node#34430), so it is entered again once the body is read.
-  fastify.addHook('preValidation', (req: WithContext, _reply, done) => {
-    const store = req[CONTEXT];
-    if (store) requestContext.run(store, done);
-    else done();
-  });
+  // No second entry is needed once the body is read: Fastify binds its body parser's callback
+  // to the request's async context (AsyncResource), so the handler runs inside this one.
   fastify.addHook('onResponse', (req, reply, done) => {
     const failed = reply.statusCode >= 500;
     const level = failed ? 'error' : 'info';
