@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { StorageType, type KV, type NatsConnection } from 'nats';
+import { headers as natsHeaders, JSONCodec, StorageType, type KV, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { applyHit, ThrottleWindow } from './throttle-window';
 
@@ -9,6 +9,9 @@ const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 25;
 /** Entries whose last state this replica remembers, to write without reading first. */
 const MAX_REMEMBERED = 10_000;
+
+const WRITE_TIMEOUT_MS = 2000;
+const pubAck = JSONCodec<{ seq?: number; error?: { code?: number; err_code?: number; description?: string } }>();
 
 function isConflict(err: unknown): boolean {
   const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
@@ -19,7 +22,7 @@ function isConflict(err: unknown): boolean {
  * A @nestjs/throttler v6 storage shared by every replica: one JetStream
  * key-value entry per (throttler, tracker key) holding the fixed-window state
  * (see applyHit). Each increment reads the entry and writes it back with
- * `create` (key absent) or `update(key, value, revision)` (revision-checked),
+ * a revision-checked write (what KV's `create`/`update` send),
  * retrying when another replica won the race, so no hit is lost or counted
  * twice. The bucket's max age removes idle entries. The bucket is kept in
  * memory on the NATS server: counts are short-lived and need no disk (they do
@@ -68,7 +71,7 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
       if (!step.next) return step.record;
       const data = new TextEncoder().encode(JSON.stringify(step.next));
       try {
-        const revision = known ? await kv.update(entryKey, data, known.revision) : await kv.create(entryKey, data);
+        const revision = await this.write(entryKey, data, known?.revision ?? 0);
         this.remember(entryKey, { revision, state: step.next });
         return step.record;
       } catch (err) {
@@ -78,6 +81,24 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
       }
     }
     throw new Error(`throttler "${throttlerName}": too much contention on one key`);
+  }
+
+  /**
+   * Writes the entry only if its last revision is still `expected` (0: absent): what
+   * kv.update/kv.create send, as one request without their client-side wrapping,
+   * since a rate-limited route pays this on every request.
+   */
+  private async write(entryKey: string, data: Uint8Array, expected: number): Promise<number> {
+    const nc = await this.nc();
+    if (!nc) throw new Error('NATS is not configured');
+    const h = natsHeaders();
+    h.set('Nats-Expected-Last-Subject-Sequence', String(expected));
+    const reply = await nc.request(`$KV.${this.bucket}.${entryKey}`, data, { timeout: WRITE_TIMEOUT_MS, headers: h });
+    const ack = pubAck.decode(reply.data);
+    if (ack.error || typeof ack.seq !== 'number') {
+      throw Object.assign(new Error(ack.error?.description ?? 'JetStream refused the write'), { api_error: ack.error });
+    }
+    return ack.seq;
   }
 
   /** The entry's current state; a deleted or expired entry reads as a revision to write over, or nothing. */
