@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit, Post } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Public } from '@portcullis/auth';
 import { appUrl, bootApp, PlatformModule } from '@portcullis/platform';
@@ -62,5 +62,45 @@ describe('request logging (one app, real HTTP)', () => {
   it('writes no request line for health checks', async () => {
     await http('GET', `${url}/health`, { headers: { 'x-request-id': 'req-health-3' } });
     expect(logs.parsed().some((l) => l.request_id === 'req-health-3')).toBe(false);
+  });
+});
+
+/** Logs through Nest's static logger from a timer it starts while the app boots. */
+@Injectable()
+class Ticker implements OnModuleInit, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  onModuleInit(): void {
+    this.timer = setTimeout(() => new Logger('Ticker').log('tick'), 1500);
+  }
+  onModuleDestroy(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+describe('two apps in one process (as the all-in-one runner hosts them)', () => {
+  it('writes a line an app logs outside any request to that app, not to the app booted last', async () => {
+    const apps: NestFastifyApplication[] = [];
+    const streams: Record<string, LogCapture> = {};
+    try {
+      for (const name of ['first-app', 'second-app']) {
+        const logs = (streams[name] = new LogCapture());
+        @Module({ imports: [PlatformModule.forRoot({ app: name, logLevel: 'info', logStream: logs })], providers: [Ticker] })
+        class TickModule {}
+        apps.push(await bootApp(TickModule, { app: name, port: 0, host: '127.0.0.1', microservice: false }));
+      }
+      const ticks = (name: string) => streams[name].parsed().filter((l) => l.msg === 'tick');
+      const deadline = Date.now() + 5000;
+      while ((ticks('first-app').length < 1 || ticks('second-app').length < 1) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(ticks('first-app')).toEqual([expect.objectContaining({ app: 'first-app', context: 'Ticker' })]);
+      expect(ticks('second-app')).toEqual([expect.objectContaining({ app: 'second-app', context: 'Ticker' })]);
+      // Boot lines too: each app's own "Nest application successfully started" went to its own stream.
+      for (const name of ['first-app', 'second-app']) {
+        expect(streams[name].parsed().some((l) => /successfully started/.test(String(l.msg)) && l.app === name)).toBe(true);
+      }
+    } finally {
+      for (const app of apps) await app.close();
+    }
   });
 });

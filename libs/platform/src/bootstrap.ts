@@ -3,7 +3,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppBaseConfig } from './config/env';
-import { AppLogger } from './logging/app-logger';
+import { AppLogger, RequestLogContext, requestContext } from './logging/app-logger';
 import { REQUEST_ID_HEADER, installRequestLogging, requestId } from './logging/logger.module';
 import { microserviceOptions } from './messaging/messaging.module';
 import { installHttpMetrics } from './metrics/http-metrics.hook';
@@ -26,7 +26,14 @@ export interface BootOptions {
  * The one way an app boots: Fastify, pino, validation, messaging, graceful
  * shutdown (stop accepting, drain in-flight requests, close NATS).
  */
-export async function bootApp(module: unknown, opts: BootOptions): Promise<NestFastifyApplication> {
+export function bootApp(module: unknown, opts: BootOptions): Promise<NestFastifyApplication> {
+  // Everything the app starts while booting runs in this context, so in a process hosting
+  // several apps its log lines outside requests still name this app (see RequestLogContext).
+  const context: RequestLogContext = {};
+  return requestContext.run(context, () => boot(module, opts, context));
+}
+
+async function boot(module: unknown, opts: BootOptions, context: RequestLogContext): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     trustProxy: opts.trustedProxies && opts.trustedProxies.length ? opts.trustedProxies : false,
     bodyLimit: 1024 * 1024,
@@ -43,6 +50,7 @@ export async function bootApp(module: unknown, opts: BootOptions): Promise<NestF
     bufferLogs: true,
     rawBody: true,
   });
+  context.logger = app.get(AppLogger).pino;
   app.useLogger(app.get(AppLogger));
   installRequestLogging(app);
   app.useGlobalPipes(

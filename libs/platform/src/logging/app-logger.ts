@@ -2,20 +2,27 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
 import type pino from 'pino';
 
-/** What a log line written while handling a request is tagged with. */
+/**
+ * The async context log lines are written in. bootApp enters one per app (the
+ * logger is set once the app has it), so whatever the app starts while booting
+ * (timers, connections, subscriptions) logs as that app even when several apps
+ * share a process (the all-in-one runner); each HTTP request enters its own,
+ * which adds the request id.
+ */
 export interface RequestLogContext {
-  requestId: string;
+  /** Set inside an HTTP request. */
+  requestId?: string;
   /** The app's own logger, so a line written for app A while B's logger is Nest's global one still says A. */
-  logger: pino.Logger;
+  logger?: pino.Logger;
 }
 
-/** Set for the life of each HTTP request (see installRequestLogging). */
+/** Entered by bootApp for each app and by installRequestLogging for each request. */
 export const requestContext = new AsyncLocalStorage<RequestLogContext>();
 
 /** pino `mixin`: every line written inside a request carries its id. */
 export function requestIdMixin(): Record<string, unknown> {
-  const store = requestContext.getStore();
-  return store ? { request_id: store.requestId } : {};
+  const id = requestContext.getStore()?.requestId;
+  return id ? { request_id: id } : {};
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { ClientProxy, CustomTransportStrategy, ReadPacket, Server, WritePacket } from '@nestjs/microservices';
 import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context';
@@ -27,18 +28,20 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   listen(callback: () => void): void {
     for (const [pattern, handler] of this.messageHandlers) {
       if (handler.isEventHandler) {
-        const fn = (data: unknown) => {
+        // Bound to the context listen() runs in (the app's, see bootApp), not the emitter's:
+        // in the all-in-one process the emitter is another app.
+        const fn = AsyncResource.bind((data: unknown) => {
           void this.handleEvent(pattern, { pattern, data }, new InProcessContext([pattern])).catch((err: unknown) =>
             this.logger.error(`in-process handler for ${pattern} failed: ${String(err)}`),
           );
-        };
+        });
         bus.on(pattern, fn);
         this.listeners.push([pattern, fn]);
       } else {
-        const respond: Responder = async (data) => {
+        const respond: Responder = AsyncResource.bind(async (data: unknown) => {
           const result = await handler(data, new InProcessContext([pattern]));
           return isObservable(result) ? lastValueFrom(result) : result;
-        };
+        });
         responders.set(pattern, [...(responders.get(pattern) ?? []), respond]);
         this.responding.push([pattern, respond]);
       }
