@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { headers as natsHeaders, JSONCodec } from 'nats';
+import { KvRevisionConflict, kvWriteIfRevision } from '../common/kv-write';
 import type { KV, NatsConnection } from 'nats';
 
 /** Remembers nonces for as long as a signature could still be accepted. */
@@ -64,11 +64,9 @@ export class JetStreamNonceStore extends NonceStore {
   private pending: Array<{ nonce: string; resolve: (v: boolean) => void; reject: (e: unknown) => void }> = [];
 
   /**
-   * One JetStream publish to the bucket's subject that the server accepts only
-   * if the key has no entry yet: what `kv.create` sends, without its client-side
-   * wrapping (key checks, a second round trip on refusal to look for a delete
-   * marker, which nonces never have), since this runs for every signed request.
-   * Claims made in one event-loop turn are sent together, so concurrent signed
+   * One write that JetStream accepts only if the nonce has no entry yet
+   * (kvWriteIfRevision with 0; nonces are never deleted, so no delete marker
+   * can stand in the way). Claims made in one event-loop turn are sent together, so concurrent signed
    * requests share one socket write (each write was a large part of the cost).
    */
   claim(nonce: string): Promise<boolean> {
@@ -94,19 +92,11 @@ export class JetStreamNonceStore extends NonceStore {
     }
     // Every request is issued before any await, so the client flushes them in one write.
     for (const c of batch) {
-      const h = natsHeaders();
-      h.set('Nats-Expected-Last-Subject-Sequence', '0');
-      nc.request(`$KV.${this.bucket}.${c.nonce}`, ONE, { timeout: CLAIM_TIMEOUT_MS, headers: h }).then(
-        (reply) => {
-          const ack = pubAck.decode(reply.data);
-          if (!ack.error) return c.resolve(true);
-          // 10071: wrong last sequence, i.e. the nonce is already there.
-          if (ack.error.err_code === 10071) return c.resolve(false);
-          const err = new Error(ack.error.description ?? `JetStream error ${ack.error.code ?? ''}`);
-          this.unavailable(err);
-          c.reject(err);
-        },
+      kvWriteIfRevision(nc, this.bucket, c.nonce, ONE, 0, CLAIM_TIMEOUT_MS).then(
+        () => c.resolve(true),
         (err: unknown) => {
+          // The nonce is already there: a replay.
+          if (err instanceof KvRevisionConflict) return c.resolve(false);
           this.unavailable(err);
           c.reject(err);
         },
@@ -123,4 +113,3 @@ const ONE = new Uint8Array([1]);
 const CLAIM_TIMEOUT_MS = 2000;
 /** A KV key is one subject token; anything else is not a nonce we issued a format for. */
 const NONCE_TOKEN = /^[A-Za-z0-9_=-]{1,200}$/;
-const pubAck = JSONCodec<{ error?: { code?: number; err_code?: number; description?: string } }>();

@@ -1,22 +1,15 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { headers as natsHeaders, JSONCodec, StorageType, type KV, type NatsConnection } from 'nats';
+import { KvRevisionConflict, kvWriteIfRevision } from '@portcullis/auth';
+import { StorageType, type KV, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { applyHit, ThrottleWindow } from './throttle-window';
 
-/** JetStream's "wrong last sequence" error: another replica wrote the key first. */
-const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 25;
 /** Entries whose last state this replica remembers, to write without reading first. */
 const MAX_REMEMBERED = 10_000;
 
 const WRITE_TIMEOUT_MS = 2000;
-const pubAck = JSONCodec<{ seq?: number; error?: { code?: number; err_code?: number; description?: string } }>();
-
-function isConflict(err: unknown): boolean {
-  const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
-  return e?.api_error?.err_code === WRONG_LAST_SEQUENCE || /wrong last sequence|key exists/i.test(e?.message ?? '');
-}
 
 /**
  * A @nestjs/throttler v6 storage shared by every replica: one JetStream
@@ -71,34 +64,19 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
       if (!step.next) return step.record;
       const data = new TextEncoder().encode(JSON.stringify(step.next));
       try {
-        const revision = await this.write(entryKey, data, known?.revision ?? 0);
+        const nc = await this.nc();
+        if (!nc) throw new Error('NATS is not configured');
+        // Revision-checked, so a replica that raced us makes this fail rather than overwrite.
+        const revision = await kvWriteIfRevision(nc, this.bucket, entryKey, data, known?.revision ?? 0, WRITE_TIMEOUT_MS);
         this.remember(entryKey, { revision, state: step.next });
         return step.record;
       } catch (err) {
-        if (!isConflict(err)) throw err;
+        if (!(err instanceof KvRevisionConflict)) throw err;
         // Another replica (or request) wrote first, or the entry expired: re-read and count again.
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
     throw new Error(`throttler "${throttlerName}": too much contention on one key`);
-  }
-
-  /**
-   * Writes the entry only if its last revision is still `expected` (0: absent): what
-   * kv.update/kv.create send, as one request without their client-side wrapping,
-   * since a rate-limited route pays this on every request.
-   */
-  private async write(entryKey: string, data: Uint8Array, expected: number): Promise<number> {
-    const nc = await this.nc();
-    if (!nc) throw new Error('NATS is not configured');
-    const h = natsHeaders();
-    h.set('Nats-Expected-Last-Subject-Sequence', String(expected));
-    const reply = await nc.request(`$KV.${this.bucket}.${entryKey}`, data, { timeout: WRITE_TIMEOUT_MS, headers: h });
-    const ack = pubAck.decode(reply.data);
-    if (ack.error || typeof ack.seq !== 'number') {
-      throw Object.assign(new Error(ack.error?.description ?? 'JetStream refused the write'), { api_error: ack.error });
-    }
-    return ack.seq;
   }
 
   /** The entry's current state; a deleted or expired entry reads as a revision to write over, or nothing. */
