@@ -3,7 +3,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppBaseConfig } from './config/env';
-import { AppLogger, RequestLogContext, requestContext } from './logging/app-logger';
+import { AppLogger, LogContext, logContext } from './logging/app-logger';
 import { REQUEST_ID_HEADER, installRequestLogging, requestId } from './logging/logger.module';
 import { microserviceOptions } from './messaging/messaging.module';
 import { installHttpMetrics } from './metrics/http-metrics.hook';
@@ -28,12 +28,12 @@ export interface BootOptions {
  */
 export function bootApp(module: unknown, opts: BootOptions): Promise<NestFastifyApplication> {
   // Everything the app starts while booting runs in this context, so in a process hosting
-  // several apps its log lines outside requests still name this app (see RequestLogContext).
-  const context: RequestLogContext = {};
-  return requestContext.run(context, () => boot(module, opts, context));
+  // several apps its log lines outside requests still name this app (see LogContext).
+  const context: LogContext = {};
+  return logContext.run(context, () => boot(module, opts, context));
 }
 
-async function boot(module: unknown, opts: BootOptions, context: RequestLogContext): Promise<NestFastifyApplication> {
+async function boot(module: unknown, opts: BootOptions, context: LogContext): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     trustProxy: opts.trustedProxies && opts.trustedProxies.length ? opts.trustedProxies : false,
     bodyLimit: 1024 * 1024,

@@ -2,7 +2,11 @@ import { ClientProxy } from '@nestjs/microservices';
 import { AuditLog } from '@portcullis/auth';
 import { AuditEvent, Subjects } from '@portcullis/contracts';
 import { Observable, of, throwError } from 'rxjs';
+import { AppLogger } from '../logging/app-logger';
+import { createPino } from '../logging/logger.module';
 import { MetricsService } from '../metrics/metrics.service';
+
+const silentLogger = new AppLogger(createPino({ app: 'spec', level: 'silent' }));
 import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel } from './audit.publisher';
 
 /** Records what would go on the bus. */
@@ -27,7 +31,7 @@ describe(AuditPublisher.name, () => {
   it('puts every AuditLog event of its app on the audit subject and counts it, and ignores other apps', async () => {
     const metrics = new MetricsService(app);
     const { client, sent } = fakeClient(() => of(undefined));
-    const publisher = new AuditPublisher(app, client, metrics);
+    const publisher = new AuditPublisher(app, client, metrics, silentLogger);
     publisher.onModuleInit();
     try {
       const event = new AuditLog(app).record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential', request_id: 'r1' });
@@ -47,8 +51,8 @@ describe(AuditPublisher.name, () => {
   it('publishes once per app in a process; the next instance takes over when the first shuts down', () => {
     const a = fakeClient(() => of(undefined));
     const b = fakeClient(() => of(undefined));
-    const first = new AuditPublisher(app, a.client, new MetricsService(app));
-    const second = new AuditPublisher(app, b.client, new MetricsService(app));
+    const first = new AuditPublisher(app, a.client, new MetricsService(app), silentLogger);
+    const second = new AuditPublisher(app, b.client, new MetricsService(app), silentLogger);
     first.onModuleInit();
     second.onModuleInit();
     try {
@@ -71,7 +75,7 @@ describe(AuditPublisher.name, () => {
     const failing = fakeClient(() => throwError(() => new Error('nats down')));
     const throwing = { emit: () => { throw new Error('closed'); } } as unknown as ClientProxy;
     for (const client of [failing.client, throwing]) {
-      const p = new AuditPublisher(app, client, new MetricsService(app));
+      const p = new AuditPublisher(app, client, new MetricsService(app), silentLogger);
       p.onModuleInit();
       try {
         expect(() => new AuditLog(app).record({ action: 'x', decision: 'deny', reason: 'wrong_key' })).not.toThrow();
@@ -93,7 +97,7 @@ describe(AuditPublisher.name, () => {
 
   it('sends a batch by itself: after AUDIT_FLUSH_MS, or at once when AUDIT_FLUSH_COUNT are queued, in order', async () => {
     const { client, sent } = fakeClient(() => of(undefined));
-    const p = new AuditPublisher(app, client, new MetricsService(app));
+    const p = new AuditPublisher(app, client, new MetricsService(app), silentLogger);
     p.onModuleInit();
     try {
       const log = new AuditLog(app);

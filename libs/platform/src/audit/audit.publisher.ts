@@ -6,7 +6,7 @@ import { JSONCodec } from 'nats';
 import { InProcessClient } from '../messaging/in-process.transport';
 import { EVENTS_CLIENT } from '../messaging/messaging.module';
 import { NatsConnectionService } from '../messaging/nats-connection.service';
-import { AppLogger, requestContext } from '../logging/app-logger';
+import { AppLogger, logContext } from '../logging/app-logger';
 import { KeyedCounter } from '../metrics/keyed-counter';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -55,7 +55,6 @@ const labels = new Map<string, string>();
 @Injectable()
 export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditPublisher');
-  private readonly auditLogger = new Logger('Audit');
   private readonly events: KeyedCounter<'app' | 'action' | 'decision' | 'reason'>;
   private removeSink?: () => void;
   private failures = 0;
@@ -66,7 +65,7 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(AUDIT_APP) private readonly app: string,
     @Inject(EVENTS_CLIENT) private readonly client: ClientProxy,
     private readonly metrics: MetricsService,
-    @Optional() private readonly appLogger?: AppLogger,
+    private readonly appLogger: AppLogger,
     @Optional() private readonly nats?: NatsConnectionService,
   ) {
     this.events = new KeyedCounter({
@@ -100,12 +99,8 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
   /** The JSON log line: allows at debug, refusals at warn; nothing is built when the level is off. */
   private writeLine(e: AuditEvent): void {
     const level = e.decision === 'allow' ? 'debug' : 'warn';
-    if (!this.appLogger) {
-      this.auditLogger[level]({ audit: e });
-      return;
-    }
     // Inside a request, that request's app logger: tests run two instances of one app in a process.
-    const pino = requestContext.getStore()?.logger ?? this.appLogger.pino;
+    const pino = logContext.getStore()?.logger ?? this.appLogger.pino;
     if (pino.isLevelEnabled(level)) pino[level]({ context: 'Audit', audit: e });
   }
 

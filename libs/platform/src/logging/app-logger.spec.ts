@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { AppLogger, requestContext } from './app-logger';
+import { AppLogger, logContext } from './app-logger';
 import { createPino } from './logger.module';
 
 function capture(app: string, level = 'info'): { logger: AppLogger; lines: () => Array<Record<string, unknown>> } {
@@ -27,7 +27,7 @@ describe(AppLogger.name, () => {
   it("tags every line written inside a request with its id, through that request's app logger", () => {
     const first = capture('first');
     const second = capture('second');
-    requestContext.run({ requestId: 'req-123', logger: second.logger.pino }, () => first.logger.log('inside', 'Ctx'));
+    logContext.run({ requestId: 'req-123', logger: second.logger.pino }, () => first.logger.log('inside', 'Ctx'));
     first.logger.log('outside', 'Ctx');
     expect(second.lines()).toEqual([expect.objectContaining({ app: 'second', request_id: 'req-123', msg: 'inside' })]);
     expect(first.lines()).toEqual([expect.objectContaining({ app: 'first', msg: 'outside' })]);

@@ -9,7 +9,7 @@ import type pino from 'pino';
  * share a process (the all-in-one runner); each HTTP request enters its own,
  * which adds the request id.
  */
-export interface RequestLogContext {
+export interface LogContext {
   /** Set inside an HTTP request. */
   requestId?: string;
   /** The app's own logger, so a line written for app A while B's logger is Nest's global one still says A. */
@@ -17,11 +17,11 @@ export interface RequestLogContext {
 }
 
 /** Entered by bootApp for each app and by installRequestLogging for each request. */
-export const requestContext = new AsyncLocalStorage<RequestLogContext>();
+export const logContext = new AsyncLocalStorage<LogContext>();
 
 /** pino `mixin`: every line written inside a request carries its id. */
 export function requestIdMixin(): Record<string, unknown> {
-  const id = requestContext.getStore()?.requestId;
+  const id = logContext.getStore()?.requestId;
   return id ? { request_id: id } : {};
 }
 
@@ -57,7 +57,7 @@ export class AppLogger implements LoggerService {
   }
 
   private call(level: Level, message: unknown, params: unknown[]): void {
-    const logger = requestContext.getStore()?.logger ?? this.pino;
+    const logger = logContext.getStore()?.logger ?? this.pino;
     if (!logger.isLevelEnabled(level)) return;
     const obj: Record<string, unknown> = {};
     // Nest passes the context (the class name) last.

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
-import { AppLogger, requestContext, requestIdMixin } from './app-logger';
+import { AppLogger, logContext, requestIdMixin } from './app-logger';
 import { REDACT_PATHS } from './redaction';
 
 export interface AppLoggerOptions {
@@ -60,7 +60,7 @@ export function installRequestLogging(app: NestFastifyApplication): void {
   const logger = app.get(AppLogger).pino;
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.addHook('onRequest', (req, _reply, done) => {
-    requestContext.run({ requestId: String(req.id), logger }, done);
+    logContext.run({ requestId: String(req.id), logger }, done);
   });
   // No second entry is needed once the body is read: Fastify binds its body parser's callback
   // to the request's async context (AsyncResource), so the handler runs inside this one.
