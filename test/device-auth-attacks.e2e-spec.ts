@@ -95,6 +95,22 @@ describe('device-auth: JWT attacks', () => {
     await expectRefused(`${h}.${b64({ ...decoded, exp: decoded.exp + 3000 })}.${s}`);
   });
 
+  it('does not let a cached token vouch for a payload changed under its signature', async () => {
+    // A verifier that remembers verified tokens (by their signature segment): the genuine token is cached first.
+    const revocations = new RevocationMap();
+    revocations.load({ iss: da.cfg.issuer, entries: [], at: new Date().toISOString() });
+    const caching = new DeviceTokenVerifier({ jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience }, revocations);
+    await expect(caching.verify(valid)).resolves.toMatchObject({ deviceId });
+    const [h, p, s] = valid.split('.');
+    const decoded = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const forged = `${h}.${b64({ ...decoded, sub: 'pi_someone_else' })}.${s}`;
+    const pending = caching.verifyNowOrLater(forged);
+    expect(pending).toBeInstanceOf(Promise); // a miss: the signature is checked again, and fails
+    await expect(pending).rejects.toBeInstanceOf(TokenRejected);
+    // The genuine token is still answered from the cache, synchronously.
+    expect(caching.verifyNowOrLater(valid)).toMatchObject({ deviceId });
+  });
+
   it('refuses HS256 signed with the public key', async () => {
     const jwks = (await da.call('GET', '/.well-known/jwks.json')).body;
     const pub = createPublicKey({ key: jwks.keys[0], format: 'jwk' });

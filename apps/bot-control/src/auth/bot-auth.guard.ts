@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Public } from '@portcullis/auth';
+import { Public, RouteMetadata } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
 import { AuthDecision, BotAuthService } from './bot-auth.service';
 import { BotRoute } from './bot-route.decorator';
@@ -16,14 +16,18 @@ function allowedOrThrow(decision: AuthDecision): true {
  */
 @Injectable()
 export class BotAuthGuard implements CanActivate {
+  private readonly routes = new RouteMetadata((handler, cls) => ({
+    open: Boolean(this.reflector.getAllAndOverride(Public, [handler, cls])),
+    kind: this.reflector.getAllAndOverride(BotRoute, [handler, cls]),
+  }));
+
   constructor(private readonly reflector: Reflector, private readonly auth: BotAuthService) {}
 
   // Not async: with the shared secret the answer is known at once, and Nest awaits only what is a promise.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
-    const kind = this.reflector.getAllAndOverride(BotRoute, targets);
+    const { open, kind } = this.routes.of(ctx);
+    if (open) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { rawBody?: Buffer }>();
     if (!kind) throw new UnauthorizedException({ detail: 'unauthorized' });
     const decision = this.auth.check(kind, {

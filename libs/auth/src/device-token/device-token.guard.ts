@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable, Optional, Unauthoriz
 import { Reflector } from '@nestjs/core';
 import { AuditLog } from '../common/audit';
 import { Public } from '../common/public.decorator';
+import { RouteMetadata } from '../common/route-metadata';
 import { bearerToken, TokenRejected } from '../jwt/jwks-verifier';
 import { DEVICE_PRINCIPAL_KEY } from './device-principal.decorator';
 import { DeviceTokenVerifier, VerifiedDevice } from './device-token.verifier';
@@ -33,6 +34,11 @@ interface HeaderCarrier {
  */
 @Injectable()
 export class DeviceTokenGuard implements CanActivate {
+  private readonly routes = new RouteMetadata((handler, cls) => ({
+    open: Boolean(this.reflector.getAllAndOverride(Public, [handler, cls])),
+    action: `${cls.name}.${handler.name}`,
+  }));
+
   constructor(
     private readonly verifier: DeviceTokenVerifier,
     private readonly reflector: Reflector,
@@ -42,10 +48,10 @@ export class DeviceTokenGuard implements CanActivate {
 
   // Not async: a token seen before is answered at once, and Nest awaits only what is a promise.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
+    const { open, action } = this.routes.of(ctx);
+    if (open) return true;
     if (ctx.getType() !== 'http') throw new UnauthorizedException(UNAUTHORIZED_BODY);
     const req = ctx.switchToHttp().getRequest<HeaderCarrier & Record<string, unknown>>();
-    const action = `${ctx.getClass().name}.${ctx.getHandler().name}`;
     let verdict: VerifiedDevice | Promise<VerifiedDevice>;
     try {
       verdict = this.verifier.verifyNowOrLater(bearerToken(req.headers?.authorization));

@@ -7,7 +7,8 @@ import { createPino } from '../logging/logger.module';
 import { MetricsService } from '../metrics/metrics.service';
 
 const silentLogger = new AppLogger(createPino({ app: 'spec', level: 'silent' }));
-import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel } from './audit.publisher';
+import { JSONCodec } from 'nats';
+import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel, encodeAuditEnvelope } from './audit.publisher';
 
 /** Records what would go on the bus. */
 function fakeClient(emit: (pattern: string, data: unknown) => Observable<unknown>): { client: ClientProxy; sent: Array<[string, AuditEvent]> } {
@@ -84,6 +85,16 @@ describe(AuditPublisher.name, () => {
         p.beforeApplicationShutdown();
       }
     }
+  });
+
+  it('encodes the same bytes as the Nest NATS client would, non-ASCII and absent fields included', () => {
+    const event = new AuditLog(`${app}-enc`).record({ action: 'signaling.connect réunion \u{1F511}', decision: 'deny', reason: 'bad "quote"\n' });
+    expect(event.principal).toBeUndefined();
+    const bytes = encodeAuditEnvelope(event);
+    expect(Buffer.from(bytes).equals(Buffer.from(JSONCodec().encode({ pattern: Subjects.auditEvent, data: event })))).toBe(true);
+    const decoded = JSON.parse(Buffer.from(bytes).toString());
+    expect(decoded).toEqual({ pattern: Subjects.auditEvent, data: JSON.parse(JSON.stringify(event)) });
+    expect(Object.keys(decoded.data)).toEqual(['time', 'app', 'action', 'decision', 'reason']);
   });
 
   it('keeps metric labels bounded: numbers folded, odd characters replaced, length capped', () => {

@@ -1,8 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { AuditLog } from '@portcullis/auth';
-import { AuditEvent, AuditEventEnvelope, Subjects } from '@portcullis/contracts';
-import { JSONCodec } from 'nats';
+import { AuditEvent, Subjects } from '@portcullis/contracts';
 import { InProcessClient } from '../messaging/in-process.transport';
 import { EVENTS_CLIENT } from '../messaging/messaging.module';
 import { NatsConnectionService } from '../messaging/nats-connection.service';
@@ -28,8 +27,16 @@ const active = new Map<string, AuditPublisher[]>();
 export const AUDIT_FLUSH_MS = 5;
 export const AUDIT_FLUSH_COUNT = 256;
 
-/** What @nestjs/microservices' NATS client puts on the wire for emit(): `{pattern, data}` as JSON. */
-const envelope = JSONCodec<AuditEventEnvelope>();
+/**
+ * What @nestjs/microservices' NATS client puts on the wire for emit():
+ * `{"pattern":...,"data":...}` as JSON. Built around the event's own JSON and
+ * turned into bytes by Buffer.from, which is over twice as fast as the
+ * TextEncoder inside nats' JSONCodec; the bytes are the same.
+ */
+const ENVELOPE_HEAD = `{"pattern":${JSON.stringify(Subjects.auditEvent)},"data":`;
+export function encodeAuditEnvelope(e: AuditEvent): Uint8Array {
+  return Buffer.from(`${ENVELOPE_HEAD}${JSON.stringify(e)}}`);
+}
 
 /** Reason codes are fixed words; a few carry a number (`overlap_3600s`), folded so the label set stays bounded. */
 export function boundedLabel(value: string | undefined): string {
@@ -128,7 +135,7 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
     const nc = this.nats?.currentConnection();
     for (const e of batch) {
       try {
-        if (nc) nc.publish(Subjects.auditEvent, envelope.encode({ pattern: Subjects.auditEvent, data: e }));
+        if (nc) nc.publish(Subjects.auditEvent, encodeAuditEnvelope(e));
         else if (this.client instanceof InProcessClient) this.client.emitNow(Subjects.auditEvent, e);
         else this.client.emit(Subjects.auditEvent, e).subscribe({ error: (err: unknown) => this.failed(err) });
       } catch (err) {
