@@ -3,16 +3,19 @@ import { Counter, Registry } from 'prom-client';
 /**
  * A prom-client Counter for the per-request hot path. `Counter.inc(labels)`
  * hashes its label object (sorted keys, joined) on every call; here a request
- * bumps a number in a Map under a joined key, and the totals are handed to
- * the Counter when /metrics is scraped (prom-client's `collect`).
+ * walks one Map per label, keyed by the label values themselves (constant
+ * strings whose hashes V8 has already cached, so nothing is joined or hashed
+ * anew), bumps a number, and the totals are handed to the Counter when
+ * /metrics is scraped (prom-client's `collect`).
  */
 export class KeyedCounter<L extends string> {
-  private readonly counts = new Map<string, { labels: Partial<Record<L, string>>; n: number }>();
+  private readonly root: Level = new Map();
+  private readonly cells: Cell[] = [];
   readonly counter: Counter<L>;
   private readonly names: readonly L[];
 
   constructor(opts: { name: string; help: string; labelNames: readonly L[]; registry: Registry }) {
-    const counts = this.counts;
+    const cells = this.cells;
     this.names = opts.labelNames;
     this.counter = new Counter<L>({
       name: opts.name,
@@ -21,22 +24,40 @@ export class KeyedCounter<L extends string> {
       registers: [opts.registry],
       collect(this: Counter<L>) {
         this.reset();
-        for (const { labels, n } of counts.values()) this.inc(labels, n);
+        for (const { labels, n } of cells) this.inc(labels as Partial<Record<L, string>>, n);
       },
     });
   }
 
   /** Label values in `labelNames` order. */
   inc(...values: string[]): void {
-    const key = values.join('\u0000');
-    const hit = this.counts.get(key);
-    if (hit) {
+    let level: Level = this.root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      const next = level.get(values[i]);
+      if (next instanceof Map) level = next;
+      else {
+        const created: Level = new Map();
+        level.set(values[i], created);
+        level = created;
+      }
+    }
+    const hit = level.get(values[last]);
+    if (hit instanceof Cell) {
       hit.n++;
       return;
     }
-    const labels: Partial<Record<L, string>> = {};
+    const labels: Record<string, string> = {};
     // Only the names given at construction; values are the caller's bounded labels.
     this.names.forEach((name, i) => (labels[name] = values[i]));
-    this.counts.set(key, { labels, n: 1 });
+    const cell = new Cell(labels);
+    level.set(values[last], cell);
+    this.cells.push(cell);
   }
 }
+
+class Cell {
+  n = 1;
+  constructor(readonly labels: Record<string, string>) {}
+}
+type Level = Map<string, Level | Cell>;
