@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Public } from '@portcullis/auth';
+import { Public, RouteMetadata } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
 import { CREDENTIAL, ProviderKeyRoute, RequestWithCredential } from '../byok/provider-credential';
 import { ProviderKeyService } from '../byok/provider-key.service';
@@ -14,15 +14,20 @@ import { AdminKeyMarked } from './admin-key-route';
  */
 @Injectable()
 export class GatewayAuthGuard implements CanActivate {
+  private readonly routes = new RouteMetadata((handler, cls) => {
+    const targets = [handler, cls];
+    if (this.reflector.getAllAndOverride(Public, targets) || this.reflector.getAllAndOverride(AdminKeyMarked, targets)) return 'open';
+    return this.reflector.getAllAndOverride(ProviderKeyRoute, targets) ? 'provider-key' : 'unmarked';
+  });
+
   constructor(private readonly reflector: Reflector, private readonly providerKeys: ProviderKeyService) {}
 
   canActivate(ctx: ExecutionContext): boolean {
     if (ctx.getType() !== 'http') return true;
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
-    if (this.reflector.getAllAndOverride(AdminKeyMarked, targets)) return true;
+    const route = this.routes.of(ctx);
+    if (route === 'open') return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & RequestWithCredential>();
-    if (this.reflector.getAllAndOverride(ProviderKeyRoute, targets)) {
+    if (route === 'provider-key') {
       req[CREDENTIAL] = this.providerKeys.authenticate(req.headers, {
         route: req.routeOptions?.url ?? 'unmatched',
         clientIp: req.ip,
