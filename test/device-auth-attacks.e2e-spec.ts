@@ -96,7 +96,7 @@ describe('device-auth: JWT attacks', () => {
   });
 
   it('does not let a cached token vouch for a payload changed under its signature', async () => {
-    // A verifier that remembers verified tokens (by their signature segment): the genuine token is cached first.
+    // A verifier that remembers verified tokens: the genuine token is cached first.
     const revocations = new RevocationMap();
     revocations.load({ iss: da.cfg.issuer, entries: [], at: new Date().toISOString() });
     const caching = new DeviceTokenVerifier({ jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience }, revocations);

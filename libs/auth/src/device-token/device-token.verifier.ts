@@ -46,12 +46,12 @@ export class DeviceTokenVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly remote?: RemoteJwks;
   /**
-   * Verified tokens by their signature segment. A hit still needs the whole token
-   * to be equal (a flat byte compare): keying by the ~86-character signature
-   * instead of the ~600-character token spares hashing the whole header on
-   * every request, and a forged payload under a copied signature is a miss.
+   * Verified tokens, keyed by the whole token. Keying by the short signature
+   * segment would hash less per request, but the hit would then need a string
+   * compare whose time tells how much of a guessed header and payload matches
+   * the cached token's: an oracle for the rest of a token whose signature leaked.
    */
-  private readonly cache = new Map<string, { token: string; principal: VerifiedDevice }>();
+  private readonly cache = new Map<string, VerifiedDevice>();
   private readonly cacheSize: number;
   private readonly maxLifetime: number;
   private readonly now: () => number;
@@ -96,14 +96,14 @@ export class DeviceTokenVerifier {
     if (!token) throw new TokenRejected('missing_token');
     if ((this.opts.requireSync ?? true) && !this.revocations.synced) throw new TokenRejected('revocations_unsynced');
     const nowSec = Math.floor(this.now() / 1000);
-    const hit = this.cache.get(cacheKey(token));
-    if (hit && hit.token === token && hit.principal.expiresAt > nowSec) return this.notRevoked(token, hit.principal);
+    const cached = this.cache.get(token);
+    if (cached && cached.expiresAt > nowSec) return this.notRevoked(token, cached);
     return this.verifySignature(token, nowSec).then((principal) => this.notRevoked(token, principal));
   }
 
   private notRevoked(token: string, principal: VerifiedDevice): VerifiedDevice {
     if (this.revocations.isRevoked(principal.deviceId, principal.generation)) {
-      this.cache.delete(cacheKey(token));
+      this.cache.delete(token);
       throw new TokenRejected('revoked');
     }
     return principal;
@@ -180,11 +180,6 @@ export class DeviceTokenVerifier {
       const first = this.cache.keys().next().value;
       if (first !== undefined) this.cache.delete(first);
     }
-    this.cache.set(cacheKey(token), { token, principal });
+    this.cache.set(token, principal);
   }
-}
-
-/** A JWS's signature segment (the whole string if it has no dots). */
-function cacheKey(token: string): string {
-  return token.slice(token.lastIndexOf('.') + 1);
 }
