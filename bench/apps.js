@@ -15,6 +15,12 @@ const freePort = () =>
     });
   });
 
+// Servers started here do not outlive the bench, even when it dies (an exception, a closed stdout).
+const started = new Set();
+process.on('exit', () => {
+  for (const child of started) child.kill('SIGTERM');
+});
+
 /** Resolves with { url, child } once GET /health/ready answers 200. LOG_LEVEL defaults to warn; stdout is discarded. */
 async function startApp(app, env = {}) {
   const port = await freePort();
@@ -22,6 +28,8 @@ async function startApp(app, env = {}) {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {

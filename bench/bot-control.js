@@ -5,12 +5,15 @@
  *   2. a signed request's throughput over an unsigned (shared-secret) one (target >= 0.85x)
  *   3. p50 latency of join through interface-proxy over join direct (target: +<= 1 ms)
  * Each pair alternates over several rounds so machine noise hits both sides alike.
+ * Throughput pairs also print each server's CPU time per request (from /proc),
+ * so a ratio can be read as microseconds a request.
  * Prints numbers and ratios; asserts nothing. Needs `npm run build` and NATS
  * (NATS_URL, default nats://127.0.0.1:4222) for the shared nonce store.
  *
  *   node bench/bot-control.js           BENCH_SECONDS=2 node bench/bot-control.js
  */
 'use strict';
+const fs = require('node:fs');
 const http = require('node:http');
 const autocannon = require('autocannon');
 const { signRequest } = require('../dist/libs/auth/src');
@@ -27,10 +30,35 @@ const { pinSelf, pinned } = require('./pinning');
 const { startApp: start } = require('./apps');
 pinSelf();
 
-function run(opts) {
+function run({ pid: _pid, ...opts }) {
   return new Promise((resolve, reject) => {
     autocannon({ duration: SECONDS, connections: 10, pipelining: 1, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
   });
+}
+
+/**
+ * CPU time (user + system) a server process has used so far, in µs, from
+ * /proc (Linux); undefined elsewhere. Divided by the requests of a round it is
+ * what one request cost that process, which throughput alone mixes with how
+ * often the load generator's core had to be woken.
+ */
+function cpuMicros(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** One round against a: requests and the server's CPU µs per request (when a.pid is known). */
+async function measured(a) {
+  const before = a.pid && cpuMicros(a.pid);
+  const r = await run(a);
+  const after = a.pid && cpuMicros(a.pid);
+  r.cpuPerRequest = before !== undefined && after !== undefined ? (after - before) / Math.max(1, r.requests.total) : undefined;
+  return r;
 }
 
 /** Alternates a and b for ROUNDS rounds; returns mean throughput, the median of the per-round ratios, and median p50s. */
@@ -41,8 +69,8 @@ async function sideBySide(a, b) {
   }
   const out = { a: [], b: [] };
   for (let i = 0; i < ROUNDS; i++) {
-    out.a.push(await run(a));
-    out.b.push(await run(b));
+    out.a.push(await measured(a));
+    out.b.push(await measured(b));
   }
   const sum = (rs, f) => rs.reduce((t, r) => t + f(r), 0);
   const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -53,8 +81,17 @@ async function sideBySide(a, b) {
     rpsB: sum(out.b, (r) => r.requests.average) / ROUNDS,
     p50A: med(out.a.map((r) => r.latency.p50)),
     p50B: med(out.b.map((r) => r.latency.p50)),
+    cpuA: out.a[0].cpuPerRequest === undefined ? undefined : med(out.a.map((r) => r.cpuPerRequest)),
+    cpuB: out.b[0].cpuPerRequest === undefined ? undefined : med(out.b.map((r) => r.cpuPerRequest)),
     errors: errs(out.a) + errs(out.b),
   };
+}
+
+/** The server-CPU view of a pair: µs per request each side, and what the first side adds. */
+function cpuLine(r, a, b) {
+  if (r.cpuA === undefined || r.cpuB === undefined) return '   (server CPU per request: not available without /proc)';
+  const extra = r.cpuA - r.cpuB;
+  return `   server CPU per request: ${a} ${r.cpuA.toFixed(1)} µs, ${b} ${r.cpuB.toFixed(1)} µs (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs, ratio ${(r.cpuB / r.cpuA).toFixed(3)}x)`;
 }
 
 // A plain keep-alive http client: fetch's own per-request cost (several ms on this VM) would swamp the difference.
@@ -88,9 +125,11 @@ async function p50Sequential(url, body, n) {
 
 (async () => {
   const procs = [];
+  const pid = {};
   const up = async (app, env) => {
     const p = await start(app, env);
     procs.push(p.child);
+    pid[p.url] = p.child.pid;
     return p.url;
   };
   try {
@@ -107,15 +146,17 @@ async function p50Sequential(url, body, n) {
     console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s per side after ${WARMUP}s warm-up, 10 connections${pinned.describe()}\n`);
 
     const g = await sideBySide(
-      { url: `${guarded}/sessions`, headers: { 'x-bot-secret': SECRET } },
-      { url: `${open}/sessions` },
+      { url: `${guarded}/sessions`, headers: { 'x-bot-secret': SECRET }, pid: pid[guarded] },
+      { url: `${open}/sessions`, pid: pid[open] },
     );
     console.log(`1. GET /sessions guarded (shared secret) ${g.rpsA.toFixed(0)} req/s vs unguarded ${g.rpsB.toFixed(0)} req/s -> ratio ${g.ratio.toFixed(3)}x (median of rounds; target >= 0.95x)`);
+    console.log(cpuLine(g, 'guarded', 'unguarded'));
 
     const postJoin = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
     const s = await sideBySide(
       {
         url: `${signing}/join`,
+        pid: pid[signing],
         ...postJoin,
         // A fresh timestamp and nonce per request, as a real signer sends.
         setupClient: (client) => {
@@ -123,9 +164,10 @@ async function p50Sequential(url, body, n) {
           client.setHeaders({ 'content-type': 'application/json', ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
         },
       },
-      { url: `${signing}/join`, ...postJoin, headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET } },
+      { url: `${signing}/join`, pid: pid[signing], ...postJoin, headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET } },
     );
     console.log(`2. POST /join signed (HMAC + JetStream nonce) ${s.rpsA.toFixed(0)} req/s vs unsigned ${s.rpsB.toFixed(0)} req/s -> ratio ${s.ratio.toFixed(3)}x (median of rounds; target >= 0.85x)`);
+    console.log(cpuLine(s, 'signed', 'unsigned'));
 
     const viaProxy = [];
     const direct = [];

@@ -10,6 +10,8 @@
  *      verifying locally over NATS, p50 / p99                                  [p99 < 100 ms]
  *   4. /device/auth latency for unknown device, wrong secret and revoked device,
  *      interleaved (they should not be told apart by timing)
+ * Throughput pairs also print the server side's CPU time per request, so a
+ * ratio can be read as microseconds a request.
  *
  *   node bench/device-auth.js              # ~40 s on an idle 2-core machine; needs Postgres (DATABASE_URL) and NATS (NATS_URL)
  *   BENCH_SECONDS=2 BENCH_PARTS=1,3 node bench/device-auth.js   # shorter; a subset of the parts
@@ -124,13 +126,26 @@ async function sideBySide(label, a, b) {
   }
   const ra = [];
   const rb = [];
+  // This process hosts the servers and is otherwise idle while the load runs: its CPU time per
+  // request is what one request cost the server side.
+  const ca = [];
+  const cb = [];
+  const round = async (opts, rps, cpu) => {
+    const before = process.cpuUsage();
+    rps.push(await cannon(opts));
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / (rps[rps.length - 1] * (opts.seconds ?? SECONDS)));
+  };
   for (let i = 0; i < ROUNDS; i++) {
-    ra.push(await cannon(a.opts));
-    rb.push(await cannon(b.opts));
+    await round(a.opts, ra, ca);
+    await round(b.opts, rb, cb);
   }
   const avg = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const ratios = ra.map((x, i) => x / rb[i]).sort((x, y) => x - y);
-  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${ratios[ratios.length >> 1].toFixed(3)}x (median of ${ROUNDS} rounds)`);
+  const median = (xs) => xs.slice().sort((x, y) => x - y)[xs.length >> 1];
+  const ratios = ra.map((x, i) => x / rb[i]);
+  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${median(ratios).toFixed(3)}x (median of ${ROUNDS} rounds)`);
+  const extra = median(ca) - median(cb);
+  console.log(`   server CPU per request: ${a.name} ${median(ca).toFixed(1)} µs, ${b.name} ${median(cb).toFixed(1)} µs (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs)`);
 }
 
 const pct = (xs, p) => xs.slice().sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
