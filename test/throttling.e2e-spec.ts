@@ -1,7 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import { Public } from '@portcullis/auth';
 import {
   appUrl,
@@ -123,19 +123,17 @@ class LimitedController {
   }
 }
 
+/** An app whose one route sits behind MeteredThrottlerGuard with `throttlers`, counted in the JetStream bucket `${bucket}_${suffix}`. */
 @Module({})
 class LimitedModule {
-  static forRoot(logStream: LogCapture) {
+  static forRoot(app: string, suffix: string, throttlers: ThrottlerOptions[]) {
     return {
       module: LimitedModule,
       imports: [
-        PlatformModule.forRoot({ app: 'throttle-test', logLevel: 'warn', logStream, natsUrl: NATS_URL }),
+        PlatformModule.forRoot({ app, logLevel: 'warn', logStream: new LogCapture(), natsUrl: NATS_URL }),
         ThrottlerModule.forRootAsync({
           inject: [NatsConnectionService],
-          useFactory: (nats: NatsConnectionService) => ({
-            throttlers: [{ name: 'ip', ttl: 10_000, limit: 2, blockDuration: 5_000 }],
-            storage: createThrottlerStorage(nats, `${bucket}_app`, 60_000),
-          }),
+          useFactory: (nats: NatsConnectionService) => ({ throttlers, storage: createThrottlerStorage(nats, `${bucket}_${suffix}`, 60_000) }),
         }),
       ],
       controllers: [LimitedController],
@@ -144,19 +142,24 @@ class LimitedModule {
   }
 }
 
+async function dropBucket(suffix: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}_${suffix}`).catch(() => undefined);
+  await nc.close();
+}
+
 describe('MeteredThrottlerGuard across two app instances', () => {
   const apps: NestFastifyApplication[] = [];
 
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      apps.push(await bootApp(LimitedModule.forRoot(new LogCapture()), { app: 'throttle-test', port: 0, host: '127.0.0.1', microservice: false }));
+      const module = LimitedModule.forRoot('throttle-test', 'app', [{ name: 'ip', ttl: 10_000, limit: 2, blockDuration: 5_000 }]);
+      apps.push(await bootApp(module, { app: 'throttle-test', port: 0, host: '127.0.0.1', microservice: false }));
     }
   });
 
   afterAll(async () => {
-    const nc = await connect({ servers: NATS_URL });
-    await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}_app`).catch(() => undefined);
-    await nc.close();
+    await dropBucket('app');
     for (const app of apps) await app.close();
   });
 
@@ -174,41 +177,19 @@ describe('MeteredThrottlerGuard across two app instances', () => {
   });
 });
 
-@Module({})
-class TwoLimitsModule {
-  static forRoot(logStream: LogCapture) {
-    return {
-      module: TwoLimitsModule,
-      imports: [
-        PlatformModule.forRoot({ app: 'throttle-two', logLevel: 'warn', logStream, natsUrl: NATS_URL }),
-        ThrottlerModule.forRootAsync({
-          inject: [NatsConnectionService],
-          useFactory: (nats: NatsConnectionService) => ({
-            throttlers: [
-              { name: 'narrow', ttl: 10_000, limit: 2 },
-              { name: 'wide', ttl: 10_000, limit: 3 },
-            ],
-            storage: createThrottlerStorage(nats, `${bucket}_two`, 60_000),
-          }),
-        }),
-      ],
-      controllers: [LimitedController],
-      providers: [{ provide: APP_GUARD, useClass: MeteredThrottlerGuard }],
-    };
-  }
-}
-
 describe('MeteredThrottlerGuard with two named limits (counted at once)', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await bootApp(TwoLimitsModule.forRoot(new LogCapture()), { app: 'throttle-two', port: 0, host: '127.0.0.1', microservice: false });
+    const module = LimitedModule.forRoot('throttle-two', 'two', [
+      { name: 'narrow', ttl: 10_000, limit: 2 },
+      { name: 'wide', ttl: 10_000, limit: 3 },
+    ]);
+    app = await bootApp(module, { app: 'throttle-two', port: 0, host: '127.0.0.1', microservice: false });
   });
 
   afterAll(async () => {
-    const nc = await connect({ servers: NATS_URL });
-    await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}_two`).catch(() => undefined);
-    await nc.close();
+    await dropBucket('two');
     await app.close();
   });
 

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AdminKeyGuard, AuditLog, bearerToken, DEVICE_PRINCIPAL_KEY, Public, TokenRejected, UNAUTHORIZED_BODY } from '@portcullis/auth';
+import { AdminKeyGuard, AuditLog, bearerToken, DEVICE_PRINCIPAL_KEY, Public, RouteMetadata, TokenRejected, UNAUTHORIZED_BODY } from '@portcullis/auth';
 import { MetricsService } from '@portcullis/platform';
 import { TokensService } from '../tokens/tokens.service';
 import { AdminRoute } from './routes';
@@ -15,6 +15,11 @@ export const DEVICE_ROW_KEY = 'deviceRow';
  */
 @Injectable()
 export class DeviceAuthGuard implements CanActivate {
+  private readonly routes = new RouteMetadata((handler, cls) => ({
+    open: Boolean(this.reflector.getAllAndOverride(Public, [handler, cls])),
+    admin: Boolean(this.reflector.getAllAndOverride(AdminRoute, [handler, cls])),
+  }));
+
   constructor(
     private readonly reflector: Reflector,
     private readonly admin: AdminKeyGuard,
@@ -24,10 +29,10 @@ export class DeviceAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
+    const { open, admin } = this.routes.of(ctx);
+    if (open) return true;
     if (ctx.getType() !== 'http') throw new UnauthorizedException(UNAUTHORIZED_BODY);
-    if (this.reflector.getAllAndOverride(AdminRoute, targets)) return this.admin.canActivate(ctx);
+    if (admin) return this.admin.canActivate(ctx);
     const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined>; ip?: string; routeOptions?: { url?: string } } & Record<string, unknown>>();
     const action = `${req.routeOptions?.url ?? 'unmatched'}`;
     try {

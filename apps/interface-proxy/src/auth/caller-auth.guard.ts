@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditLog, DeviceTokenVerifier, JwksTokenVerifier, Public, TokenRejected, bearerToken } from '@portcullis/auth';
+import { AuditLog, DeviceTokenVerifier, JwksTokenVerifier, publicOrAction, TokenRejected, bearerToken } from '@portcullis/auth';
 import { MetricsService } from '@portcullis/platform';
 import type { FastifyRequest } from 'fastify';
 import { InterfaceProxyConfig } from '../config';
@@ -14,20 +14,22 @@ import { InterfaceProxyConfig } from '../config';
 export class CallerAuthGuard implements CanActivate {
   private readonly verifier?: JwksTokenVerifier;
   private readonly audit: AuditLog;
+  private readonly routes: ReturnType<typeof publicOrAction>;
 
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly cfg: InterfaceProxyConfig,
     private readonly metrics: MetricsService,
     @Optional() private readonly devices?: DeviceTokenVerifier,
   ) {
     this.audit = new AuditLog(cfg.app);
+    this.routes = publicOrAction(reflector);
     if (cfg.callerAuth) this.verifier = new JwksTokenVerifier({ ...cfg.callerAuth, maxLifetimeSeconds: 3600 });
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (this.routes.of(ctx).open) return true;
     if (!this.verifier && !this.devices) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: unknown }>();
     const route = req.routeOptions?.url ?? 'unmatched';

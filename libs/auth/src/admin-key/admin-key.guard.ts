@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuditLog } from '../common/audit';
 import { safeEqual } from '../common/crypto';
 import { fingerprint } from '../common/crypto';
-import { Public } from '../common/public.decorator';
+import { publicOrAction } from '../common/route-metadata';
 import { AdminKeySet, AdminKeySource } from './admin-key.source';
 
 export const ADMIN_KEY_HEADER = 'x-portcullis-api-key';
@@ -46,23 +46,25 @@ export function checkAdminKey(presented: string | undefined, set: AdminKeySet, n
 @Injectable()
 export class AdminKeyGuard implements CanActivate {
   private readonly audit: AuditLog;
+  private readonly routes: ReturnType<typeof publicOrAction>;
 
   constructor(
     private readonly source: AdminKeySource,
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     @Optional() @Inject(ADMIN_KEY_AUDIT) audit?: AuditLog,
   ) {
     this.audit = audit ?? new AuditLog('admin');
+    this.routes = publicOrAction(reflector);
   }
 
   canActivate(ctx: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride(Public, [ctx.getHandler(), ctx.getClass()])) return true;
+    const { open, action } = this.routes.of(ctx);
+    if (open) return true;
     if (ctx.getType() !== 'http') throw new UnauthorizedException(ADMIN_UNAUTHORIZED_BODY);
     const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined>; ip?: string; id?: unknown }>();
     const raw = req.headers[ADMIN_KEY_HEADER];
     const presented = Array.isArray(raw) ? raw[0] : raw;
     const decision = checkAdminKey(presented, this.source.keys());
-    const action = `${ctx.getClass().name}.${ctx.getHandler().name}`;
     const request_id = req.id ? String(req.id) : undefined;
     if (!decision.ok) {
       this.audit.record({ action, decision: 'deny', reason: decision.reason, client_ip: req.ip, request_id });

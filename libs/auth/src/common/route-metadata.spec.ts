@@ -1,5 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { RouteMetadata } from './route-metadata';
+import { Reflector } from '@nestjs/core';
+import { Public } from './public.decorator';
+import { publicOrAction, RouteMetadata } from './route-metadata';
 
 const ctx = (handler: () => void, cls: new () => unknown) => ({ getHandler: () => handler, getClass: () => cls }) as unknown as ExecutionContext;
 
@@ -19,5 +21,23 @@ describe(RouteMetadata.name, () => {
     expect(meta.of(ctx(list, A))).toBe('A.list');
     expect(meta.of(ctx(list, B))).toBe('B.list');
     expect(reads).toEqual(['A.list', 'B.list']);
+  });
+});
+
+describe(publicOrAction.name, () => {
+  it('marks @Public() handlers and classes open, and names the action Class.handler', () => {
+    class Mixed {
+      open() {}
+      closed() {}
+    }
+    class AllOpen {
+      any() {}
+    }
+    Public()(Mixed.prototype, 'open', Object.getOwnPropertyDescriptor(Mixed.prototype, 'open')!);
+    Public()(AllOpen);
+    const routes = publicOrAction(new Reflector());
+    expect(routes.of(ctx(Mixed.prototype.open, Mixed))).toEqual({ open: true, action: 'Mixed.open' });
+    expect(routes.of(ctx(Mixed.prototype.closed, Mixed))).toEqual({ open: false, action: 'Mixed.closed' });
+    expect(routes.of(ctx(AllOpen.prototype.any, AllOpen))).toEqual({ open: true, action: 'AllOpen.any' });
   });
 });

@@ -1,4 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import { Public } from './public.decorator';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Target = Function;
@@ -24,4 +26,12 @@ export class RouteMetadata<T> {
     this.byHandler.set(handler, { cls, value });
     return value;
   }
+}
+
+/** What most guards need: whether the route is @Public(), and its audit action name (`Class.handler`). */
+export function publicOrAction(reflector: Reflector): RouteMetadata<{ open: boolean; action: string }> {
+  return new RouteMetadata((handler, cls) => ({
+    open: Boolean(reflector.getAllAndOverride(Public, [handler, cls])),
+    action: `${cls.name}.${handler.name}`,
+  }));
 }

@@ -1,8 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditLog } from '../common/audit';
-import { Public } from '../common/public.decorator';
-import { RouteMetadata } from '../common/route-metadata';
+import { publicOrAction } from '../common/route-metadata';
 import { bearerToken, TokenRejected } from '../jwt/jwks-verifier';
 import { DEVICE_PRINCIPAL_KEY } from './device-principal.decorator';
 import { DeviceTokenVerifier, VerifiedDevice } from './device-token.verifier';
@@ -34,17 +33,16 @@ interface HeaderCarrier {
  */
 @Injectable()
 export class DeviceTokenGuard implements CanActivate {
-  private readonly routes = new RouteMetadata((handler, cls) => ({
-    open: Boolean(this.reflector.getAllAndOverride(Public, [handler, cls])),
-    action: `${cls.name}.${handler.name}`,
-  }));
+  private readonly routes: ReturnType<typeof publicOrAction>;
 
   constructor(
     private readonly verifier: DeviceTokenVerifier,
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     @Inject(DEVICE_TOKEN_AUDIT) private readonly audit: AuditLog,
     @Optional() @Inject(DEVICE_TOKEN_METRICS) private readonly metrics?: DeviceTokenMetrics | null,
-  ) {}
+  ) {
+    this.routes = publicOrAction(reflector);
+  }
 
   // Not async: a token seen before is answered at once, and Nest awaits only what is a promise.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {

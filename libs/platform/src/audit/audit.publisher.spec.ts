@@ -1,14 +1,14 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { AuditLog } from '@portcullis/auth';
 import { AuditEvent, Subjects } from '@portcullis/contracts';
+import { JSONCodec } from 'nats';
 import { Observable, of, throwError } from 'rxjs';
 import { AppLogger } from '../logging/app-logger';
 import { createPino } from '../logging/logger.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel, encodeAuditEnvelope } from './audit.publisher';
 
 const silentLogger = new AppLogger(createPino({ app: 'spec', level: 'silent' }));
-import { JSONCodec } from 'nats';
-import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel, encodeAuditEnvelope } from './audit.publisher';
 
 /** Records what would go on the bus. */
 function fakeClient(emit: (pattern: string, data: unknown) => Observable<unknown>): { client: ClientProxy; sent: Array<[string, AuditEvent]> } {
