@@ -1,16 +1,30 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** One-shot SHA-256 (crypto.hash, Node >= 20.12, skips the Hash object), else the streaming API. */
-const sha256 = (data: string | Buffer): Buffer =>
-  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+/**
+ * SHA-256 of `data`, written into `out` (32 bytes) and returned. crypto.hash
+ * (Node >= 20.12) hands the digest back as a latin1 ("binary") string, copied into a
+ * buffer that is reused: a Buffer made by the binding costs more than the
+ * hash itself (node::Buffer::New sets a prototype, ~1 µs a call in a guard's
+ * profile), and guards digest what a caller presents on every request.
+ */
+function sha256Into(data: string | Buffer, out: Buffer): Buffer {
+  if (typeof nodeCrypto.hash === 'function') out.write(nodeCrypto.hash('sha256', data, 'binary'), 0, 'latin1');
+  else createHash('sha256').update(data).digest().copy(out);
+  return out;
+}
+
+// Reused by every comparison below. JavaScript runs one comparison at a time on a thread and nothing
+// here awaits, so a buffer is never read by one call while another writes it; each worker thread has its own.
+const digestA = Buffer.alloc(32);
+const digestB = Buffer.alloc(32);
 
 /**
  * Constant-time comparison of two strings of any length: both sides are
  * digested first so the comparison never short-circuits on length.
  */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  return timingSafeEqual(sha256(a), sha256(b));
+  return timingSafeEqual(sha256Into(a, digestA), sha256Into(b, digestB));
 }
 
 const knownDigests = new Map<string, Buffer>();
@@ -24,10 +38,10 @@ export function safeEqualKnown(presented: string, known: string): boolean {
   if (!dk) {
     // Only configured secrets come here, so the map stays tiny; the cap is a guard against misuse.
     if (knownDigests.size >= 64) knownDigests.clear();
-    dk = sha256(known);
+    dk = sha256Into(known, Buffer.alloc(32));
     knownDigests.set(known, dk);
   }
-  return timingSafeEqual(sha256(presented), dk);
+  return timingSafeEqual(sha256Into(presented, digestA), dk);
 }
 
 /** Constant-time comparison of two equal-purpose digests (e.g. HMAC outputs). */
