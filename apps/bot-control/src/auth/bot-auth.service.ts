@@ -11,6 +11,7 @@ import {
   checkSharedSecret,
   extractSharedSecret,
   hasSignature,
+  httpAction,
 } from '@portcullis/auth';
 import { MetricsService } from '@portcullis/platform';
 import { BotControlConfig } from '../config';
@@ -104,7 +105,7 @@ export class BotAuthService {
     const decision = result.ok ? 'allow' : enforced ? 'deny' : 'would_deny';
     this.metrics.authDecision(input.route, decision, result.reason);
     this.audit.record({
-      action: `${input.method} ${input.route}`,
+      action: httpAction(input.method, input.route),
       decision,
       reason: result.reason,
       principal: result.principal,

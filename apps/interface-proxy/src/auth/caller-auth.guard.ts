@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditLog, DeviceTokenVerifier, JwksTokenVerifier, publicOrAction, TokenRejected, bearerToken } from '@portcullis/auth';
+import { AuditLog, DeviceTokenVerifier, JwksTokenVerifier, httpAction, publicOrAction, TokenRejected, bearerToken } from '@portcullis/auth';
 import { MetricsService } from '@portcullis/platform';
 import type { FastifyRequest } from 'fastify';
 import { InterfaceProxyConfig } from '../config';
@@ -37,12 +37,12 @@ export class CallerAuthGuard implements CanActivate {
       const claims = await this.verifyToken(bearerToken(req.headers.authorization));
       req.principal = claims;
       this.metrics.authDecision(route, 'allow', 'ok');
-      this.audit.record({ action: `${req.method} ${route}`, decision: 'allow', reason: 'ok', principal: String(claims.sub), request_id: String(req.id), client_ip: req.ip });
+      this.audit.record({ action: httpAction(req.method, route), decision: 'allow', reason: 'ok', principal: String(claims.sub), request_id: String(req.id), client_ip: req.ip });
       return true;
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'malformed_token';
       this.metrics.authDecision(route, 'deny', reason);
-      this.audit.record({ action: `${req.method} ${route}`, decision: 'deny', reason, request_id: String(req.id), client_ip: req.ip });
+      this.audit.record({ action: httpAction(req.method, route), decision: 'deny', reason, request_id: String(req.id), client_ip: req.ip });
       throw new UnauthorizedException({ detail: 'unauthorized' });
     }
   }

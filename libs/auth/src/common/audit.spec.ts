@@ -1,4 +1,4 @@
-import { AuditLog, isoNow } from './audit';
+import { AuditLog, httpAction, isoNow } from './audit';
 
 describe('AuditLog', () => {
   it('stamps events with the current time as ISO 8601, to the millisecond', async () => {
@@ -20,5 +20,14 @@ describe('AuditLog', () => {
     const event = log.record(extra);
     expect(JSON.parse(JSON.stringify(event))).toEqual({ time: event.time, app: 'spec-audit', principal: 'pi_1', action: 'GET /x', decision: 'allow', reason: 'ok', request_id: 'r1', client_ip: '127.0.0.1' });
     expect(sunk).toEqual([event]);
+  });
+
+  it('names an HTTP action METHOD route, one string per pair however often it is asked for', () => {
+    const route = ['/sessions', ':pid'].join('/');
+    const first = httpAction('GET', route);
+    expect(first).toBe('GET /sessions/:pid');
+    expect(httpAction('GET', `/sessions/${':pid'}`)).toBe(first);
+    expect(httpAction('POST', route)).toBe('POST /sessions/:pid');
+    expect(httpAction('GET', 'unmatched')).toBe('GET unmatched');
   });
 });

@@ -27,6 +27,29 @@ export function isoNow(): string {
   return isoText;
 }
 
+const httpActions = new Map<string, Map<string, string>>();
+
+/**
+ * The audit action of an HTTP route, `METHOD /route/:pattern`, built once per
+ * pair. A string built per request is a new string each time, and the audit
+ * publisher's label lookup then hashes it anew: a constant one is hashed once.
+ * Methods and route patterns are small fixed sets; the cap only bounds misuse.
+ */
+export function httpAction(method: string, route: string): string {
+  let byMethod = httpActions.get(route);
+  if (!byMethod) {
+    if (httpActions.size >= 1024) httpActions.clear();
+    byMethod = new Map();
+    httpActions.set(route, byMethod);
+  }
+  let action = byMethod.get(method);
+  if (action === undefined) {
+    action = `${method} ${route}`;
+    byMethod.set(method, action);
+  }
+  return action;
+}
+
 /**
  * Writes one structured audit line (`{"context":"Audit","audit":{...}}`) per authentication decision. The reason
  * goes here, never to the caller (DESIGN.md: fixed 401 bodies).
