@@ -6,7 +6,7 @@ import { Observable, of, throwError } from 'rxjs';
 import { AppLogger } from '../logging/app-logger';
 import { createPino } from '../logging/logger.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, boundedLabel, encodeAuditEnvelope } from './audit.publisher';
+import { AUDIT_FLUSH_COUNT, AUDIT_FLUSH_MS, AuditPublisher, actionLabel, boundedLabel, encodeAuditEnvelope } from './audit.publisher';
 
 const silentLogger = new AppLogger(createPino({ app: 'spec', level: 'silent' }));
 
@@ -104,6 +104,29 @@ describe(AuditPublisher.name, () => {
     expect(boundedLabel('a"b\nc')).toBe('a_b_c');
     expect(boundedLabel('x'.repeat(200))).toHaveLength(64);
     expect(boundedLabel(undefined)).toBe('none');
+  });
+
+  it('labels the metric by what was done, never by which room: the event keeps the room', async () => {
+    expect(actionLabel('GET /sessions/:pid')).toBe('GET /sessions/:pid');
+    expect(actionLabel('POST unmatched')).toBe('POST unmatched');
+    expect(actionLabel('BotSessions.list')).toBe('BotSessions.list');
+    expect(actionLabel('signaling.connect room-7f3a')).toBe('signaling.connect');
+
+    const { client, sent } = fakeClient(() => of(undefined));
+    const metrics = new MetricsService(`${app}-rooms`);
+    const p = new AuditPublisher(`${app}-rooms`, client, metrics, silentLogger);
+    p.onModuleInit();
+    try {
+      const log = new AuditLog(`${app}-rooms`);
+      for (const room of ['alpha', 'beta', 'gamma']) log.record({ action: `signaling.connect ${room}`, decision: 'allow', reason: 'ok' });
+      p.flush();
+      const text = await counted(metrics);
+      expect(text).toMatch(/portcullis_audit_events_total\{[^}]*action="signaling.connect"[^}]*\} 3/);
+      expect(text).not.toMatch(/alpha|beta|gamma/);
+      expect(sent.map(([, e]) => e.action)).toEqual(['signaling.connect alpha', 'signaling.connect beta', 'signaling.connect gamma']);
+    } finally {
+      p.beforeApplicationShutdown();
+    }
   });
 
   it('sends a batch by itself: after AUDIT_FLUSH_MS, or at once when AUDIT_FLUSH_COUNT are queued, in order', async () => {

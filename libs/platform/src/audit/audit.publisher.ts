@@ -53,6 +53,25 @@ export function boundedLabel(value: string | undefined): string {
 const labels = new Map<string, string>();
 
 /**
+ * The metric label of an action. HTTP actions name a route pattern
+ * (`GET /sessions/:pid`), a fixed set. Other actions may name an instance
+ * after a space (`signaling.connect <room>`): the log line and the NATS event
+ * keep it, the metric drops it, since a label per room is a series per room.
+ */
+export function actionLabel(action: string): string {
+  let label = actionLabels.get(action);
+  if (label === undefined) {
+    const space = action.indexOf(' ');
+    label = boundedLabel(space > 0 && !HTTP_ACTION.test(action) ? action.slice(0, space) : action);
+    if (actionLabels.size >= 1024) actionLabels.clear();
+    actionLabels.set(action, label);
+  }
+  return label;
+}
+const actionLabels = new Map<string, string>();
+const HTTP_ACTION = /^[A-Z]+ (\/|unmatched$)/;
+
+/**
  * Puts every audit event of this app (every `AuditLog` constructed with its
  * name, wherever in the app it lives) on `Subjects.auditEvent` through the
  * app's EVENTS_CLIENT, and counts it in `portcullis_audit_events_total`, so one
@@ -113,7 +132,7 @@ export class AuditPublisher implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Counts the event now and queues it for the bus. Never throws: an audit transport problem must not turn an auth decision into a 500. */
   publish(e: AuditEvent): void {
-    this.events.inc(this.metrics.app, boundedLabel(e.action), e.decision, boundedLabel(e.reason));
+    this.events.inc(this.metrics.app, actionLabel(e.action), e.decision, boundedLabel(e.reason));
     this.queue.push(e);
     if (this.queue.length >= AUDIT_FLUSH_COUNT) this.flush();
     else if (!this.timer) {

@@ -26,4 +26,18 @@ describe(KeyedCounter.name, () => {
     expect(text).toContain('spec2_total{a="x",b="yz"} 1');
     expect(text).toContain('spec2_total{a="xy",b="z"} 1');
   });
+
+  it('counts label sets past its cap under one overflow series', async () => {
+    const registry = new Registry();
+    const c = new KeyedCounter({ name: 'spec3_total', help: 'spec', labelNames: ['action', 'reason'] as const, registry, maxSeries: 3 });
+    c.inc('GET /x', 'ok');
+    for (let i = 0; i < 50; i++) c.inc(`signaling.connect room-${i}`, 'ok');
+    c.inc('GET /x', 'ok');
+    const text = await registry.metrics();
+    expect(text).toContain('spec3_total{action="GET /x",reason="ok"} 2');
+    expect(text).toContain('spec3_total{action="signaling.connect room-0",reason="ok"} 1');
+    expect(text).toContain('spec3_total{action="_overflow",reason="_overflow"} 48');
+    expect(text).not.toContain('room-2"');
+    expect(text.split('\n').filter((l) => l.startsWith('spec3_total{'))).toHaveLength(4);
+  });
 });
