@@ -22,23 +22,29 @@ process.on('exit', () => {
 });
 
 /** Resolves with { url, child } once GET /health/ready answers 200. LOG_LEVEL defaults to warn; stdout is discarded. */
-async function startApp(app, env = {}) {
+function startApp(app, env = {}) {
+  return startScript(path.join(root, 'dist/apps', app, 'src/main.js'), env);
+}
+
+/** startApp for any script that serves the platform's health routes on PORT (bench/verifier-server.js). */
+async function startScript(script, env = {}) {
   const port = await freePort();
-  const child = spawn(...pinned(SERVER_CPU, [process.execPath, path.join(root, 'dist/apps', app, 'src/main.js')]), {
+  const child = spawn(...pinned(SERVER_CPU, [process.execPath, script]), {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   started.add(child);
   child.once('exit', () => started.delete(child));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // Up to 30 s: a script that compiles TypeScript as it loads takes several on this machine.
+  for (let i = 0; i < 600 && child.exitCode === null; i++) {
     try {
       if ((await fetch(`${url}/health/ready`)).ok) return { url, child };
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill();
-  throw new Error(`${app} did not start`);
+  throw new Error(`${path.relative(root, script)} did not start`);
 }
 
-module.exports = { freePort, startApp };
+module.exports = { freePort, startApp, startScript };

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /*
  * Issue 2 benchmarks, measured side by side in one run on this machine:
- *   1. a guarded endpoint's throughput over the same endpoint unguarded (target >= 0.95x)
+ *   1. a guarded endpoint's throughput over the same endpoint unguarded (target >= 0.95x):
+ *      1a. the same request (with the secret) to both, so only the guard differs;
+ *      1b. the unguarded side without the header, so the ratio also holds the cost of carrying it
  *   2. a signed request's throughput over an unsigned (shared-secret) one (target >= 0.85x)
  *   3. p50 latency of join through interface-proxy over join direct (target: +<= 1 ms)
- * Each pair alternates over several rounds so machine noise hits both sides alike.
- * Throughput pairs also print each server's CPU time per request (from /proc),
- * so a ratio can be read as microseconds a request.
+ * Throughput pairs are measured twice, both sides loaded at once and then in
+ * alternating rounds (bench/pairs.js says why), beside a control pair of two
+ * identical servers that shows the run's noise floor; they also print each
+ * server's CPU time per request (from /proc), so a ratio reads as µs a request.
  * Prints numbers and ratios; asserts nothing. Needs `npm run build` and NATS
  * (NATS_URL, default nats://127.0.0.1:4222) for the shared nonce store.
  *
  *   node bench/bot-control.js           BENCH_SECONDS=2 node bench/bot-control.js
  */
 'use strict';
-const fs = require('node:fs');
 const http = require('node:http');
 const autocannon = require('autocannon');
 const { signRequest } = require('../dist/libs/auth/src');
@@ -28,70 +30,28 @@ const ROOM = 'https://bench.daily.co/room';
 
 const { pinSelf, pinned } = require('./pinning');
 const { startApp: start } = require('./apps');
+const { alternatingPair, concurrentPair, describePair } = require('./pairs');
 pinSelf();
 
-function run({ pid: _pid, ...opts }) {
+function run(opts) {
   return new Promise((resolve, reject) => {
     autocannon({ duration: SECONDS, connections: 10, pipelining: 1, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
   });
 }
 
-/**
- * CPU time (user + system) a server process has used so far, in µs, from
- * /proc (Linux); undefined elsewhere. Divided by the requests of a round it is
- * what one request cost that process, which throughput alone mixes with how
- * often the load generator's core had to be woken.
- */
-function cpuMicros(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
+/** requests answered by one load of `seconds` against opts, for bench/pairs.js. */
+async function load(opts, seconds) {
+  const r = await run({ ...opts, duration: seconds });
+  if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  return r.requests.total;
 }
-const CLOCK_TICKS = 100;
-
-/** One round against a: requests and the server's CPU µs per request (when a.pid is known). */
-async function measured(a) {
-  const before = a.pid && cpuMicros(a.pid);
-  const r = await run(a);
-  const after = a.pid && cpuMicros(a.pid);
-  r.cpuPerRequest = before !== undefined && after !== undefined ? (after - before) / Math.max(1, r.requests.total) : undefined;
-  return r;
-}
-
-/** Alternates a and b for ROUNDS rounds; returns mean throughput, the median of the per-round ratios, and median p50s. */
-async function sideBySide(a, b) {
-  if (WARMUP > 0) {
-    await run({ ...a, duration: WARMUP });
-    await run({ ...b, duration: WARMUP });
-  }
-  const out = { a: [], b: [] };
-  for (let i = 0; i < ROUNDS; i++) {
-    out.a.push(await measured(a));
-    out.b.push(await measured(b));
-  }
-  const sum = (rs, f) => rs.reduce((t, r) => t + f(r), 0);
-  const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  const errs = (rs) => sum(rs, (r) => r.non2xx + r.errors);
-  return {
-    ratio: med(out.a.map((r, i) => r.requests.average / out.b[i].requests.average)),
-    rpsA: sum(out.a, (r) => r.requests.average) / ROUNDS,
-    rpsB: sum(out.b, (r) => r.requests.average) / ROUNDS,
-    p50A: med(out.a.map((r) => r.latency.p50)),
-    p50B: med(out.b.map((r) => r.latency.p50)),
-    cpuA: out.a[0].cpuPerRequest === undefined ? undefined : med(out.a.map((r) => r.cpuPerRequest)),
-    cpuB: out.b[0].cpuPerRequest === undefined ? undefined : med(out.b.map((r) => r.cpuPerRequest)),
-    errors: errs(out.a) + errs(out.b),
-  };
-}
-
-/** The server-CPU view of a pair: µs per request each side, and what the first side adds. */
-function cpuLine(r, a, b) {
-  if (r.cpuA === undefined || r.cpuB === undefined) return '   (server CPU per request: not available without /proc)';
-  const extra = r.cpuA - r.cpuB;
-  return `   server CPU per request: ${a} ${r.cpuA.toFixed(1)} µs, ${b} ${r.cpuB.toFixed(1)} µs (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs, ratio ${(r.cpuB / r.cpuA).toFixed(3)}x)`;
+/** A pair measured both ways (bench/pairs.js), printed as it goes; resolves with the at-once result. */
+async function pair(label, a, b, nameA, nameB, target) {
+  const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
+  const atOnce = await concurrentPair(a, b, opts);
+  console.log(describePair(label, atOnce, nameA, nameB, target));
+  console.log(describePair('    same pair', await alternatingPair(a, b, opts), nameA, nameB));
+  return atOnce;
 }
 
 // A plain keep-alive http client: fetch's own per-request cost (several ms on this VM) would swamp the difference.
@@ -134,40 +94,46 @@ async function p50Sequential(url, body, n) {
   };
   try {
     const open = await up('bot-control', {});
+    // Every pair is two server processes: the control's second side, and a second signing server.
+    const open2 = await up('bot-control', {});
     const guarded = await up('bot-control', { BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' });
-    const signing = await up('bot-control', { NATS_URL, BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1' });
+    const signingEnv = { NATS_URL, BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1' };
+    const signing = await up('bot-control', signingEnv);
+    const unsigned = await up('bot-control', signingEnv);
     const proxy = await up('interface-proxy', { BOT_CONTROL_BASE_URL: open });
     const body = JSON.stringify({ room_url: ROOM });
-    // One live bot per room, so every join below takes the cheap "reused" path.
-    for (const base of [open, signing]) {
+    // One live bot per server: every join below takes the cheap "reused" path, and every
+    // GET /sessions answers the same one-session list, so the sides of a pair do the same work.
+    for (const base of [open, open2, guarded, signing, unsigned]) {
       await fetch(`${base}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET }, body });
     }
 
-    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s per side after ${WARMUP}s warm-up, 10 connections${pinned.describe()}\n`);
+    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s a pair, measured at once and then in alternating rounds (bench/pairs.js), after ${WARMUP}s warm-up, 10 connections a side${pinned.describe()}\n`);
 
-    const g = await sideBySide(
-      { url: `${guarded}/sessions`, headers: { 'x-bot-secret': SECRET }, pid: pid[guarded] },
-      { url: `${open}/sessions`, pid: pid[open] },
-    );
-    console.log(`1. GET /sessions guarded (shared secret) ${g.rpsA.toFixed(0)} req/s vs unguarded ${g.rpsB.toFixed(0)} req/s -> ratio ${g.ratio.toFixed(3)}x (median of rounds; target >= 0.95x)`);
-    console.log(cpuLine(g, 'guarded', 'unguarded'));
+    const withSecret = { headers: { 'x-bot-secret': SECRET } };
+    const side = (base, path, opts = {}) => ({ pid: pid[base], opts: { url: `${base}${path}`, ...opts } });
+    await pair('0. control: GET /sessions on two identical unguarded servers', side(open, '/sessions', withSecret), side(open2, '/sessions', withSecret), 'first', 'second', 'ideal 1.000x');
+    await pair('1a. GET /sessions guarded (shared secret) / unguarded, the same request', side(guarded, '/sessions', withSecret), side(open, '/sessions', withSecret), 'guarded', 'unguarded', '>= 0.95x');
+    await pair('1b. GET /sessions guarded / unguarded without the header', side(guarded, '/sessions', withSecret), side(open, '/sessions'), 'guarded', 'unguarded');
 
-    const postJoin = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
-    const s = await sideBySide(
-      {
-        url: `${signing}/join`,
-        pid: pid[signing],
-        ...postJoin,
+    const json = { 'content-type': 'application/json' };
+    await pair(
+      '2. POST /join signed (HMAC + JetStream nonce) / unsigned (shared secret)',
+      side(signing, '/join', {
+        method: 'POST',
+        body,
+        headers: json,
         // A fresh timestamp and nonce per request, as a real signer sends.
         setupClient: (client) => {
-          client.on('response', () => client.setHeaders({ 'content-type': 'application/json', ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) }));
-          client.setHeaders({ 'content-type': 'application/json', ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
+          client.on('response', () => client.setHeaders({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) }));
+          client.setHeaders({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
         },
-      },
-      { url: `${signing}/join`, pid: pid[signing], ...postJoin, headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET } },
+      }),
+      side(unsigned, '/join', { method: 'POST', body, headers: { ...json, 'x-bot-secret': SECRET } }),
+      'signed',
+      'unsigned',
+      '>= 0.85x',
     );
-    console.log(`2. POST /join signed (HMAC + JetStream nonce) ${s.rpsA.toFixed(0)} req/s vs unsigned ${s.rpsB.toFixed(0)} req/s -> ratio ${s.ratio.toFixed(3)}x (median of rounds; target >= 0.85x)`);
-    console.log(cpuLine(s, 'signed', 'unsigned'));
 
     const viaProxy = [];
     const direct = [];
@@ -181,7 +147,6 @@ async function p50Sequential(url, body, n) {
     const pp = med(viaProxy);
     const dp = med(direct);
     console.log(`3. POST /join p50 through interface-proxy ${pp.toFixed(3)} ms vs direct ${dp.toFixed(3)} ms -> adds ${(pp - dp).toFixed(3)} ms (target <= 1 ms), ratio ${(pp / dp).toFixed(2)}x`);
-    if (g.errors + s.errors) console.log(`\n(non-2xx or errors during the runs: ${g.errors + s.errors})`);
   } finally {
     for (const c of procs) c.kill('SIGTERM');
   }

@@ -3,7 +3,9 @@
  * device-auth benchmarks, measured side by side in one run (prints numbers and
  * ratios, asserts nothing; issue 3 targets in brackets):
  *   1. a DeviceTokenGuard-guarded endpoint over the same endpoint unguarded   [>= 0.85x]
- *      (a: same request with the token, the guard's own cost; b: unguarded without a token)
+ *      (a: same request with the token, the guard's own cost; b: unguarded without a token),
+ *      on two verifier processes loaded at once and on one of them in alternating
+ *      rounds (bench/pairs.js), beside a control pair that shows the noise floor
  *   2. /device/auth with the HMAC secret check over the same endpoint with a
  *      slow password hash (scrypt, N=2^14) in its place
  *   3. revocation propagation: admin revoke -> first 401 from another app
@@ -11,9 +13,10 @@
  *   4. /device/auth latency for unknown device, wrong secret and revoked device,
  *      interleaved (they should not be told apart by timing)
  * Throughput pairs also print the server side's CPU time per request, so a
- * ratio can be read as microseconds a request.
+ * ratio can be read as microseconds a request. Parts 2-4 run their servers in
+ * this process; part 1's run as bench/verifier-server.js children.
  *
- *   node bench/device-auth.js              # ~40 s on an idle 2-core machine; needs Postgres (DATABASE_URL) and NATS (NATS_URL)
+ *   node bench/device-auth.js              # ~3 min on an idle 2-core machine; needs Postgres (DATABASE_URL) and NATS (NATS_URL)
  *   BENCH_SECONDS=2 BENCH_PARTS=1,3 node bench/device-auth.js   # shorter; a subset of the parts
  *
  * Runs the TypeScript sources directly (swc, as jest does), so no build is needed.
@@ -39,39 +42,13 @@ const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 30);
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const { Controller, Get, Module, UseGuards } = require('@nestjs/common');
-const { DeviceTokenGuard, DeviceTokenModule, Public } = require('../libs/auth/src');
-const { appUrl, bootApp, EVENTS_CLIENT, NatsConnectionService, PlatformModule } = require('../libs/platform/src');
+const { appUrl, bootApp } = require('../libs/platform/src');
+const { devNull, verifierModule } = require('./verifier-module');
+const { startScript } = require('./apps');
+const { alternatingPair, concurrentPair, describePair } = require('./pairs');
 const { DeviceAuthModule, loadDeviceAuthConfig } = require('../apps/device-auth/src');
 const { SecretHasher } = require('../apps/device-auth/src/devices/secret-hasher');
 const { sql } = require('../test/support/device-auth.ts');
-
-/** The same endpoint twice: once open, once behind DeviceTokenGuard. */
-function verifierModule(daUrl, issuer, audience) {
-  class BenchController {
-    open() { return { ok: true }; }
-    guarded() { return { ok: true }; }
-  }
-  Public()(BenchController.prototype, 'open', Object.getOwnPropertyDescriptor(BenchController.prototype, 'open'));
-  Get('open')(BenchController.prototype, 'open', Object.getOwnPropertyDescriptor(BenchController.prototype, 'open'));
-  UseGuards(DeviceTokenGuard)(BenchController.prototype, 'guarded', Object.getOwnPropertyDescriptor(BenchController.prototype, 'guarded'));
-  Get('guarded')(BenchController.prototype, 'guarded', Object.getOwnPropertyDescriptor(BenchController.prototype, 'guarded'));
-  Controller()(BenchController);
-  class VerifierModule {}
-  Module({
-    imports: [
-      PlatformModule.forRoot({ app: 'bench-verifier', logLevel: 'warn', natsUrl: NATS_URL, logStream: devNull() }),
-      DeviceTokenModule.forRoot({ app: 'bench-verifier', jwksUrl: `${daUrl}/.well-known/jwks.json`, issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService }),
-    ],
-    controllers: [BenchController],
-  })(VerifierModule);
-  return VerifierModule;
-}
-
-function devNull() {
-  const { Writable } = require('node:stream');
-  return new Writable({ write: (_c, _e, cb) => cb() });
-}
 
 /** A deliberately slow password hash in the HMAC's place, for comparison only. */
 class ScryptHasher extends SecretHasher {
@@ -116,7 +93,7 @@ async function cannon(opts) {
   );
   const r = JSON.parse(out);
   if (r.non2xx) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers`);
-  return r.requests.average;
+  return r;
 }
 
 async function sideBySide(label, a, b) {
@@ -132,7 +109,7 @@ async function sideBySide(label, a, b) {
   const cb = [];
   const round = async (opts, rps, cpu) => {
     const before = process.cpuUsage();
-    rps.push(await cannon(opts));
+    rps.push((await cannon(opts)).requests.average);
     const used = process.cpuUsage(before);
     cpu.push((used.user + used.system) / (rps[rps.length - 1] * (opts.seconds ?? SECONDS)));
   };
@@ -164,7 +141,7 @@ async function main() {
     const dev = await da.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_bench_${randomBytes(4).toString('hex')}` });
     const auth = await fetch(`${da.url}/device/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_id: dev.device_id, device_secret: dev.device_secret }) }).then((r) => r.json());
 
-    const verifierApp = await bootApp(verifierModule(da.url, issuer, da.cfg.audience), { app: 'bench-verifier', port: 0, host: '127.0.0.1', natsUrl: NATS_URL, microservice: true });
+    const verifierApp = await bootApp(verifierModule({ daUrl: da.url, issuer, audience: da.cfg.audience, natsUrl: NATS_URL }), { app: 'bench-verifier', port: 0, host: '127.0.0.1', natsUrl: NATS_URL, microservice: true });
     closers.push(() => verifierApp.close());
     const vurl = await appUrl(verifierApp);
     for (let i = 0; i < 200; i++) {
@@ -172,15 +149,27 @@ async function main() {
       await new Promise((r) => setTimeout(r, 50));
     }
 
-    // 1. guarded / unguarded
+    // 1. guarded / unguarded: two verifier processes loaded at once (bench/pairs.js), beside a control pair
     const bearer = { authorization: `Bearer ${auth.access_token}` };
     if (PARTS.includes('1')) {
-    await sideBySide('1a. token-guarded endpoint / unguarded, same request with the token (the guard alone; target >= 0.85x)',
-      { name: 'guarded', opts: { url: `${vurl}/guarded`, headers: bearer } },
-      { name: 'open', opts: { url: `${vurl}/open`, headers: bearer } });
-    await sideBySide('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)',
-      { name: 'guarded', opts: { url: `${vurl}/guarded`, headers: bearer } },
-      { name: 'open', opts: { url: `${vurl}/open` } });
+      const verifierEnv = { NATS_URL, DEVICE_AUTH_URL: da.url, DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_AUDIENCE: da.cfg.audience };
+      const servers = [await startScript(require.resolve('./verifier-server'), verifierEnv), await startScript(require.resolve('./verifier-server'), verifierEnv)];
+      closers.push(async () => servers.forEach((s) => s.child.kill('SIGTERM')));
+      for (const s of servers) {
+        for (let i = 0; i < 200 && (await fetch(`${s.url}/guarded`, { headers: bearer })).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+      }
+      const [first, second] = servers;
+      const side = (s, path, headers) => ({ pid: s.child.pid, opts: { url: `${s.url}${path}`, headers } });
+      const load = async (opts, seconds) => (await cannon({ ...opts, seconds })).requests.total;
+      const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
+      // At once: two servers. Alternating: both routes of one server, so only the guard differs.
+      const pair = async (label, a, b, nameA, nameB, target) => {
+        console.log(describePair(label, await concurrentPair(a, b, opts), nameA, nameB, target));
+        console.log(describePair('    same pair, one server', await alternatingPair(a, { ...b, pid: a.pid, opts: { ...b.opts, url: b.opts.url.replace(second.url, first.url) } }, opts), nameA, nameB));
+      };
+      await pair('1.  control: the unguarded endpoint on two identical servers', side(first, '/open', bearer), side(second, '/open', bearer), 'first', 'second', 'ideal 1.000x');
+      await pair('1a. token-guarded endpoint / unguarded, the same request with the token (the guard alone)', side(first, '/guarded', bearer), side(second, '/open', bearer), 'guarded', 'open', '>= 0.85x');
+      await pair('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)', side(first, '/guarded', bearer), side(second, '/open'), 'guarded', 'open');
     }
 
     // 2. /device/auth: HMAC vs scrypt, same endpoint, same database
