@@ -8,10 +8,11 @@ const { spawnSync } = require('node:child_process');
 const { readdirSync } = require('node:fs');
 const path = require('node:path');
 
+const HELPERS = ['run.js', 'apps.js', 'pinning.js', 'pairs.js', 'verifier-module.js', 'verifier-server.js'];
 const only = process.argv.slice(2);
 const files = readdirSync(__dirname)
-  // apps.js and pinning.js are helpers the benchmarks share, not benchmarks.
-  .filter((f) => f.endsWith('.js') && !['run.js', 'apps.js', 'pinning.js'].includes(f) && !f.endsWith('-peer.js'))
+  // Helpers the benchmarks share, and the servers they start, are not benchmarks.
+  .filter((f) => f.endsWith('.js') && !HELPERS.includes(f) && !f.endsWith('-peer.js'))
   .filter((f) => !only.length || only.some((o) => f.includes(o)))
   .sort();
 let failed = 0;
