@@ -162,14 +162,16 @@ async function main() {
       const side = (s, path, headers) => ({ pid: s.child.pid, opts: { url: `${s.url}${path}`, headers } });
       const load = async (opts, seconds) => (await cannon({ ...opts, seconds })).requests.total;
       const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
-      // At once: two servers. Alternating: both routes of one server, so only the guard differs.
-      const pair = async (label, a, b, nameA, nameB, target) => {
-        console.log(describePair(label, await concurrentPair(a, b, opts), nameA, nameB, target));
-        console.log(describePair('    same pair, one server', await alternatingPair(a, { ...b, pid: a.pid, opts: { ...b.opts, url: b.opts.url.replace(second.url, first.url) } }, opts), nameA, nameB));
+      // At once: a on the first server, b on the second. Alternating: both on the first, so only the route differs.
+      const pair = async (label, [pathA, headersA], [pathB, headersB], nameA, nameB, target) => {
+        const atOnce = await concurrentPair(side(first, pathA, headersA), side(second, pathB, headersB), opts);
+        console.log(describePair(label, atOnce, nameA, nameB, target));
+        const alternating = await alternatingPair(side(first, pathA, headersA), side(first, pathB, headersB), opts);
+        console.log(describePair('    same pair, one server', alternating, nameA, nameB));
       };
-      await pair('1.  control: the unguarded endpoint on two identical servers', side(first, '/open', bearer), side(second, '/open', bearer), 'first', 'second', 'ideal 1.000x');
-      await pair('1a. token-guarded endpoint / unguarded, the same request with the token (the guard alone)', side(first, '/guarded', bearer), side(second, '/open', bearer), 'guarded', 'open', '>= 0.85x');
-      await pair('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)', side(first, '/guarded', bearer), side(second, '/open'), 'guarded', 'open');
+      await pair('1.  control: the unguarded endpoint on two identical servers', ['/open', bearer], ['/open', bearer], 'first', 'second', 'ideal 1.000x');
+      await pair('1a. token-guarded endpoint / unguarded, the same request with the token (the guard alone)', ['/guarded', bearer], ['/open', bearer], 'guarded', 'open', '>= 0.85x');
+      await pair('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)', ['/guarded', bearer], ['/open'], 'guarded', 'open');
     }
 
     // 2. /device/auth: HMAC vs scrypt, same endpoint, same database

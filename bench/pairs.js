@@ -35,6 +35,23 @@ function cpuMicros(pid) {
 
 const median = (xs) => xs.slice().sort((x, y) => x - y)[xs.length >> 1];
 
+/** What both methods return: per-round ratios as median and range, medians of the rest. */
+function summary(how, ratios, rps, cpu) {
+  const rounds = ratios.length;
+  return {
+    how,
+    ratio: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    rpsA: median(rps.a),
+    rpsB: median(rps.b),
+    // CPU only when /proc answered for every round of both sides.
+    cpuA: cpu.a.length === rounds && cpu.b.length === rounds ? median(cpu.a) : undefined,
+    cpuB: cpu.a.length === rounds && cpu.b.length === rounds ? median(cpu.b) : undefined,
+    rounds,
+  };
+}
+
 /**
  * Loads a and b at once for `rounds` rounds (after an unmeasured warm-up, so both
  * run JIT-compiled code). a and b: { pid, opts }; load(opts, seconds) resolves with
@@ -57,17 +74,7 @@ async function concurrentPair(a, b, { rounds, seconds, warmup, load }) {
       cpu.b.push((after[1] - before[1]) / Math.max(1, nb));
     }
   }
-  return {
-    how: 'at the same time',
-    ratio: median(ratios),
-    min: Math.min(...ratios),
-    max: Math.max(...ratios),
-    rpsA: median(rps.a),
-    rpsB: median(rps.b),
-    cpuA: cpu.a.length ? median(cpu.a) : undefined,
-    cpuB: cpu.b.length ? median(cpu.b) : undefined,
-    rounds,
-  };
+  return summary('at the same time', ratios, rps, cpu);
 }
 
 /** concurrentPair's measure with one side loaded at a time, a then b, round after round. */
@@ -91,17 +98,7 @@ async function alternatingPair(a, b, { rounds, seconds, warmup, load }) {
     await one(b, rps.b, cpu.b);
     ratios.push(rps.a[i] / rps.b[i]);
   }
-  return {
-    how: 'in alternating rounds',
-    ratio: median(ratios),
-    min: Math.min(...ratios),
-    max: Math.max(...ratios),
-    rpsA: median(rps.a),
-    rpsB: median(rps.b),
-    cpuA: cpu.a.length === rounds ? median(cpu.a) : undefined,
-    cpuB: cpu.b.length === rounds ? median(cpu.b) : undefined,
-    rounds,
-  };
+  return summary('in alternating rounds', ratios, rps, cpu);
 }
 
 /** One result as two lines: requests and ratio, then each server's CPU per request. */

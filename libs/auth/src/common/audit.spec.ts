@@ -22,7 +22,7 @@ describe('AuditLog', () => {
     expect(sunk).toEqual([event]);
   });
 
-  it('names an HTTP action METHOD route, one string per pair however often it is asked for', () => {
+  it('names an HTTP action METHOD route, the same for the same pair however it was built', () => {
     const route = ['/sessions', ':pid'].join('/');
     const first = httpAction('GET', route);
     expect(first).toBe('GET /sessions/:pid');
