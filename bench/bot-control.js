@@ -30,7 +30,7 @@ const ROOM = 'https://bench.daily.co/room';
 
 const { pinSelf, pinned } = require('./pinning');
 const { startApp: start } = require('./apps');
-const { alternatingPair, concurrentPair, describePair } = require('./pairs');
+const { alternatingPair, concurrentPair, describePair, median } = require('./pairs');
 pinSelf();
 
 function run(opts) {
@@ -45,13 +45,11 @@ async function load(opts, seconds) {
   if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   return r.requests.total;
 }
-/** A pair measured both ways (bench/pairs.js), printed as it goes; resolves with the at-once result. */
+/** A pair measured both ways (bench/pairs.js), printed as it goes. */
 async function pair(label, a, b, nameA, nameB, target) {
   const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
-  const atOnce = await concurrentPair(a, b, opts);
-  console.log(describePair(label, atOnce, nameA, nameB, target));
+  console.log(describePair(label, await concurrentPair(a, b, opts), nameA, nameB, target));
   console.log(describePair('    same pair', await alternatingPair(a, b, opts), nameA, nameB));
-  return atOnce;
 }
 
 // A plain keep-alive http client: fetch's own per-request cost (several ms on this VM) would swamp the difference.
@@ -143,9 +141,8 @@ async function p50Sequential(url, body, n) {
       viaProxy.push(await p50Sequential(`${proxy}/api/bot/join`, body, 400));
       direct.push(await p50Sequential(`${open}/join`, body, 400));
     }
-    const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const pp = med(viaProxy);
-    const dp = med(direct);
+    const pp = median(viaProxy);
+    const dp = median(direct);
     console.log(`3. POST /join p50 through interface-proxy ${pp.toFixed(3)} ms vs direct ${dp.toFixed(3)} ms -> adds ${(pp - dp).toFixed(3)} ms (target <= 1 ms), ratio ${(pp / dp).toFixed(2)}x`);
   } finally {
     for (const c of procs) c.kill('SIGTERM');

@@ -96,34 +96,9 @@ async function cannon(opts) {
   return r;
 }
 
-async function sideBySide(label, a, b) {
-  if (WARMUP > 0) {
-    await cannon({ ...a.opts, seconds: WARMUP });
-    await cannon({ ...b.opts, seconds: WARMUP });
-  }
-  const ra = [];
-  const rb = [];
-  // This process hosts the servers and is otherwise idle while the load runs: its CPU time per
-  // request is what one request cost the server side.
-  const ca = [];
-  const cb = [];
-  const round = async (opts, rps, cpu) => {
-    const before = process.cpuUsage();
-    rps.push((await cannon(opts)).requests.average);
-    const used = process.cpuUsage(before);
-    cpu.push((used.user + used.system) / (rps[rps.length - 1] * (opts.seconds ?? SECONDS)));
-  };
-  for (let i = 0; i < ROUNDS; i++) {
-    await round(a.opts, ra, ca);
-    await round(b.opts, rb, cb);
-  }
-  const avg = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const median = (xs) => xs.slice().sort((x, y) => x - y)[xs.length >> 1];
-  const ratios = ra.map((x, i) => x / rb[i]);
-  console.log(`${label}: ${a.name} ${avg(ra).toFixed(0)} req/s, ${b.name} ${avg(rb).toFixed(0)} req/s, ratio ${median(ratios).toFixed(3)}x (median of ${ROUNDS} rounds)`);
-  const extra = median(ca) - median(cb);
-  console.log(`   server CPU per request: ${a.name} ${median(ca).toFixed(1)} µs, ${b.name} ${median(cb).toFixed(1)} µs (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs)`);
-}
+/** Requests answered by one load of `seconds` against opts, for bench/pairs.js. */
+const load = async (opts, seconds) => (await cannon({ ...opts, seconds })).requests.total;
+const pairOpts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
 
 const pct = (xs, p) => xs.slice().sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -160,13 +135,11 @@ async function main() {
       }
       const [first, second] = servers;
       const side = (s, path, headers) => ({ pid: s.child.pid, opts: { url: `${s.url}${path}`, headers } });
-      const load = async (opts, seconds) => (await cannon({ ...opts, seconds })).requests.total;
-      const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
       // At once: a on the first server, b on the second. Alternating: both on the first, so only the route differs.
       const pair = async (label, [pathA, headersA], [pathB, headersB], nameA, nameB, target) => {
-        const atOnce = await concurrentPair(side(first, pathA, headersA), side(second, pathB, headersB), opts);
+        const atOnce = await concurrentPair(side(first, pathA, headersA), side(second, pathB, headersB), pairOpts);
         console.log(describePair(label, atOnce, nameA, nameB, target));
-        const alternating = await alternatingPair(side(first, pathA, headersA), side(first, pathB, headersB), opts);
+        const alternating = await alternatingPair(side(first, pathA, headersA), side(first, pathB, headersB), pairOpts);
         console.log(describePair('    same pair, one server', alternating, nameA, nameB));
       };
       await pair('1.  control: the unguarded endpoint on two identical servers', ['/open', bearer], ['/open', bearer], 'first', 'second', 'ideal 1.000x');
@@ -180,9 +153,14 @@ async function main() {
     const slow = await startDeviceAuth(u.toString(), dataDir, issuer, new ScryptHasher('bench-pepper'));
     closers.push(() => slow.app.close());
     const slowDev = await slow.admin('POST', '/admin/devices', { customer_id: 'bench', device_id: `pi_slow_${randomBytes(4).toString('hex')}` });
-    await sideBySide('2. /device/auth with HMAC-SHA-256 / with scrypt (N=2^14)',
-      { name: 'hmac', opts: { url: `${da.url}/device/auth`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(dev) } },
-      { name: 'scrypt', opts: { url: `${slow.url}/device/auth`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(slowDev) } });
+    // Both apps live in this process, which is otherwise idle while the load runs: its CPU is the servers'.
+    const json = { 'content-type': 'application/json' };
+    const hashers = await alternatingPair(
+      { pid: process.pid, opts: { url: `${da.url}/device/auth`, method: 'POST', headers: json, body: body(dev) } },
+      { pid: process.pid, opts: { url: `${slow.url}/device/auth`, method: 'POST', headers: json, body: body(slowDev) } },
+      pairOpts,
+    );
+    console.log(describePair('2. /device/auth with HMAC-SHA-256 / with scrypt (N=2^14)', hashers, 'hmac', 'scrypt'));
     }
 
     // 3. revocation propagation to the other app
