@@ -2,14 +2,19 @@
 /*
  * Issue 2 benchmarks, measured side by side in one run on this machine:
  *   1. a guarded endpoint's throughput over the same endpoint unguarded (target >= 0.95x):
+ *      GET /sessions behind the shared secret against GET /open/sessions, the same handler
+ *      marked @Public() (bench/bot-control-server.js), so one process serves both;
  *      1a. the same request (with the secret) to both, so only the guard differs;
  *      1b. the unguarded side without the header, so the ratio also holds the cost of carrying it
+ *      1c. the unguarded route plus only the secret comparison DESIGN.md requires (digest and
+ *          timingSafeEqual, no count or audit event) over the unguarded route: a floor for 1a
  *   2. a signed request's throughput over an unsigned (shared-secret) one (target >= 0.85x)
  *   3. p50 latency of join through interface-proxy over join direct (target: +<= 1 ms)
- * Throughput pairs are measured twice, both sides loaded at once and then in
- * alternating rounds (bench/pairs.js says why), beside a control pair of two
- * identical servers that shows the run's noise floor; they also print each
- * server's CPU time per request (from /proc), so a ratio reads as µs a request.
+ * Throughput pairs are crossed over two servers, both sides loaded at once, and
+ * then measured in alternating rounds on one server (bench/pairs.js says why),
+ * after a control pair that shows how far the two servers' own speeds differ;
+ * they also print each side's server CPU time per request (from /proc), so a
+ * ratio reads as µs a request.
  * Prints numbers and ratios; asserts nothing. Needs `npm run build` and NATS
  * (NATS_URL, default nats://127.0.0.1:4222) for the shared nonce store.
  *
@@ -29,9 +34,10 @@ const SECRET = require('node:crypto').randomBytes(32).toString('hex');
 const ROOM = 'https://bench.daily.co/room';
 
 const { pinSelf, pinned } = require('./pinning');
-const { startApp: start } = require('./apps');
-const { alternatingPair, concurrentPair, describePair, median } = require('./pairs');
+const { startApp, startScript } = require('./apps');
+const { median, printPair } = require('./pairs');
 pinSelf();
+const SERVER = require.resolve('./bot-control-server');
 
 function run(opts) {
   return new Promise((resolve, reject) => {
@@ -45,13 +51,6 @@ async function load(opts, seconds) {
   if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   return r.requests.total;
 }
-/** A pair measured both ways (bench/pairs.js), printed as it goes. */
-async function pair(label, a, b, nameA, nameB, target) {
-  const opts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
-  console.log(describePair(label, await concurrentPair(a, b, opts), nameA, nameB, target));
-  console.log(describePair('    same pair', await alternatingPair(a, b, opts), nameA, nameB));
-}
-
 // A plain keep-alive http client: fetch's own per-request cost (several ms on this VM) would swamp the difference.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 function post(url, body) {
@@ -83,51 +82,52 @@ async function p50Sequential(url, body, n) {
 
 (async () => {
   const procs = [];
-  const pid = {};
-  const up = async (app, env) => {
-    const p = await start(app, env);
-    procs.push(p.child);
-    pid[p.url] = p.child.pid;
-    return p.url;
+  const up = async (started) => {
+    procs.push(started.child);
+    return { pid: started.child.pid, url: started.url };
   };
   try {
-    const open = await up('bot-control', {});
-    // Every pair is two server processes: the control's second side, and a second signing server.
-    const open2 = await up('bot-control', {});
-    const guarded = await up('bot-control', { BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' });
+    // Part 3's upstream: the app as it ships, open.
+    const open = await up(await startApp('bot-control', {}));
+    const guardedEnv = { BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' };
+    const guarded = [await up(await startScript(SERVER, guardedEnv)), await up(await startScript(SERVER, guardedEnv))];
     const signingEnv = { NATS_URL, BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1' };
-    const signing = await up('bot-control', signingEnv);
-    const unsigned = await up('bot-control', signingEnv);
-    const proxy = await up('interface-proxy', { BOT_CONTROL_BASE_URL: open });
+    const signing = [await up(await startApp('bot-control', signingEnv)), await up(await startApp('bot-control', signingEnv))];
+    const proxy = await up(await startApp('interface-proxy', { BOT_CONTROL_BASE_URL: open.url }));
     const body = JSON.stringify({ room_url: ROOM });
     // One live bot per server: every join below takes the cheap "reused" path, and every
-    // GET /sessions answers the same one-session list, so the sides of a pair do the same work.
-    for (const base of [open, open2, guarded, signing, unsigned]) {
-      await fetch(`${base}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET }, body });
+    // GET /sessions answers the same one-session list.
+    for (const s of [open, ...guarded, ...signing]) {
+      await fetch(`${s.url}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET }, body });
     }
 
-    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s a pair, measured at once and then in alternating rounds (bench/pairs.js), after ${WARMUP}s warm-up, 10 connections a side${pinned.describe()}\n`);
+    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s a side, crossed over two servers loaded at once and then alternating on one (bench/pairs.js), after ${WARMUP}s warm-up, 10 connections a side${pinned.describe()}\n`);
 
     const withSecret = { headers: { 'x-bot-secret': SECRET } };
-    const side = (base, path, opts = {}) => ({ pid: pid[base], opts: { url: `${base}${path}`, ...opts } });
-    await pair('0. control: GET /sessions on two identical unguarded servers', side(open, '/sessions', withSecret), side(open2, '/sessions', withSecret), 'first', 'second', 'ideal 1.000x');
-    await pair('1a. GET /sessions guarded (shared secret) / unguarded, the same request', side(guarded, '/sessions', withSecret), side(open, '/sessions', withSecret), 'guarded', 'unguarded', '>= 0.95x');
-    await pair('1b. GET /sessions guarded / unguarded without the header', side(guarded, '/sessions', withSecret), side(open, '/sessions'), 'guarded', 'unguarded');
+    const route = (path, opts = {}) => (s) => ({ url: `${s.url}${path}`, ...opts });
+    const pairOpts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
+    const pair = (label, servers, sideA, sideB, nameA, nameB, target) => printPair(label, servers, sideA, sideB, [nameA, nameB], target, pairOpts);
+    await pair('0. control: GET /open/sessions against itself', guarded, route('/open/sessions', withSecret), route('/open/sessions', withSecret), 'first', 'second', 'ideal 1.000x');
+    await pair('1a. GET /sessions guarded (shared secret) / unguarded, the same request', guarded, route('/sessions', withSecret), route('/open/sessions', withSecret), 'guarded', 'unguarded', '>= 0.95x');
+    await pair('1b. GET /sessions guarded / unguarded without the header', guarded, route('/sessions', withSecret), route('/open/sessions'), 'guarded', 'unguarded');
+    await pair('1c. floor: GET /open/sessions with only the digest comparison of the secret / without', guarded, route('/open/sessions/checked', withSecret), route('/open/sessions', withSecret), 'compared', 'unguarded');
 
     const json = { 'content-type': 'application/json' };
+    const sign = () => ({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
     await pair(
       '2. POST /join signed (HMAC + JetStream nonce) / unsigned (shared secret)',
-      side(signing, '/join', {
+      signing,
+      route('/join', {
         method: 'POST',
         body,
         headers: json,
         // A fresh timestamp and nonce per request, as a real signer sends.
         setupClient: (client) => {
-          client.on('response', () => client.setHeaders({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) }));
-          client.setHeaders({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
+          client.on('response', () => client.setHeaders(sign()));
+          client.setHeaders(sign());
         },
       }),
-      side(unsigned, '/join', { method: 'POST', body, headers: { ...json, 'x-bot-secret': SECRET } }),
+      route('/join', { method: 'POST', body, headers: { ...json, 'x-bot-secret': SECRET } }),
       'signed',
       'unsigned',
       '>= 0.85x',
@@ -135,11 +135,11 @@ async function p50Sequential(url, body, n) {
 
     const viaProxy = [];
     const direct = [];
-    await p50Sequential(`${proxy}/api/bot/join`, body, 500);
-    await p50Sequential(`${open}/join`, body, 500);
+    await p50Sequential(`${proxy.url}/api/bot/join`, body, 500);
+    await p50Sequential(`${open.url}/join`, body, 500);
     for (let i = 0; i < ROUNDS; i++) {
-      viaProxy.push(await p50Sequential(`${proxy}/api/bot/join`, body, 400));
-      direct.push(await p50Sequential(`${open}/join`, body, 400));
+      viaProxy.push(await p50Sequential(`${proxy.url}/api/bot/join`, body, 400));
+      direct.push(await p50Sequential(`${open.url}/join`, body, 400));
     }
     const pp = median(viaProxy);
     const dp = median(direct);

@@ -3,9 +3,10 @@
  * device-auth benchmarks, measured side by side in one run (prints numbers and
  * ratios, asserts nothing; issue 3 targets in brackets):
  *   1. a DeviceTokenGuard-guarded endpoint over the same endpoint unguarded   [>= 0.85x]
- *      (a: same request with the token, the guard's own cost; b: unguarded without a token),
- *      on two verifier processes loaded at once and on one of them in alternating
- *      rounds (bench/pairs.js), beside a control pair that shows the noise floor
+ *      (a: same request with the token, the guard's own cost; b: unguarded without a token;
+ *      c: the unguarded endpoint plus only the count and audit event every decision gets),
+ *      crossed over two verifier processes loaded at once, then alternating on one
+ *      of them (bench/pairs.js), after a control pair that shows the servers' own difference
  *   2. /device/auth with the HMAC secret check over the same endpoint with a
  *      slow password hash (scrypt, N=2^14) in its place
  *   3. revocation propagation: admin revoke -> first 401 from another app
@@ -45,7 +46,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const { appUrl, bootApp } = require('../libs/platform/src');
 const { devNull, verifierModule } = require('./verifier-module');
 const { startScript } = require('./apps');
-const { alternatingPair, concurrentPair, describePair } = require('./pairs');
+const { alternatingPair, describePair, printPair } = require('./pairs');
 const { DeviceAuthModule, loadDeviceAuthConfig } = require('../apps/device-auth/src');
 const { SecretHasher } = require('../apps/device-auth/src/devices/secret-hasher');
 const { sql } = require('../test/support/device-auth.ts');
@@ -124,7 +125,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 50));
     }
 
-    // 1. guarded / unguarded: two verifier processes loaded at once (bench/pairs.js), beside a control pair
+    // 1. guarded / unguarded, crossed over two verifier processes loaded at once (bench/pairs.js), after a control pair
     const bearer = { authorization: `Bearer ${auth.access_token}` };
     if (PARTS.includes('1')) {
       const verifierEnv = { NATS_URL, DEVICE_AUTH_URL: da.url, DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_AUDIENCE: da.cfg.audience };
@@ -133,18 +134,13 @@ async function main() {
       for (const s of servers) {
         for (let i = 0; i < 200 && (await fetch(`${s.url}/guarded`, { headers: bearer })).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
       }
-      const [first, second] = servers;
-      const side = (s, path, headers) => ({ pid: s.child.pid, opts: { url: `${s.url}${path}`, headers } });
-      // At once: a on the first server, b on the second. Alternating: both on the first, so only the route differs.
-      const pair = async (label, [pathA, headersA], [pathB, headersB], nameA, nameB, target) => {
-        const atOnce = await concurrentPair(side(first, pathA, headersA), side(second, pathB, headersB), pairOpts);
-        console.log(describePair(label, atOnce, nameA, nameB, target));
-        const alternating = await alternatingPair(side(first, pathA, headersA), side(first, pathB, headersB), pairOpts);
-        console.log(describePair('    same pair, one server', alternating, nameA, nameB));
-      };
-      await pair('1.  control: the unguarded endpoint on two identical servers', ['/open', bearer], ['/open', bearer], 'first', 'second', 'ideal 1.000x');
-      await pair('1a. token-guarded endpoint / unguarded, the same request with the token (the guard alone)', ['/guarded', bearer], ['/open', bearer], 'guarded', 'open', '>= 0.85x');
-      await pair('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)', ['/guarded', bearer], ['/open'], 'guarded', 'open');
+      const [first, second] = servers.map((s) => ({ pid: s.child.pid, url: s.url }));
+      const route = (path, headers) => (s) => ({ url: `${s.url}${path}`, headers });
+      const pair = (label, sideA, sideB, nameA, nameB, target) => printPair(label, [first, second], sideA, sideB, [nameA, nameB], target, pairOpts);
+      await pair('1.  control: the unguarded endpoint against itself', route('/open', bearer), route('/open', bearer), 'first', 'second', 'ideal 1.000x');
+      await pair('1a. token-guarded endpoint / unguarded, the same request with the token (the guard alone)', route('/guarded', bearer), route('/open', bearer), 'guarded', 'open', '>= 0.85x');
+      await pair('1b. token-guarded endpoint / unguarded request without a token (guard + carrying the header)', route('/guarded', bearer), route('/open'), 'guarded', 'open');
+      await pair('1c. floor: the unguarded endpoint plus only the decision count and audit event / without', route('/open/audited', bearer), route('/open', bearer), 'audited', 'open');
     }
 
     // 2. /device/auth: HMAC vs scrypt, same endpoint, same database

@@ -3,11 +3,14 @@
  * The app a device calls besides device-auth, as bench/device-auth.js measures it:
  * GET /open (@Public) and GET /guarded (DeviceTokenGuard, with the platform's
  * metrics, as bot-control and interface-proxy wire it) answer the same body.
+ * GET /open/audited is /open plus only what the guard records for an allowed
+ * token (the decision count, and the audit event that goes out on NATS as
+ * issue 7 requires), the floor under any guard that keeps that rule.
  * Loads the TypeScript sources (the caller requires the swc register first).
  */
 const { Writable } = require('node:stream');
-const { Controller, Get, Module, UseGuards } = require('@nestjs/common');
-const { DeviceTokenGuard, DeviceTokenModule, Public } = require('../libs/auth/src');
+const { Controller, Get, Inject, Module, Req, UseGuards } = require('@nestjs/common');
+const { DEVICE_TOKEN_AUDIT, DeviceTokenGuard, DeviceTokenModule, Public } = require('../libs/auth/src');
 const { EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } = require('../libs/platform/src');
 
 const devNull = () => new Writable({ write: (_c, _e, cb) => cb() });
@@ -15,12 +18,27 @@ const devNull = () => new Writable({ write: (_c, _e, cb) => cb() });
 /** The same endpoint twice: once open, once behind DeviceTokenGuard. */
 function verifierModule({ daUrl, issuer, audience, natsUrl }) {
   class BenchController {
+    constructor(audit, metrics) {
+      this.audit = audit;
+      this.metrics = metrics;
+    }
     open() { return { ok: true }; }
     guarded() { return { ok: true }; }
+    audited(req) {
+      // What DeviceTokenGuard's allow() records, with a fixed principal.
+      this.metrics.authDecision(req.routeOptions?.url ?? 'unmatched', 'allow', 'ok');
+      this.audit.record({ principal: 'bench-device', action: 'BenchController.audited', decision: 'allow', reason: 'ok', client_ip: req.ip, request_id: String(req.id) });
+      return { ok: true };
+    }
   }
   const method = (name) => [BenchController.prototype, name, Object.getOwnPropertyDescriptor(BenchController.prototype, name)];
+  Inject(DEVICE_TOKEN_AUDIT)(BenchController, undefined, 0);
+  Inject(MetricsService)(BenchController, undefined, 1);
   Public()(...method('open'));
   Get('open')(...method('open'));
+  Public()(...method('audited'));
+  Get('open/audited')(...method('audited'));
+  Req()(BenchController.prototype, 'audited', 0);
   UseGuards(DeviceTokenGuard)(...method('guarded'));
   Get('guarded')(...method('guarded'));
   Controller()(BenchController);
