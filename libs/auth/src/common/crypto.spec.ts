@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { safeEqual, safeEqualKnown } from './crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { hmacSha256Hex, macEqualHex, safeEqual, safeEqualKnown, sha256Hex } from './crypto';
 
 // The comparisons reuse two digest buffers; these pin down that the answers are the plain
 // "digest both, timingSafeEqual" answers for any input, one call after another.
@@ -34,5 +34,28 @@ describe('constant-time comparison', () => {
   it('a byte string and its text are the same secret; a different byte is not', () => {
     expect(safeEqual(Buffer.from('réunion', 'utf8'), 'réunion')).toBe(true);
     expect(safeEqual(Buffer.from('réunion', 'latin1'), 'réunion')).toBe(false);
+  });
+
+  it('macEqualHex accepts exactly the expected MAC, across calls that reuse its buffers', () => {
+    const macs = ['k1', 'k2', 'k3'].map((k) => createHmac('sha256', k).update('canonical').digest('hex'));
+    for (let round = 0; round < 2; round++)
+      for (const a of macs) for (const b of macs) expect(macEqualHex(a, b)).toBe(a === b);
+  });
+
+  it('macEqualHex refuses anything not shaped like a SHA-256 MAC, even when it names the right bytes', () => {
+    const mac = hmacSha256Hex('key', 'canonical');
+    for (const presented of [mac.toUpperCase(), mac.slice(1), `${mac}0`, `${mac.slice(0, 63)}g`, ` ${mac.slice(1)}`, '', Buffer.from(mac, 'hex').toString('base64')])
+      expect(macEqualHex(presented, mac)).toBe(false);
+    expect(macEqualHex(mac, mac.toUpperCase())).toBe(false);
+  });
+});
+
+describe('digests', () => {
+  it('sha256Hex and hmacSha256Hex are the plain SHA-256 and HMAC-SHA-256, for text and bytes', () => {
+    for (const data of ['', 'abc', 'réunion \u{1F511}', Buffer.from([0, 255, 1])]) {
+      expect(sha256Hex(data)).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(hmacSha256Hex('pepper', data)).toBe(createHmac('sha256', 'pepper').update(data).digest('hex'));
+    }
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });

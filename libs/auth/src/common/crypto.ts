@@ -44,9 +44,23 @@ export function safeEqualKnown(presented: string, known: string): boolean {
   return timingSafeEqual(sha256Into(presented, digestA), dk);
 }
 
-/** Constant-time comparison of two equal-purpose digests (e.g. HMAC outputs). */
-export function safeEqualHex(a: string, b: string): boolean {
-  return safeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+const macA = Buffer.alloc(64);
+const macB = Buffer.alloc(64);
+
+/**
+ * Constant-time comparison of a presented HMAC-SHA-256 (64 lowercase hex digits)
+ * with the expected one. Both are already digests of one fixed length, so
+ * timingSafeEqual compares them as they are; digesting them again, as safeEqual
+ * must for secrets of any length, adds two hashes and no safety. A presented
+ * value of any other shape is refused before the comparison: the shape of a
+ * MAC is public, so refusing it early tells a caller nothing about the key.
+ */
+export function macEqualHex(presented: string, expected: string): boolean {
+  if (!HEX_SHA256.test(presented) || !HEX_SHA256.test(expected)) return false;
+  macA.write(presented, 0, 'latin1');
+  macB.write(expected, 0, 'latin1');
+  return timingSafeEqual(macA, macB);
 }
 
 export function hmacSha256Hex(key: string | Buffer, data: string | Buffer): string {
@@ -54,7 +68,8 @@ export function hmacSha256Hex(key: string | Buffer, data: string | Buffer): stri
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  // crypto.hash (Node >= 20.12) is one call into OpenSSL, without a Hash object per digest.
+  return typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 export function randomHex(bytes = 32): string {

@@ -1,4 +1,4 @@
-import { hmacSha256Hex, randomToken, safeEqual, sha256Hex } from '../common/crypto';
+import { hmacSha256Hex, macEqualHex, randomToken, sha256Hex } from '../common/crypto';
 import type { HeaderBag } from '../shared-secret/shared-secret';
 import type { NonceStore } from './nonce-store';
 
@@ -73,8 +73,8 @@ export class RequestSignatureVerifier {
     if (!NONCE_RE.test(nonce)) return { ok: false, reason: 'bad_nonce' };
     const canonical = canonicalRequest(req, ts, nonce);
     const presented = sig.startsWith('v1=') ? sig.slice(3) : sig;
-    const okCurrent = current ? safeEqual(presented, hmacSha256Hex(current, canonical)) : false;
-    const okPrevious = previous ? safeEqual(presented, hmacSha256Hex(previous, canonical)) : false;
+    const okCurrent = current ? macEqualHex(presented, hmacSha256Hex(current, canonical)) : false;
+    const okPrevious = previous ? macEqualHex(presented, hmacSha256Hex(previous, canonical)) : false;
     if (!okCurrent && !okPrevious) return { ok: false, reason: 'bad_signature' };
     // Claimed only after the signature holds, so a forger cannot burn other callers' nonces.
     if (!(await this.nonces.claim(nonce))) return { ok: false, reason: 'replayed_nonce' };
