@@ -6,8 +6,10 @@
  * processes of the same server, started one after the other, can differ by up
  * to 20% for as long as they live (seen 2026-12-01: the first two servers a
  * bench started served 15-20% more than the third and later ones, pair after
- * pair), so a pair with each side on its own process compares processes as
- * much as code, and a control pair of two processes cannot show it. So each
+ * pair, and within one run the difference between two servers wandered from
+ * 0.92x to 1.15x), so a pair with each side on its own process compares
+ * processes as much as code, and a control pair of two processes cannot show
+ * it. So each
  * server serves both sides (the same endpoint guarded and unguarded, or signed
  * and unsigned), and every round loads A on the first server with B on the
  * second, then A on the second with B on the first, both at once. The
@@ -59,9 +61,10 @@ function summary(how, ratios, rps, cpu) {
 /**
  * Both sides loaded at once, crossed over two servers with the roles swapped every
  * round (see the top of this file), after an unmeasured warm-up so both run
- * JIT-compiled code; load(opts, seconds) resolves with the requests answered. sideA(server) and sideB(server) give the load options of each
- * side on `server` ({ pid, url }). Returns summary() of the crossed ratios, plus
- * `bias`: the median of how much faster `first` served than `second`.
+ * JIT-compiled code. sideA(server) and sideB(server) give the load options of
+ * each side on `server` ({ pid, url }); load(opts, seconds) resolves with the
+ * requests answered. Returns summary() of the crossed ratios, plus `bias`: the
+ * median of how much faster `first` served than `second`.
  */
 async function crossedPair(first, second, sideA, sideB, { rounds, seconds, warmup, load }) {
   const at = (side, server) => ({ pid: server.pid, opts: side(server) });
@@ -69,6 +72,8 @@ async function crossedPair(first, second, sideA, sideB, { rounds, seconds, warmu
     [at(sideA, first), at(sideB, second)],
     [at(sideA, second), at(sideB, first)],
   ];
+  // Each side alone first, then together: a server first measured after a warm-up at half a core
+  // read ~10% slower than the same server measured again a minute later.
   if (warmup > 0) {
     for (const [a, b] of orientations) {
       await load(a.opts, warmup);
