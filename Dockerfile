@@ -6,7 +6,7 @@
 #   node dist/apps/room-gateway/src/main.js
 #   sh deploy/migrate.sh                          (database migrations: a one-shot job, never on app start)
 # No secret is baked in: every secret comes from the environment at run time.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

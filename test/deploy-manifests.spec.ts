@@ -459,7 +459,7 @@ describe('Dockerfile and .dockerignore', () => {
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
   it('builds in one stage and runs production dependencies only, as a non-root user, in the final one', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const s of stages) expect(s).toMatch(/^\$\{NODE_IMAGE\} AS /);
     expect(stages[0]).toMatch(/RUN npm ci\b/);

@@ -1,10 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { DependencyUnavailable, isDependencyOutage, outageDependency } from './errors';
 
 /**
  * Every error leaves as `{"detail": "..."}` (the seeds' FastAPI shape). An
  * unexpected error is logged server-side and answered with a fixed message,
- * so no internal detail (or secret inside one) reaches the caller.
+ * so no internal detail (or secret inside one) reaches the caller; an error that
+ * says a dependency is unreachable is answered 503 with Retry-After instead.
  */
 @Catch()
 export class DetailExceptionFilter implements ExceptionFilter {
@@ -30,6 +32,13 @@ export class DetailExceptionFilter implements ExceptionFilter {
       }
       const headers = (exception as HttpException & { headers?: Record<string, string> }).headers;
       if (headers) for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
+    } else if (isDependencyOutage(exception)) {
+      // An outage no code path anticipated is still an outage: 503 with Retry-After, not 500.
+      const outage = new DependencyUnavailable(outageDependency(exception));
+      this.logger.warn({ err: exception instanceof Error ? { name: exception.name, message: exception.message } : String(exception) }, 'dependency unavailable');
+      status = outage.getStatus();
+      body = outage.getResponse() as Record<string, unknown>;
+      for (const [k, v] of Object.entries(outage.headers)) void reply.header(k, v);
     } else {
       this.logger.error({ err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error');
     }

@@ -1,4 +1,5 @@
 export * from './config';
+export * from './errors';
 export * from './logging';
 export * from './messaging';
 export * from './health';
