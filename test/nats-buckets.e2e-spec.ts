@@ -104,4 +104,29 @@ describe('JetStream bucket binding', () => {
     await expect(store.claim('some-nonce-value-000000')).rejects.toMatchObject({ name: 'KvUnavailable', code: 'KV_UNAVAILABLE' });
     expect(await store.kv.probe()).toBe(false);
   });
+
+  it('is not ready while connected to NATS but unable to use its bucket, and answers 503 then', async () => {
+    const secret = canary('unready-secret');
+    await (await nc.jetstreamManager()).streams.delete(`KV_${KvBuckets.botNonces}`).catch(() => false);
+    const app = await runBotControl({
+      NATS_URL: nats.url,
+      // More replicas than this single server can hold: connected, yet the nonce bucket cannot be made.
+      NATS_KV_REPLICAS: '3',
+      BOT_CONTROL_SHARED_SECRET: secret,
+      BOT_CONTROL_AUTH_REQUIRED: '1',
+      BOT_CONTROL_SIGNATURE_REQUIRED: '1',
+      BOT_CONTROL_SIGNATURE_SKEW_SECONDS: '120',
+    });
+    try {
+      const ready = await http('GET', `${app.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body.details.nats).toEqual({ status: 'down', transport: 'nats', buckets: { [KvBuckets.botNonces]: 'down' } });
+      const path = '/sessions/987654/leave';
+      const res = await http('POST', `${app.url}${path}`, { headers: signRequest(secret, { method: 'POST', pathWithQuery: path, body: '' }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+    } finally {
+      await app.close();
+    }
+  });
 });
