@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type KvOptions, type NatsConnection, type StreamInfo } from 'nats';
 
 export type KvStorage = 'file' | 'memory';
@@ -47,6 +48,7 @@ const API_TIMEOUT_MS = 2000;
 /** Read by readiness; never written, so the read answers "no entry" when all is well. */
 const PROBE_KEY = 'portcullis-readiness-probe';
 const COPY_BATCH = 256;
+const STALE_MIGRATION_LOCK_MS = 60_000;
 
 /**
  * One JetStream key-value bucket as the suite uses it: created on first use,
@@ -194,7 +196,7 @@ export class JetStreamBucket {
     let info = await jsm.streams.info(this.stream);
     const want = this.createOptions().storage;
     if (info.config.storage !== want) {
-      ({ kv, info } = await this.migrateStorage(js, jsm, kv, info));
+      ({ kv, info } = await this.migrateStorage(js, jsm, info));
     }
     info = await this.widen(jsm, info);
     if (!this.everBound) {
@@ -224,24 +226,69 @@ export class JetStreamBucket {
     return info;
   }
 
-  private async migrateStorage(js: JetStreamClient, jsm: JetStreamManager, old: KV, info: StreamInfo): Promise<{ kv: KV; info: StreamInfo }> {
+  private async migrateStorage(js: JetStreamClient, jsm: JetStreamManager, info: StreamInfo): Promise<{ kv: KV; info: StreamInfo }> {
     const want = this.createOptions().storage;
-    this.logger.warn(`found with ${info.config.storage} storage, ${want} wanted: moving its entries to a new stream`);
+    // One replica migrates; the others fail this bind (their requests answer 503) and bind the new stream once it is there.
+    const lock = await this.takeMigrationLock(jsm);
+    try {
+      const again = await jsm.streams.info(this.stream);
+      if (again.config.storage === want) return { kv: await js.views.kv(this.name, this.createOptions()), info: again };
+      this.logger.warn(`found with ${info.config.storage} storage, ${want} wanted: moving its entries to a new stream`);
+      const entries = await this.liveEntries(jsm);
+      await jsm.streams.delete(this.stream);
+      const kv = await js.views.kv(this.name, this.createOptions());
+      for (let i = 0; i < entries.length; i += COPY_BATCH) {
+        // create, not put: a key written since the new stream appeared is newer than the copy.
+        await Promise.all(entries.slice(i, i + COPY_BATCH).map(([k, v]) => kv.create(k, v).catch(() => undefined)));
+      }
+      this.logger.warn(`moved ${entries.length} entries to ${want} storage`);
+      return { kv, info: await jsm.streams.info(this.stream) };
+    } finally {
+      await jsm.streams.delete(lock).catch(() => undefined);
+    }
+  }
+
+  /** Every key's last value, from the stream itself (its per-subject state lists the keys). */
+  private async liveEntries(jsm: JetStreamManager): Promise<Array<[string, Uint8Array]>> {
+    const full = await jsm.streams.info(this.stream, { subjects_filter: '>' });
+    const subjects = Object.keys(full.state.subjects ?? {});
+    const prefix = `$KV.${this.name}.`;
     const entries: Array<[string, Uint8Array]> = [];
-    for await (const key of await old.keys()) {
-      const e = await old.get(key);
-      if (e && e.operation === 'PUT') entries.push([key, e.value]);
+    for (let i = 0; i < subjects.length; i += COPY_BATCH) {
+      const batch = await Promise.all(
+        subjects.slice(i, i + COPY_BATCH).map((subj) => jsm.streams.getMessage(this.stream, { last_by_subj: subj }).catch(() => undefined)),
+      );
+      for (const m of batch) {
+        const op = m?.header?.get('KV-Operation');
+        if (m && m.subject.startsWith(prefix) && op !== 'DEL' && op !== 'PURGE') entries.push([m.subject.slice(prefix.length), m.data]);
+      }
     }
-    // Another replica may have migrated it meanwhile; deleting its new stream would lose what it holds.
-    const again = await jsm.streams.info(this.stream);
-    if (again.config.storage === want) return { kv: await js.views.kv(this.name, this.createOptions()), info: again };
-    await jsm.streams.delete(this.stream);
-    const kv = await js.views.kv(this.name, this.createOptions());
-    for (let i = 0; i < entries.length; i += COPY_BATCH) {
-      // create, not put: a key written since the new stream appeared is newer than the copy.
-      await Promise.all(entries.slice(i, i + COPY_BATCH).map(([k, v]) => kv.create(k, v).catch(() => undefined)));
+    return entries;
+  }
+
+  /**
+   * Creating a stream is atomic, and one with another description is refused,
+   * so the replica whose stream exists holds the lock. A lock left by a replica
+   * that died mid-way is taken over after a minute.
+   */
+  private async takeMigrationLock(jsm: JetStreamManager): Promise<string> {
+    const name = `${this.stream}_MIGRATION`;
+    const config = {
+      name,
+      subjects: [`portcullis.kv-migration.${this.name}`],
+      description: `storage migration by ${randomUUID()}`,
+      storage: StorageType.Memory,
+      max_msgs: 1,
+    };
+    try {
+      await jsm.streams.add(config);
+      return name;
+    } catch (err) {
+      const held = await jsm.streams.info(name).catch(() => undefined);
+      if (held && Date.now() - new Date(held.created).getTime() > STALE_MIGRATION_LOCK_MS) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+      throw new Error(`another replica is moving this bucket to ${this.spec.storage} storage`, { cause: err });
     }
-    this.logger.warn(`moved ${entries.length} entries to ${want} storage`);
-    return { kv, info: await jsm.streams.info(this.stream) };
   }
 }
