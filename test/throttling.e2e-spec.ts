@@ -97,8 +97,8 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
       const kv = await a.jetstream().views.kv(short);
       const keys = async () => { const out = []; for await (const k of await kv.keys()) out.push(k); return out; };
       expect(await keys()).toHaveLength(1);
-      // Counts are short-lived: the bucket lives in the server's memory, not on disk.
-      expect((await (await a.jetstreamManager()).streams.info(`KV_${short}`)).config.storage).toBe('memory');
+      // Kept on disk, so a NATS restart does not hand every client a fresh budget (docs/nats.md).
+      expect((await (await a.jetstreamManager()).streams.info(`KV_${short}`)).config.storage).toBe('file');
       await new Promise((r) => setTimeout(r, 1_600));
       expect(await keys()).toHaveLength(0);
     } finally {

@@ -17,13 +17,26 @@ export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
 }
 
+/**
+ * Nonces in JetStream, kept for twice the skew window (a timestamp may be that
+ * far either side of now); readiness probes the bucket and every reconnect
+ * binds it again.
+ */
+function nonceStore(nats: NatsConnectionService, cfg: BotControlConfig): JetStreamNonceStore {
+  const store = new JetStreamNonceStore(() => nats.connectedNow(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000, {
+    replicas: nats.kvReplicas,
+  });
+  nats.track(store.kv);
+  return store;
+}
+
 @Module({})
 export class BotControlModule {
   static forRoot(cfg: BotControlConfig, opts: AppModuleOptions = {}): DynamicModule {
     return {
       module: BotControlModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas }),
         ...(cfg.deviceTokens
           ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
@@ -37,7 +50,7 @@ export class BotControlModule {
           // Nonces must stay single-use across replicas; only the in-process runner may keep them in memory.
           useFactory: (nats: NatsConnectionService): NonceStore =>
             nats.enabled
-              ? new JetStreamNonceStore(() => nats.connectedNow(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000)
+              ? nonceStore(nats, cfg)
               : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
         },
         BotAuthService,

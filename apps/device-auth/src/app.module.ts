@@ -39,6 +39,7 @@ export class DeviceAuthModule {
           logLevel: cfg.logLevel,
           logStream: opts.logStream,
           natsUrl: cfg.natsUrl,
+          natsKvReplicas: cfg.natsKvReplicas,
           readiness: {
             provide: READINESS_CHECKS,
             inject: [DataSource],

@@ -29,7 +29,7 @@ export class RoomGatewayModule {
     return {
       module: RoomGatewayModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, readiness: signalingReadiness(cfg.signaling) }),
+        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas, readiness: signalingReadiness(cfg.signaling) }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
         SignalingModule.forRoot(cfg.app, cfg.signaling, opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey })),

@@ -2,6 +2,7 @@ export * from './common/public.decorator';
 export * from './common/crypto';
 export * from './common/audit';
 export * from './common/kv-write';
+export * from './common/kv-bucket';
 export * from './common/route-metadata';
 export * from './shared-secret/shared-secret';
 export * from './signing/nonce-store';

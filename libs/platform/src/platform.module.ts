@@ -11,6 +11,8 @@ export interface PlatformOptions {
   logLevel: string;
   logStream?: NodeJS.WritableStream;
   natsUrl?: string;
+  /** Copies of each JetStream key-value bucket (NATS_KV_REPLICAS). */
+  natsKvReplicas?: number;
   /** A READINESS_CHECKS provider for the app's own dependencies. */
   readiness?: Provider;
 }
@@ -24,7 +26,7 @@ export class PlatformModule {
       module: PlatformModule,
       imports: [
         AppLoggerModule.forRoot({ app: opts.app, level: opts.logLevel, stream: opts.logStream }),
-        MessagingModule.forRoot({ app: opts.app, natsUrl: opts.natsUrl }),
+        MessagingModule.forRoot({ app: opts.app, natsUrl: opts.natsUrl, kvReplicas: opts.natsKvReplicas }),
         HealthModule.forRoot(opts.app, opts.readiness),
       ],
       controllers: [MetricsController],

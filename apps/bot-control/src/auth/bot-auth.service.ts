@@ -13,7 +13,7 @@ import {
   hasSignature,
   httpAction,
 } from '@portcullis/auth';
-import { MetricsService } from '@portcullis/platform';
+import { DependencyUnavailable, MetricsService } from '@portcullis/platform';
 import { BotControlConfig } from '../config';
 import { BotRouteKind } from './bot-route.decorator';
 
@@ -37,6 +37,8 @@ interface VerifyResult {
   ok: boolean;
   reason: string;
   principal?: string;
+  /** The check could not be made (the nonce store is down): refused as an outage, not as a bad credential. */
+  outage?: unknown;
 }
 
 const OPEN: AuthDecision = Object.freeze({ allowed: true, enforced: false, reason: 'open' });
@@ -112,6 +114,8 @@ export class BotAuthService {
       request_id: input.requestId,
       client_ip: input.clientIp,
     });
+    // Fail closed, but say why: the caller's credential may be good, the nonce could not be spent.
+    if (!allowed && result.outage) throw new DependencyUnavailable('NATS', undefined, { cause: result.outage });
     return { allowed, enforced, reason: result.reason };
   }
 
@@ -135,13 +139,13 @@ export class BotAuthService {
         .verify({ method: input.method, pathWithQuery: input.pathWithQuery, body: input.body }, input.headers)
         .catch((err: unknown) => {
           this.logger.error(`signature check failed: ${String(err)}`);
-          return { ok: false as const, reason: 'nonce_store_unavailable' as const };
+          return { ok: false as const, reason: 'nonce_store_unavailable' as const, outage: err };
         })
         .then(
           (sig): VerifyResult =>
             sig.ok
               ? { ok: true, reason: sig.which === 'current' ? 'signed' : 'signed_previous', principal: `shared_secret:${sig.which}` }
-              : { ok: false, reason: sig.reason },
+              : { ok: false, reason: sig.reason, outage: 'outage' in sig ? sig.outage : undefined },
         );
     }
     const secret = checkSharedSecret(extractSharedSecret(input.headers), this.cfg.secret, this.cfg.previousSecret);

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '../common/kv-bucket';
 import { KvRevisionConflict, kvWriteIfRevision } from '../common/kv-write';
 import type { KV, NatsConnection } from 'nats';
 
@@ -36,29 +37,28 @@ export class MemoryNonceStore extends NonceStore {
  * Shared by every replica: a JetStream key-value bucket whose entries expire
  * after the window. `create` succeeds only when the key does not exist, so two
  * replicas racing on one nonce cannot both accept it.
+ *
+ * The bucket is kept on disk (file storage) by default: a NATS restart that
+ * forgot the nonces would let a captured signed request be replayed for the
+ * rest of its skew window. Its max age is widened at bind time when this
+ * replica's window needs longer (JetStreamBucket), and it is bound again after
+ * every reconnect, or when a claim finds it gone.
+ *
+ * A claim that cannot be made (NATS down, bucket unusable) rejects with
+ * KvUnavailable: the request is refused, as an outage (503), not as a replay.
  */
 export class JetStreamNonceStore extends NonceStore {
   private readonly logger = new Logger(JetStreamNonceStore.name);
-  private kv?: Promise<KV>;
+  readonly kv: JetStreamBucket;
 
   constructor(
-    private readonly nc: () => Promise<NatsConnection | undefined>,
-    private readonly bucket: string,
-    private readonly ttlMs: number,
+    nc: () => Promise<NatsConnection | undefined>,
+    bucket: string,
+    ttlMs: number,
+    opts: { replicas?: number; storage?: KvStorage } = {},
   ) {
     super();
-  }
-
-  private bucketView(): Promise<KV> {
-    if (!this.kv) {
-      this.kv = (async () => {
-        const nc = await this.nc();
-        if (!nc) throw new Error('NATS is not configured');
-        return nc.jetstream().views.kv(this.bucket, { ttl: this.ttlMs, history: 1 });
-      })();
-      this.kv.catch(() => (this.kv = undefined));
-    }
-    return this.kv;
+    this.kv = new JetStreamBucket(nc, { bucket, maxAgeMs: ttlMs, storage: opts.storage ?? 'file', replicas: opts.replicas });
   }
 
   private pending: Array<{ nonce: string; resolve: (v: boolean) => void; reject: (e: unknown) => void }> = [];
@@ -80,28 +80,44 @@ export class JetStreamNonceStore extends NonceStore {
   private async send(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    let nc: NatsConnection | undefined;
+    let nc: NatsConnection;
+    let kv: KV;
     try {
-      await this.bucketView();
-      nc = await this.nc();
-      if (!nc) throw new Error('NATS is not configured');
+      nc = await this.kv.connection();
+      kv = await this.kv.bound();
     } catch (err) {
       this.unavailable(err);
       for (const c of batch) c.reject(err);
       return;
     }
     // Every request is issued before any await, so the client flushes them in one write.
-    for (const c of batch) {
-      kvWriteIfRevision(nc, this.bucket, c.nonce, ONE, 0, CLAIM_TIMEOUT_MS).then(
-        () => c.resolve(true),
-        (err: unknown) => {
-          // The nonce is already there: a replay.
-          if (err instanceof KvRevisionConflict) return c.resolve(false);
-          this.unavailable(err);
-          c.reject(err);
-        },
-      );
-    }
+    for (const c of batch) this.write(nc, kv, c, true);
+  }
+
+  private write(nc: NatsConnection, kv: KV, c: (typeof this.pending)[number], retry: boolean): void {
+    kvWriteIfRevision(nc, this.kv.name, c.nonce, ONE, 0, CLAIM_TIMEOUT_MS).then(
+      () => c.resolve(true),
+      (err: unknown) => {
+        // The nonce is already there: a replay.
+        if (err instanceof KvRevisionConflict) return c.resolve(false);
+        this.kv.invalidate(kv);
+        // Nobody answered, so nothing was written: the bucket is gone (a NATS restart); bind it again and try once more.
+        if (retry && isNoResponders(err)) {
+          this.kv.bound().then(
+            (again) => this.write(nc, again, c, false),
+            (e: unknown) => this.fail(c, e),
+          );
+          return;
+        }
+        this.fail(c, err);
+      },
+    );
+  }
+
+  private fail(c: (typeof this.pending)[number], err: unknown): void {
+    const e = err instanceof KvUnavailable ? err : new KvUnavailable(this.kv.name, { cause: err });
+    this.unavailable(e);
+    c.reject(e);
   }
 
   private unavailable(err: unknown): void {

@@ -66,7 +66,10 @@ export const commonEnv = {
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: logLevel(),
+  /** One server URL, or a NATS cluster's URLs separated by commas. */
   NATS_URL: z.string().optional(),
+  /** Copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count). */
+  NATS_KV_REPLICAS: intValue(1, 1, 5),
   TRUSTED_PROXIES: z.string().optional(),
 };
 
@@ -107,16 +110,26 @@ export interface AppBaseConfig {
   port: number;
   logLevel: string;
   natsUrl?: string;
+  natsKvReplicas: number;
   trustedProxies: string[];
 }
 
-export function baseConfig(e: { NODE_ENV: string; HOST: string; PORT: number; LOG_LEVEL: string; NATS_URL?: string; TRUSTED_PROXIES?: string }): AppBaseConfig {
+export function baseConfig(e: {
+  NODE_ENV: string;
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: string;
+  NATS_URL?: string;
+  NATS_KV_REPLICAS?: number;
+  TRUSTED_PROXIES?: string;
+}): AppBaseConfig {
   return {
     production: isProduction(e.NODE_ENV),
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     natsUrl: e.NATS_URL,
+    natsKvReplicas: e.NATS_KV_REPLICAS ?? 1,
     trustedProxies: splitList(e.TRUSTED_PROXIES),
   };
 }

@@ -39,6 +39,8 @@ const OUTAGE_CODES = new Set([
   'TIMEOUT',
   'REQUEST_ERROR',
   '503',
+  // @portcullis/auth's KvUnavailable: a JetStream key-value bucket cannot be bound or written
+  'KV_UNAVAILABLE',
   // Postgres: connection_exception (08*), admin/crash shutdown, cannot connect now, too many connections
   '08000',
   '08001',

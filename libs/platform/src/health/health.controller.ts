@@ -30,7 +30,11 @@ export class HealthController {
     return { status: 'healthy', app: this.app };
   }
 
-  /** Readiness: NATS (when configured) and the app's own dependencies. */
+  /**
+   * Readiness: NATS (when configured) and the app's own dependencies. For NATS
+   * a connected socket is not enough: every key-value bucket the app's requests
+   * need (rate limits, nonces) must be bound and answer a read.
+   */
   @Public()
   @Get('ready')
   @HealthCheck()
@@ -38,7 +42,11 @@ export class HealthController {
     const natsCheck = async () => {
       const i = this.indicators.check('nats');
       if (!this.nats.enabled) return i.up({ transport: 'in-process' });
-      return this.nats.isConnected() ? i.up({ transport: 'nats' }) : i.down({ transport: 'nats' });
+      if (!this.nats.isConnected()) return i.down({ transport: 'nats', connected: false });
+      const buckets = this.nats.trackedBuckets;
+      const probed = await Promise.all(buckets.map(async (b) => [b.name, (await b.probe()) ? 'up' : 'down'] as const));
+      const state = Object.fromEntries(probed);
+      return probed.every(([, s]) => s === 'up') ? i.up({ transport: 'nats', buckets: state }) : i.down({ transport: 'nats', buckets: state });
     };
     const own = (this.checks ?? []).map((c) => async () => {
       const i = this.indicators.check(c.name);

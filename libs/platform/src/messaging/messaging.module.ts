@@ -1,19 +1,22 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, CustomStrategy, NatsOptions, Transport } from '@nestjs/microservices';
 import { InProcessClient, InProcessServer } from './in-process.transport';
-import { NATS_CLIENT_TUNING, NatsConnectionService } from './nats-connection.service';
+import { NATS_CLIENT_TUNING, NatsConnectionService, natsServers } from './nats-connection.service';
 
 export const EVENTS_CLIENT = Symbol('EVENTS_CLIENT');
 
 export interface MessagingOptions {
+  /** One server URL, or a cluster's URLs separated by commas. */
   natsUrl?: string;
   app: string;
+  /** Copies of each JetStream key-value bucket (NATS_KV_REPLICAS); 1 unless NATS runs as a cluster. */
+  kvReplicas?: number;
 }
 
 /** Options for `app.connectMicroservice`: NATS when a URL is given, the in-process bus otherwise. */
 export function microserviceOptions(opts: MessagingOptions): NatsOptions | CustomStrategy {
   if (opts.natsUrl) {
-    return { transport: Transport.NATS, options: { servers: [opts.natsUrl], name: `${opts.app}-server`, ...NATS_CLIENT_TUNING } };
+    return { transport: Transport.NATS, options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-server`, ...NATS_CLIENT_TUNING } };
   }
   return { strategy: new InProcessServer() };
 }
@@ -42,11 +45,11 @@ export class MessagingModule {
             opts.natsUrl
               ? ClientProxyFactory.create({
                   transport: Transport.NATS,
-                  options: { servers: [opts.natsUrl], name: `${opts.app}-client`, ...NATS_CLIENT_TUNING },
+                  options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-client`, ...NATS_CLIENT_TUNING },
                 })
               : new InProcessClient(),
         },
-        { provide: NatsConnectionService, useFactory: () => new NatsConnectionService(opts.natsUrl, opts.app) },
+        { provide: NatsConnectionService, useFactory: () => new NatsConnectionService(opts.natsUrl, opts.app, { kvReplicas: opts.kvReplicas }) },
         ClientCloser,
       ],
       exports: [EVENTS_CLIENT, NatsConnectionService],

@@ -1,10 +1,21 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { JetStreamBucket } from '@portcullis/auth';
 import { connect, NatsConnection, Events } from 'nats';
+import { DependencyUnavailable } from '../errors/dependency-unavailable';
 
 /**
- * A raw NATS connection for what the Nest transport does not cover: JetStream
- * key-value buckets and the readiness probe. Absent when no NATS_URL is set.
+ * NATS_URL as a server list: one URL, or several separated by commas (the
+ * nodes of a cluster), so the client can connect to and fail over between any.
  */
+export function natsServers(url: string): string[] {
+  return url.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export interface NatsConnectionOptions {
+  /** Copies of each key-value bucket in a NATS cluster (NATS_KV_REPLICAS). */
+  kvReplicas?: number;
+}
+
 /** How long boot waits for NATS before starting not-ready. */
 const BOOT_WAIT_MS = 3000;
 
@@ -15,13 +26,42 @@ const BOOT_WAIT_MS = 3000;
  */
 export const NATS_CLIENT_TUNING = { noAsyncTraces: true } as const;
 
+/**
+ * A raw NATS connection for what the Nest transport does not cover: JetStream
+ * key-value buckets and the readiness probe. Absent when no NATS_URL is set.
+ */
 @Injectable()
 export class NatsConnectionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NatsConnectionService.name);
   private nc?: NatsConnection;
   private reconnectListeners: Array<() => void> = [];
+  private readonly buckets: JetStreamBucket[] = [];
 
-  constructor(private readonly url: string | undefined, private readonly name: string) {}
+  constructor(
+    private readonly url: string | undefined,
+    private readonly name: string,
+    private readonly opts: NatsConnectionOptions = {},
+  ) {}
+
+  /** Replicas for every key-value bucket this app creates (1 unless NATS_KV_REPLICAS says otherwise). */
+  get kvReplicas(): number {
+    return this.opts.kvReplicas ?? 1;
+  }
+
+  /**
+   * Keeps a bucket the app's requests need usable: bound again after every
+   * reconnect (a NATS restart may have removed it) and probed by readiness.
+   */
+  track<B extends JetStreamBucket>(bucket: B): B {
+    if (!this.buckets.includes(bucket)) this.buckets.push(bucket);
+    // Bound ahead of the first request, once connected.
+    if (this.isConnected()) bucket.rebind();
+    return bucket;
+  }
+
+  get trackedBuckets(): readonly JetStreamBucket[] {
+    return this.buckets;
+  }
 
   /**
    * Connect at boot, so a reachable NATS is connected before the app listens;
@@ -49,6 +89,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
     this.connecting ??= this.connectWithRetry(this.url).then((nc) => {
       this.nc = nc;
       void this.watch(nc);
+      for (const b of this.buckets) b.rebind();
       return nc;
     });
     this.connecting.catch(() => (this.connecting = undefined));
@@ -61,7 +102,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
   private async connectWithRetry(url: string): Promise<NatsConnection> {
     for (;;) {
       try {
-        return await connect({ servers: url, name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...NATS_CLIENT_TUNING });
+        return await connect({ servers: natsServers(url), name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...NATS_CLIENT_TUNING });
       } catch (err) {
         if (this.closing) throw err;
         await new Promise((r) => setTimeout(r, 500).unref());
@@ -76,7 +117,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
    */
   async connectedNow(): Promise<NatsConnection | undefined> {
     if (!this.url) return undefined;
-    if (!this.isConnected()) throw new Error('NATS is not connected');
+    if (!this.isConnected()) throw new DependencyUnavailable('NATS');
     return this.nc;
   }
 
@@ -104,6 +145,8 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
       } else if (s.type === Events.Reconnect) {
         this.connected = true;
         this.logger.log('NATS reconnected');
+        // The server may be a restarted one that lost the buckets (memory storage, an empty store): bind them again.
+        for (const b of this.buckets) b.rebind();
         for (const fn of this.reconnectListeners) fn();
       }
     }
@@ -111,6 +154,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
+    for (const b of this.buckets) b.stop();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
   }
 }

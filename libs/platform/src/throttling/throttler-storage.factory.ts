@@ -6,6 +6,7 @@ import { MemoryThrottlerStorage } from './memory-throttler.storage';
 /**
  * The storage an app should use: shared through JetStream whenever NATS is
  * configured, in memory only for the single-process runner without NATS.
+ * The bucket joins the app's readiness and is re-bound after reconnects.
  *
  *   ThrottlerModule.forRootAsync({
  *     inject: [NatsConnectionService],
@@ -13,7 +14,9 @@ import { MemoryThrottlerStorage } from './memory-throttler.storage';
  *   })
  */
 export function createThrottlerStorage(nats: NatsConnectionService, bucket: string, maxAgeMs: number): ThrottlerStorage {
-  return nats.enabled
-    ? new JetStreamThrottlerStorage(() => nats.connectedNow(), bucket, maxAgeMs)
-    : new MemoryThrottlerStorage();
+  if (!nats.enabled) return new MemoryThrottlerStorage();
+  const storage = new JetStreamThrottlerStorage(() => nats.connectedNow(), bucket, maxAgeMs, { replicas: nats.kvReplicas });
+  // Bound again after every reconnect, and probed by readiness: the app's requests cannot pass without it.
+  nats.track(storage.kv);
+  return storage;
 }
