@@ -1,8 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { bootApp, bootOptionsFor } from '@portcullis/platform';
 import { AppModuleOptions, BotControlModule } from './app.module';
 import { BotControlConfig } from './config';
+import { EventsWsAdapter } from './events/events-ws.adapter';
 
 export async function startBotControl(
   cfg: BotControlConfig,
@@ -14,7 +14,7 @@ export async function startBotControl(
     // The revocation events of device-auth arrive through the microservice listener.
     microservice: Boolean(cfg.deviceTokens),
     configure: (app) => {
-      app.useWebSocketAdapter(new WsAdapter(app));
+      app.useWebSocketAdapter(new EventsWsAdapter(app));
     },
   });
 }

@@ -47,16 +47,25 @@ export class SessionsService implements BeforeApplicationShutdown {
     // Do not hand the control server's own secrets down to a bot.
     for (const k of Object.keys(env)) if (/SECRET|API_KEY|PEPPER|PRIVATE/i.test(k)) delete env[k];
     return new Promise((resolve, reject) => {
+      // No IPC channel: Node parses whatever a child writes to it as JSON, and a line that
+      // is not JSON throws inside Node's channel reader, ending this whole process.
       const child = spawn(cmd, [...args, '--room-url', room, '--bot', bot], {
         env,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.once('error', (err) => {
+      let started = false;
+      // 'error' also comes later (a signal that cannot be delivered); it must never go unheard.
+      child.on('error', (err) => {
+        if (started) {
+          this.logger.warn({ err: err.message, pid: child.pid, room_url: room }, 'bot process error');
+          return;
+        }
         this.logger.error({ err: err.message, room_url: room }, 'bot failed to start');
         this.events.publish({ type: 'failed', pid: child.pid ?? 0, room_url: room, bot, reason: 'spawn_error', request_id: requestId });
         reject(new ServiceUnavailableException({ detail: 'bot could not be started' }));
       });
       child.once('spawn', () => {
+        started = true;
         const pid = child.pid as number;
         const session: Session = {
           child,
@@ -78,6 +87,8 @@ export class SessionsService implements BeforeApplicationShutdown {
   private drainOutput(child: ChildProcess, pid: number): void {
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
+      // A pipe can fail (the child closing it oddly); that ends its output, not bot-control.
+      stream.on('error', (err) => this.logger.debug({ pid, err: err.message }, 'bot output pipe error'));
       createInterface({ input: stream }).on('line', (line) => this.logger.debug({ pid, bot_output: line.slice(0, 500) }));
     }
   }

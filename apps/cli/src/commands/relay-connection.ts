@@ -48,7 +48,8 @@ export class RelayConnection {
   private static async connect(peer: PeerSession, roomId: string): Promise<RelayConnection> {
     const { default: WebSocketCtor } = await import('ws');
     const url = `${peer.serverUrl.replace(/^http/, 'ws')}/signaling/rooms/${encodeURIComponent(roomId)}/ws`;
-    const ws = new WebSocketCtor(url, { headers: { authorization: `Bearer ${await peer.token()}` } });
+    // The relay forwards frames of at most 64 KiB (plus its envelope); anything far bigger is closed with 1009.
+    const ws = new WebSocketCtor(url, { headers: { authorization: `Bearer ${await peer.token()}` }, maxPayload: 1024 * 1024 });
     const conn = new RelayConnection(ws, roomId, peer.deviceId);
     const welcome = new Promise<void>((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => {
@@ -56,7 +57,9 @@ export class RelayConnection {
         const why = res.statusCode === 403 ? `device ${peer.deviceId} is not a member of room ${roomId} (join it with a room token: --token)` : `HTTP ${res.statusCode}`;
         reject(new CliError(res.statusCode === 401 || res.statusCode === 403 ? ExitCode.auth : ExitCode.rejected, `room-gateway refused the connection: ${why}`));
       });
-      ws.once('error', (err) => reject(new CliError(ExitCode.unreachable, `cannot reach room-gateway at ${peer.serverUrl}: ${err.message}`)));
+      // on(), not once(): an error after the welcome (a reset, a bad frame from the server)
+      // must end this connection ('close' follows), never the CLI as an unhandled event.
+      ws.on('error', (err) => reject(new CliError(ExitCode.unreachable, `cannot reach room-gateway at ${peer.serverUrl}: ${err.message}`)));
       ws.on('message', (raw) => {
         let f: SignalingServerFrame;
         try {
@@ -64,10 +67,12 @@ export class RelayConnection {
         } catch {
           return;
         }
+        // Whatever the server sends, a frame of the wrong shape is skipped, not thrown on.
+        if (typeof f !== 'object' || f === null) return;
         if (f.type === 'welcome') {
-          for (const p of f.peers) conn.peers.set(p.peer_id, p.role);
+          for (const p of Array.isArray(f.peers) ? f.peers : []) conn.peers.set(p?.peer_id, p?.role);
           resolve();
-        } else if (f.type === 'peer_joined') {
+        } else if (f.type === 'peer_joined' && f.peer) {
           conn.peers.set(f.peer.peer_id, f.peer.role);
           conn.onPeerJoined(f.peer);
         } else if (f.type === 'peer_left') {

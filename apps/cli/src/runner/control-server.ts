@@ -23,7 +23,12 @@ export interface ControlOptions {
   websocket: boolean;
   /** [daemon] websocket_heartbeat_interval, in ms: ping each subscriber, drop the silent ones. */
   heartbeatMs: number;
+  /** Where a subscriber's socket or protocol error is reported (it only ends that one connection). */
+  onSocketError?: (err: Error & { code?: string }) => void;
 }
+
+/** Subscribers only listen: a frame bigger than this from one of them closes it with 1009. */
+export const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * The daemon's own small HTTP endpoint ([daemon] ipc_host/ipc_port):
@@ -54,7 +59,7 @@ export class ControlServer {
     const server = createServer((req, res) => this.handle(req, res));
     this.server = server;
     if (this.opts.websocket) {
-      const wss = new WebSocketServer({ noServer: true });
+      const wss = new WebSocketServer({ noServer: true, maxPayload: EVENTS_MAX_FRAME_BYTES });
       this.wss = wss;
       server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(wss, req, socket, head));
       this.heartbeat = setInterval(() => {
@@ -100,19 +105,30 @@ export class ControlServer {
   }
 
   private upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Socket, head: Buffer): void {
+    // The HTTP server no longer listens for this socket's errors once it is handed over
+    // here; a reset while the refusal below is written must not end the daemon.
+    socket.on('error', (err) => this.socketError(err));
     if ((req.url ?? '').split('?')[0] !== '/daemon/events') return refuse(socket, 404, { detail: 'not found' });
     const raw = req.headers[ADMIN_KEY_HEADER];
     if (!this.keys.accepts(Array.isArray(raw) ? raw[0] : raw)) return refuse(socket, 401, adminUnauthorizedBody(this.keys));
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // A protocol error (bad opcode, unmasked or oversized frame, invalid UTF-8) makes ws
+      // close this socket with the matching code and then emit 'error': handled, not fatal.
+      ws.on('error', (err) => this.socketError(err));
       this.alive.set(ws, true);
       ws.on('pong', () => this.alive.set(ws, true));
       ws.send(JSON.stringify({ type: 'hello', at: new Date().toISOString(), ...this.status() }));
     });
   }
+
+  private socketError(err: Error & { code?: string }): void {
+    this.opts.onSocketError?.(err);
+  }
 }
 
 function refuse(socket: Socket, status: number, body: unknown): void {
   const text = JSON.stringify(body);
+  socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { appUrl, REDACT_PATHS } from '@portcullis/platform';
+import { appUrl, logContext, REDACT_PATHS } from '@portcullis/platform';
 import pino, { Logger } from 'pino';
 import { APP_NAMES, AppName, ConfigFileError, ConfigLocation, ensureSecrets, Loaded, SuiteConfig } from '../config';
 import { ReloadingAdminKeySource } from './admin-key.source';
@@ -81,7 +81,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     not_started: notStarted,
   });
 
-  const control = new ControlServer(keySource, status, { websocket: cfg.websocketEnabled, heartbeatMs: cfg.websocketHeartbeatSeconds * 1000 });
+  const control = new ControlServer(keySource, status, {
+    websocket: cfg.websocketEnabled,
+    heartbeatMs: cfg.websocketHeartbeatSeconds * 1000,
+    onSocketError: (err) => log.debug({ err: err.message, code: err.code }, 'daemon events connection closed on a socket or protocol error'),
+  });
   let watcher: ConfigWatcher | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -93,8 +97,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       if (pgStarting) await (await pgStarting.catch(() => undefined))?.close().catch(() => undefined);
       removeQuietly(paths.state);
       if (readPid(cfg.dataDir) === process.pid) removeQuietly(paths.pid);
+      lastResort.remove();
       log.info('stopped');
     })());
+
+  const lastResort = installLastResort(log, stop);
 
   try {
     controlUrl = await control.listen(cfg.ipcHost, cfg.ipcPort).catch((err: NodeJS.ErrnoException) => {
@@ -189,6 +196,45 @@ function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeyS
     }
   }
   for (const w of next.warnings) log.warn({ config_file: cfg.file.path }, w);
+}
+
+/**
+ * The last resort of a process that hosts every app. The causes are handled where they
+ * arise (every socket, stream and child has its 'error' listener); this only makes an
+ * escape loud and attributable, naming the app whose async context it happened in.
+ *
+ * - An unhandled promise rejection is one call chain that already ended: logged at
+ *   error with the app's name, and the suite keeps running (one bad request in one app
+ *   must not stop the other three and the daemon).
+ * - An uncaught exception may have stopped code half-way through changing shared state
+ *   (Node: "it is not safe to resume normal operation"): logged at fatal with the app's
+ *   name, then every app is stopped cleanly (the pid and state files removed, so a
+ *   service manager or `portcullis start` can start afresh) and the process exits 70.
+ */
+function installLastResort(log: Logger, stop: () => Promise<void>): { remove(): void } {
+  const faultedApp = () => {
+    const bindings = logContext.getStore()?.logger?.bindings() as { app?: unknown } | undefined;
+    return typeof bindings?.app === 'string' ? bindings.app : 'unknown (outside any app)';
+  };
+  const onRejection = (reason: unknown) => {
+    const app = faultedApp();
+    log.error({ faulted_app: app, err: reason instanceof Error ? reason : new Error(String(reason)) }, `unhandled promise rejection in ${app}; the suite keeps running`);
+  };
+  const onException = (err: Error) => {
+    const app = faultedApp();
+    log.fatal({ faulted_app: app, err }, `uncaught exception in ${app}: stopping every app of the suite`);
+    const force = setTimeout(() => process.exit(70), 10000);
+    force.unref();
+    void stop().finally(() => process.exit(70));
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return {
+    remove() {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    },
+  };
 }
 
 function commonEnv(env: Env, cfg: SuiteConfig, name: AppName): Env {

@@ -48,6 +48,7 @@ export class VapiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (withKey) headers.authorization = `Bearer ${this.cfg.vapiApiKey}`;
     let res: Response;
+    let text: string;
     try {
       res = await fetch(url, {
         method,
@@ -56,11 +57,12 @@ export class VapiClient {
         signal: AbortSignal.timeout(this.cfg.vapiTimeoutMs),
         redirect: 'error',
       });
+      // Inside the try: the vendor can also reset or stall (the timeout covers it) mid-body.
+      text = await res.text();
     } catch (err) {
       this.logger.warn(`vapi ${method} unreachable: ${err instanceof Error ? err.name : 'error'}`);
       throw new BadGatewayException({ detail: 'voice vendor unavailable' });
     }
-    const text = await res.text();
     if (res.ok) {
       try {
         return (text ? JSON.parse(text) : {}) as T;

@@ -45,15 +45,18 @@ export class BotControlClient implements OnApplicationShutdown {
     const headers: Record<string, string> = { ...this.authHeaders(method, path, body) };
     if (body) headers['content-type'] = 'application/json';
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
-    let res;
+    let status: number;
+    let text: string;
     try {
-      res = await this.pool.request({ method, path, headers, body: body || undefined, headersTimeout: this.cfg.botControlTimeoutMs, bodyTimeout: this.cfg.botControlTimeoutMs });
+      const res = await this.pool.request({ method, path, headers, body: body || undefined, headersTimeout: this.cfg.botControlTimeoutMs, bodyTimeout: this.cfg.botControlTimeoutMs });
+      status = res.statusCode;
+      // Inside the try: the connection can also fail (or time out) while the body arrives.
+      text = await res.body.text();
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, path: p }, 'bot control unreachable');
       throw new HttpException({ detail: 'bot control server unavailable' }, HttpStatus.BAD_GATEWAY);
     }
-    const text = await res.body.text();
-    return this.map(res.statusCode, text, p);
+    return this.map(status, text, p);
   }
 
   /** bot-control's answer as the browser should see it: its 4xx with a plain detail, anything else a 502. */
@@ -91,7 +94,7 @@ export class BotControlClient implements OnApplicationShutdown {
       throw new HttpException({ detail: 'bot control server unavailable' }, HttpStatus.BAD_GATEWAY);
     }
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      await res.body.dump().catch(() => undefined);
       this.map(res.statusCode, '', '/events');
     }
     return res.body;

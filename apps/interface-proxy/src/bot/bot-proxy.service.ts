@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BotControlClient } from './bot-control.client';
 import { ProxyLeaveDto } from './bot.dto';
 
 @Injectable()
 export class BotProxyService {
+  private readonly logger = new Logger(BotProxyService.name);
+
   constructor(private readonly botControl: BotControlClient) {}
 
   async join(body: Record<string, unknown>, requestId: string): Promise<unknown> {
@@ -20,10 +23,25 @@ export class BotProxyService {
     return answer.body;
   }
 
-  /** Pipes bot-control's SSE bytes to the browser until either side goes away. */
+  /**
+   * Pipes bot-control's SSE bytes to the browser until either side goes away. pipeline()
+   * rather than pipe(): an error on either stream (bot-control going away, the browser
+   * resetting) destroys both, so neither the upstream request nor the response is left
+   * open and no 'error' goes unhandled.
+   */
   async relayEvents(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const abort = new AbortController();
-    const upstream = await this.botControl.events(String(req.id), abort.signal);
+    // The browser may leave while bot-control is still answering.
+    const stop = () => abort.abort();
+    reply.raw.once('close', stop);
+    let upstream;
+    try {
+      upstream = await this.botControl.events(String(req.id), abort.signal);
+    } catch (err) {
+      reply.raw.off('close', stop);
+      throw err;
+    }
+    if (abort.signal.aborted) return void upstream.destroy();
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -32,10 +50,9 @@ export class BotProxyService {
       'x-accel-buffering': 'no',
     });
     reply.raw.flushHeaders();
-    const stop = () => abort.abort();
-    req.raw.on('close', stop);
-    upstream.on('error', () => reply.raw.end());
-    upstream.on('end', () => reply.raw.end());
-    upstream.pipe(reply.raw);
+    pipeline(upstream, reply.raw).catch((err: Error & { code?: string }) => {
+      abort.abort();
+      this.logger.debug(`event stream relay ended: ${err.code ?? err.name} ${err.message}`);
+    });
   }
 }

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditLog, bearerToken, DeviceTokenVerifier, TokenRejected, VerifiedDevice } from '@portcullis/auth';
 import { SignalingClose, SignalingPeer, SignalingRole, SignalingServerFrame } from '@portcullis/contracts';
-import { MetricsService } from '@portcullis/platform';
+import { isDependencyOutage, MetricsService } from '@portcullis/platform';
 import { Counter, Gauge } from 'prom-client';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -71,9 +71,14 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node's HTTP server drops its own 'error' listener from an upgraded socket, and
+      // authentication below is asynchronous: a client that resets the connection in the
+      // meantime must not become an unhandled 'error' event (which ends the process).
+      socket.on('error', (err) => this.logger.debug(`upgrade socket error: ${err.message}`));
       this.onUpgrade(req, socket, head).catch((err: unknown) => {
+        const outage = isDependencyOutage(err);
         this.logger.warn(`upgrade failed: ${err instanceof Error ? err.message : String(err)}`);
-        refuse(socket, 500);
+        refuse(socket, outage ? 503 : 500);
       });
     });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -113,16 +118,27 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     if (!m) return refuse(socket, 404);
     // Credentials never travel in the URL (proxies and logs keep URLs): refuse any query at all.
     if (url.search) return refuse(socket, 400);
-    const roomId = decodeURIComponent(m[1]);
+    const roomId = decodePathSegment(m[1]);
+    if (roomId === undefined) return refuse(socket, 400);
     if (req.headers.authorization === undefined) {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.awaitAuthFrame(ws, roomId, req));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.awaitAuthFrame(this.watch(ws), roomId, req));
       return;
     }
     const device = await this.authenticate(bearerToken(req.headers.authorization), req);
     if (!device) return refuse(socket, 401);
     const role = await this.roleOf(roomId, device);
     if (!role) return refuse(socket, 403);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(ws, roomId, device, role));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(this.watch(ws), roomId, device, role));
+  }
+
+  /**
+   * A protocol error (bad opcode, unmasked or oversized frame, invalid UTF-8) makes ws
+   * close the socket with the matching code (1002, 1009, 1007) and then emit 'error';
+   * from the moment a socket exists that event has a listener, or it would end the process.
+   */
+  private watch(ws: WebSocket): WebSocket {
+    ws.on('error', (err: Error & { code?: string }) => this.logger.debug(`relay socket closed on a protocol error: ${err.code ?? 'error'} ${err.message}`));
+    return ws;
   }
 
   private awaitAuthFrame(ws: WebSocket, roomId: string, req: IncomingMessage): void {
@@ -152,9 +168,13 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'allow', 'ok');
     send(ws, { type: 'welcome', room_id: roomId, peer_id: device.deviceId, role, peers });
     this.broadcast(conn, { type: 'peer_joined', peer: { peer_id: device.deviceId, role } });
-    ws.on('message', (raw: RawData) => void this.onFrame(conn, raw));
+    ws.on('message', (raw: RawData) =>
+      this.onFrame(conn, raw).catch((err: unknown) => {
+        this.logger.warn(`relay frame failed: ${err instanceof Error ? err.message : String(err)}`);
+        conn.ws.close(1011, 'internal error');
+      }),
+    );
     ws.on('close', () => this.forget(conn));
-    ws.on('error', (err) => this.logger.debug(`relay socket error: ${err.message}`));
   }
 
   private async onFrame(conn: Conn, raw: RawData): Promise<void> {
@@ -239,8 +259,20 @@ function send(ws: WebSocket, frame: SignalingServerFrame): void {
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
 }
 
+/** The room id as sent, or undefined for a malformed %-escape (which no room id can contain). */
+function decodePathSegment(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 function refuse(socket: Duplex, status: number): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error';
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  socket.destroy();
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const retry = status === 503 ? 'Retry-After: 1\r\n' : '';
+  if (!socket.writable) return void socket.destroy();
+  // As ws refuses a handshake: flush the answer, then close (the client need not hang up first).
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
 }

@@ -1,12 +1,15 @@
 import { Agent, request } from 'undici';
 import { ProviderError } from './provider';
 
+/** Provider answers are small JSON; a bigger body is a fault, failed as `unavailable` rather than buffered. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
 /**
  * One keep-alive pool per process for every provider call (sockets, never
  * credentials, outlive a request). undici's request(), not fetch(): fetch
  * costs about a millisecond more per call, which is the gateway's whole budget.
  */
-const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, maxResponseSize: MAX_RESPONSE_BYTES });
 import { scrub } from './scrub';
 
 export interface ProviderCall {
