@@ -8,6 +8,9 @@ const shape = {
   PORT: port(3002),
   DATABASE_URL: z.string().optional(),
   DEVICE_AUTH_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional(),
+  DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: intValue(2000, 100, 60000),
+  DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: intValue(5000, 100, 600000),
+  DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS: intValue(30, 1, 3650),
   PORTCULLIS_DATA_DIR: z.string().default('./.data'),
   DEVICE_AUTH_PEPPER: z.string().optional(),
   PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
@@ -34,6 +37,12 @@ export interface DeviceAuthConfig extends AppBaseConfig {
   app: 'device-auth';
   databaseUrl: string;
   migrateOnStart: boolean;
+  /** How long getting a Postgres connection may take before the request is answered 503. */
+  dbConnectTimeoutMs: number;
+  /** How long one statement may run (server side, with a client-side backstop) before it is given up. */
+  dbQueryTimeoutMs: number;
+  /** Rows of device_auth_attempts older than this many days are purged. */
+  attemptsRetentionDays: number;
   dataDir: string;
   /** From DEVICE_AUTH_PEPPER; when absent (development only) a generated one is kept in dataDir. */
   pepper?: string;
@@ -102,6 +111,9 @@ export function loadDeviceAuthConfig(
     ...baseConfig(e),
     databaseUrl: e.DATABASE_URL as string,
     migrateOnStart: migrate === undefined ? true : migrate === '1' || migrate === 'true',
+    dbConnectTimeoutMs: e.DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.DEVICE_AUTH_DB_QUERY_TIMEOUT_MS,
+    attemptsRetentionDays: e.DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS,
     dataDir: e.PORTCULLIS_DATA_DIR,
     pepper: e.DEVICE_AUTH_PEPPER,
     adminKey: e.PORTCULLIS_ADMIN_API_KEY,

@@ -6,6 +6,7 @@ import { MoreThan, Repository } from 'typeorm';
 import { DeviceAuthConfig } from '../config';
 import { AuthAttempt } from '../database/auth-attempt.entity';
 import { Device } from '../database/device.entity';
+import { LocalRevocations } from '../revocation/local-revocations';
 import { RevocationPublisher } from '../revocation/revocation.publisher';
 import { SecretHasher } from './secret-hasher';
 
@@ -63,6 +64,7 @@ export class DevicesService {
     private readonly publisher: RevocationPublisher,
     private readonly audit: AuditLog,
     private readonly cfg: DeviceAuthConfig,
+    private readonly revocations: LocalRevocations,
   ) {}
 
   async register(input: { device_id?: string; customer_id: string; name?: string }): Promise<{ device: Device; secret: string }> {
@@ -138,6 +140,7 @@ export class DevicesService {
       [deviceId],
     ).then((r: [unknown[], number] | unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
     if (!rows.length) throw new NotFoundException({ detail: 'device not found' });
+    this.revocations.raise(deviceId, rows[0].token_generation);
     await this.publisher.deviceRevoked({
       device_id: deviceId,
       min_generation: rows[0].token_generation,
