@@ -12,6 +12,7 @@ import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/dat
 import { Device } from './database/device.entity';
 import { PostgresOutageInterceptor } from './database/outage';
 import { DeviceController } from './devices/device.controller';
+import { AttemptsRetention } from './devices/attempts-retention';
 import { DevicesService } from './devices/devices.service';
 import { SecretHasher } from './devices/secret-hasher';
 import { JwksController } from './keys/jwks.controller';
@@ -20,7 +21,7 @@ import { RevocationController, RevocationSnapshotResponder } from './revocation/
 import { LocalRevocations } from './revocation/local-revocations';
 import { LocalRevocationsLoader } from './revocation/local-revocations.loader';
 import { RevocationPublisher } from './revocation/revocation.publisher';
-import { deviceAuthThrottling } from './throttling';
+import { deviceAuthThrottling, SignInLimits } from './throttling';
 import { TokensService } from './tokens/tokens.service';
 import { VapiClient } from './vapi/vapi.client';
 import { VapiController } from './vapi/vapi.controller';
@@ -92,6 +93,8 @@ export class DeviceAuthModule {
         LocalRevocations,
         LocalRevocationsLoader,
         DevicesService,
+        AttemptsRetention,
+        SignInLimits,
         TokensService,
         VapiClient,
         { provide: APP_GUARD, useClass: DeviceAuthGuard },

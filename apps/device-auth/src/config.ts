@@ -25,6 +25,7 @@ const shape = {
   DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES: z.string().optional(),
   DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000),
   DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400),
+  DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: z.coerce.number({ invalid_type_error: 'must be a number' }).int().min(1).max(100000).optional(),
   DEVICE_AUTH_RATE_LIMIT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(KvBuckets.deviceAuthLimits),
   VAPI_API_KEY: z.string().optional(),
   VAPI_BASE_URL: z.string().url('must be a URL').default('https://api.vapi.ai'),
@@ -57,6 +58,8 @@ export interface DeviceAuthConfig extends AppBaseConfig {
   previousKeyPems: string[];
   rateLimit: number;
   rateWindowSeconds: number;
+  /** Failed sign-ins one client address may make a window (successes do not count); defaults to rateLimit. */
+  addressFailureLimit: number;
   /** JetStream KV bucket of the rate-limit windows; replicas of one deployment share it. */
   rateLimitBucket: string;
   vapiApiKey?: string;
@@ -130,6 +133,7 @@ export function loadDeviceAuthConfig(
     ],
     rateLimit: e.DEVICE_AUTH_RATE_LIMIT,
     rateWindowSeconds: e.DEVICE_AUTH_RATE_WINDOW_SECONDS,
+    addressFailureLimit: e.DEVICE_AUTH_ADDRESS_FAILURE_LIMIT ?? e.DEVICE_AUTH_RATE_LIMIT,
     rateLimitBucket: e.DEVICE_AUTH_RATE_LIMIT_BUCKET,
     vapiApiKey: e.VAPI_API_KEY,
     vapiBaseUrl: e.VAPI_BASE_URL.replace(/\/+$/, ''),

@@ -2,9 +2,10 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AuthAttempt } from './auth-attempt.entity';
 import { Device } from './device.entity';
 import { DeviceRegistry1764000000000 } from './migrations/1764000000000-device-registry';
+import { AggregatedAttempts1764300000000 } from './migrations/1764300000000-aggregated-attempts';
 
 export const DEVICE_AUTH_ENTITIES = [Device, AuthAttempt];
-export const DEVICE_AUTH_MIGRATIONS = [DeviceRegistry1764000000000];
+export const DEVICE_AUTH_MIGRATIONS = [DeviceRegistry1764000000000, AggregatedAttempts1764300000000];
 
 export interface DatabaseTimeouts {
   /** Getting a connection (a new one, or a free one from a full pool); 0: wait forever. */

@@ -179,6 +179,38 @@ export class DevicesService {
     this.audit.record({ principal: a.deviceId, action: a.action, decision: a.outcome, reason: a.reason, client_ip: a.clientIp });
   }
 
+  /**
+   * A refused (throttled) sign-in, aggregated: one row per device, address, reason and
+   * window of `windowSeconds` (aligned to the epoch), whose `attempts` counts them. The
+   * audit log gets the first of each window; the row carries the running count.
+   */
+  async recordThrottled(a: { deviceId: string; clientIp?: string; reason: string; windowSeconds: number }): Promise<void> {
+    const rows: Array<{ inserted: boolean }> = await this.attempts.query(
+      `INSERT INTO device_auth_attempts (device_id, action, outcome, reason, client_ip, attempts, window_start, last_at)
+       VALUES ($1, 'device.auth', 'deny', $2, $3, 1, to_timestamp(floor(extract(epoch FROM now()) / $4::int) * $4::int), now())
+       ON CONFLICT (window_start, (coalesce(device_id, '')), (coalesce(client_ip, '')), action, reason) WHERE window_start IS NOT NULL
+       DO UPDATE SET attempts = device_auth_attempts.attempts + 1, last_at = excluded.last_at
+       RETURNING (xmax = 0) AS inserted`,
+      [a.deviceId, a.reason, a.clientIp ?? null, a.windowSeconds],
+    );
+    if (rows[0]?.inserted) this.audit.record({ principal: a.deviceId, action: 'device.auth', decision: 'deny', reason: a.reason, client_ip: a.clientIp });
+  }
+
+  /** Deletes attempts older than `days`, in batches on the created_at index so no one statement runs long. */
+  async purgeAttempts(days: number, batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res: [unknown[], number] = await this.attempts.query(
+        `DELETE FROM device_auth_attempts WHERE id IN (
+           SELECT id FROM device_auth_attempts WHERE created_at < now() - make_interval(days => $1::int) ORDER BY created_at LIMIT $2::int)`,
+        [days, batch],
+      );
+      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
   recentAttempts(opts: { device_id?: string; limit: number }): Promise<AuthAttempt[]> {
     return this.attempts.find({
       where: opts.device_id ? { deviceId: opts.device_id } : {},

@@ -105,4 +105,10 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     }
     return this.kv;
   }
+
+  /** The entry's window as stored, without counting a hit (undefined: none). */
+  async peek(key: string, throttlerName: string): Promise<ThrottleWindow | undefined> {
+    const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
+    return (await this.read(await this.bucketView(), entryKey))?.state;
+  }
 }
