@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
@@ -10,14 +10,18 @@ import { DeviceAuthConfig } from './config';
 import { AuthAttempt } from './database/auth-attempt.entity';
 import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { Device } from './database/device.entity';
+import { PostgresOutageInterceptor } from './database/outage';
 import { DeviceController } from './devices/device.controller';
+import { AttemptsRetention } from './devices/attempts-retention';
 import { DevicesService } from './devices/devices.service';
 import { SecretHasher } from './devices/secret-hasher';
 import { JwksController } from './keys/jwks.controller';
 import { KeyRing } from './keys/key-ring';
 import { RevocationController, RevocationSnapshotResponder } from './revocation/revocation.controller';
+import { LocalRevocations } from './revocation/local-revocations';
+import { LocalRevocationsLoader } from './revocation/local-revocations.loader';
 import { RevocationPublisher } from './revocation/revocation.publisher';
-import { deviceAuthThrottling } from './throttling';
+import { deviceAuthThrottling, SignInLimits } from './throttling';
 import { TokensService } from './tokens/tokens.service';
 import { VapiClient } from './vapi/vapi.client';
 import { VapiController } from './vapi/vapi.controller';
@@ -44,12 +48,17 @@ export class DeviceAuthModule {
             provide: READINESS_CHECKS,
             inject: [DataSource],
             useFactory: (ds: DataSource): ReadinessCheck[] => [
+              // Bounded by the pool's connect and statement timeouts; the pool reconnects by itself.
               { name: 'postgres', isReady: async () => Boolean(await ds.query('SELECT 1')) },
             ],
           },
         }),
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...deviceAuthDataSourceOptions(cfg.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+          useFactory: () => ({
+            ...deviceAuthDataSourceOptions(cfg.databaseUrl, { connectTimeoutMs: cfg.dbConnectTimeoutMs, queryTimeoutMs: cfg.dbQueryTimeoutMs }),
+            retryAttempts: 3,
+            retryDelay: 1000,
+          }),
           dataSourceFactory: async (options) => {
             const ds = await new DataSource(options as DataSourceOptions).initialize();
             if (cfg.migrateOnStart) await runMigrationsLocked(ds);
@@ -82,11 +91,16 @@ export class DeviceAuthModule {
         },
         RevocationPublisher,
         RevocationSnapshotResponder,
+        LocalRevocations,
+        LocalRevocationsLoader,
         DevicesService,
+        AttemptsRetention,
+        SignInLimits,
         TokensService,
         VapiClient,
         { provide: APP_GUARD, useClass: DeviceAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },
       ],
     };
   }

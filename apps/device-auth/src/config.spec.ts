@@ -16,7 +16,14 @@ describe(loadDeviceAuthConfig.name, () => {
     expect(loadDeviceAuthConfig(base)).toMatchObject({ port: 3002, tokenTtlSeconds: 900, rateLimit: 5, rateWindowSeconds: 60, migrateOnStart: true });
   });
 
-  it('refuses a TTL above one hour and a missing DATABASE_URL', () => {
+  it('fails fast on Postgres, keeps attempts 30 days, and limits address failures like devices unless told', () => {
+    expect(loadDeviceAuthConfig(base)).toMatchObject({ dbConnectTimeoutMs: 2000, dbQueryTimeoutMs: 5000, attemptsRetentionDays: 30, addressFailureLimit: 5 });
+    expect(loadDeviceAuthConfig({ ...base, DEVICE_AUTH_RATE_LIMIT: '7' }).addressFailureLimit).toBe(7);
+    expect(loadDeviceAuthConfig({ ...base, DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: '40' }).addressFailureLimit).toBe(40);
+    expect(problems({ ...base, DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: '0' })).toEqual([expect.stringMatching(/^DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: /)]);
+  });
+
+    it('refuses a TTL above one hour and a missing DATABASE_URL', () => {
     expect(problems({ ...base, DEVICE_TOKEN_TTL_SECONDS: '3601' })).toEqual([expect.stringMatching(/^DEVICE_TOKEN_TTL_SECONDS: /)]);
     expect(problems({})).toEqual(['DATABASE_URL: required (a postgres:// URL)']);
   });

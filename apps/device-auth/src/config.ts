@@ -8,6 +8,9 @@ const shape = {
   PORT: port(3002),
   DATABASE_URL: z.string().optional(),
   DEVICE_AUTH_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional(),
+  DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: intValue(2000, 100, 60000),
+  DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: intValue(5000, 100, 600000),
+  DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS: intValue(30, 1, 3650),
   PORTCULLIS_DATA_DIR: z.string().default('./.data'),
   DEVICE_AUTH_PEPPER: z.string().optional(),
   PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
@@ -22,6 +25,7 @@ const shape = {
   DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES: z.string().optional(),
   DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000),
   DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400),
+  DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: z.coerce.number({ invalid_type_error: 'must be a number' }).int().min(1).max(100000).optional(),
   DEVICE_AUTH_RATE_LIMIT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(KvBuckets.deviceAuthLimits),
   VAPI_API_KEY: z.string().optional(),
   VAPI_BASE_URL: z.string().url('must be a URL').default('https://api.vapi.ai'),
@@ -34,6 +38,12 @@ export interface DeviceAuthConfig extends AppBaseConfig {
   app: 'device-auth';
   databaseUrl: string;
   migrateOnStart: boolean;
+  /** How long getting a Postgres connection may take before the request is answered 503. */
+  dbConnectTimeoutMs: number;
+  /** How long one statement may run (server side, with a client-side backstop) before it is given up. */
+  dbQueryTimeoutMs: number;
+  /** Rows of device_auth_attempts older than this many days are purged. */
+  attemptsRetentionDays: number;
   dataDir: string;
   /** From DEVICE_AUTH_PEPPER; when absent (development only) a generated one is kept in dataDir. */
   pepper?: string;
@@ -48,6 +58,8 @@ export interface DeviceAuthConfig extends AppBaseConfig {
   previousKeyPems: string[];
   rateLimit: number;
   rateWindowSeconds: number;
+  /** Failed sign-ins one client address may make a window (successes do not count); defaults to rateLimit. */
+  addressFailureLimit: number;
   /** JetStream KV bucket of the rate-limit windows; replicas of one deployment share it. */
   rateLimitBucket: string;
   vapiApiKey?: string;
@@ -102,6 +114,9 @@ export function loadDeviceAuthConfig(
     ...baseConfig(e),
     databaseUrl: e.DATABASE_URL as string,
     migrateOnStart: migrate === undefined ? true : migrate === '1' || migrate === 'true',
+    dbConnectTimeoutMs: e.DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.DEVICE_AUTH_DB_QUERY_TIMEOUT_MS,
+    attemptsRetentionDays: e.DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS,
     dataDir: e.PORTCULLIS_DATA_DIR,
     pepper: e.DEVICE_AUTH_PEPPER,
     adminKey: e.PORTCULLIS_ADMIN_API_KEY,
@@ -118,6 +133,7 @@ export function loadDeviceAuthConfig(
     ],
     rateLimit: e.DEVICE_AUTH_RATE_LIMIT,
     rateWindowSeconds: e.DEVICE_AUTH_RATE_WINDOW_SECONDS,
+    addressFailureLimit: e.DEVICE_AUTH_ADDRESS_FAILURE_LIMIT ?? e.DEVICE_AUTH_RATE_LIMIT,
     rateLimitBucket: e.DEVICE_AUTH_RATE_LIMIT_BUCKET,
     vapiApiKey: e.VAPI_API_KEY,
     vapiBaseUrl: e.VAPI_BASE_URL.replace(/\/+$/, ''),

@@ -5,7 +5,8 @@ import { createDeviceAuthDataSource, runMigrationsLocked } from './database/data
 runMain(async () => {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
-  const ds = await createDeviceAuthDataSource(url).initialize();
+  // No statement timeout: an operator's migration may legitimately run long.
+  const ds = await createDeviceAuthDataSource(url, { queryTimeoutMs: 0 }).initialize();
   try {
     if (process.argv[2] === 'down') await ds.undoLastMigration({ transaction: 'all' });
     else {

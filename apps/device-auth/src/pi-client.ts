@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DeviceClient } from '@portcullis/device-client';
+import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from '@portcullis/device-client';
 
 /**
  * Seed 002's Pi client (`src/vapi_client_secure_proxy.py`), in TypeScript:
@@ -7,8 +7,10 @@ import { DeviceClient } from '@portcullis/device-client';
  *   node dist/apps/device-auth/src/pi-client.js [config/device_config.json]
  *
  * The config file holds device_id, device_secret (or set DEVICE_SECRET instead),
- * proxy_url and vapi_assistant_id. It authenticates, starts a call through the
- * proxy, keeps its token fresh, and ends the call on SIGINT/SIGTERM.
+ * proxy_url and vapi_assistant_id. It authenticates (retrying with backoff while
+ * device-auth is unavailable or throttling), starts a call through the proxy, keeps
+ * its token fresh, and ends the call on SIGINT/SIGTERM. When its credentials are
+ * refused repeatedly it says so and exits with status 3 instead of retrying forever.
  */
 interface PiConfig {
   device_id: string;
@@ -16,6 +18,19 @@ interface PiConfig {
   proxy_url: string;
   vapi_assistant_id: string;
   assistant_overrides?: Record<string, unknown>;
+}
+
+function describe(e: DeviceClientEvent): string {
+  switch (e.type) {
+    case 'error':
+      return `error: ${e.message}`;
+    case 'retry_scheduled':
+      return `retrying in ${Math.round(e.inMs / 1000)} s (attempt ${e.attempt}${e.status ? `, last answer ${e.status}` : ', no answer'})`;
+    case 'stopped':
+      return `stopped: device-auth refused this device's credentials ${e.refusals} times in a row (revoked, or the secret is wrong); not retrying`;
+    default:
+      return e.type;
+  }
 }
 
 async function main(): Promise<void> {
@@ -30,7 +45,7 @@ async function main(): Promise<void> {
     baseUrl: cfg.proxy_url,
     deviceId: cfg.device_id,
     deviceSecret: secret,
-    onEvent: (e) => say(e.type === 'error' ? `error: ${e.message}` : e.type),
+    onEvent: (e) => say(describe(e)),
   });
   await client.start();
   say(`authenticated as ${cfg.device_id}`);
@@ -53,5 +68,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`pi-client: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof DeviceCredentialsRefused ? 3 : 1);
 });

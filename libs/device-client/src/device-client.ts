@@ -6,10 +6,20 @@ export interface DeviceClientOptions {
   deviceId: string;
   deviceSecret: string;
   clock?: Clock;
-  /** Fraction of the token lifetime after which it is refreshed (seed 002: 0.8). */
+  /** Fraction of the token lifetime after which it is refreshed (0.8). */
   refreshAt?: number;
-  /** Delay before retrying after a network failure. */
+  /** First retry delay after a failed attempt to get a token (default 5 s); doubles per failure in a row. */
   retryMs?: number;
+  /** Longest retry delay (default 15 min), Retry-After aside. */
+  maxRetryMs?: number;
+  /**
+   * Sign-ins refused with 401 in a row after which the client gives up (default 3): device-auth
+   * answers the same 401 to an unknown device, a wrong secret and a revoked device, so only
+   * repetition, across backed-off retries, tells a refusal that will not change.
+   */
+  maxAuthRefusals?: number;
+  /** A number in [0, 1) for the jitter (default Math.random). */
+  random?: () => number;
   fetch?: typeof fetch;
   onEvent?: (e: DeviceClientEvent) => void;
 }
@@ -18,13 +28,52 @@ export type DeviceClientEvent =
   | { type: 'authenticated'; expiresAt: number }
   | { type: 'refreshed'; expiresAt: number }
   | { type: 'refresh_refused' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** The next attempt to get a token, `inMs` from now; `status` is what the last one got (none: no answer). */
+  | { type: 'retry_scheduled'; inMs: number; attempt: number; status?: number }
+  /** The client stopped for good: its credentials were refused `refusals` times in a row. */
+  | { type: 'stopped'; reason: 'credentials_refused'; refusals: number };
 
 export class DeviceClientError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** From the answer's Retry-After, in ms. */
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'DeviceClientError';
   }
+}
+
+/** Thrown once the client has given up: its credentials were refused repeatedly. Not retried. */
+export class DeviceCredentialsRefused extends DeviceClientError {
+  constructor(readonly refusals: number) {
+    super(`device credentials refused ${refusals} times in a row; not retrying (revoked, or the secret is wrong)`, 401);
+    this.name = 'DeviceCredentialsRefused';
+  }
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now: number): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Longest wait a Retry-After can impose, so a broken header cannot park a device for days. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * The delay before retry number `attempt` (1 for the first): exponential from `baseMs`,
+ * capped at `maxMs`, with equal jitter (between half and all of it) so a fleet that failed
+ * together does not retry together; never sooner than the server's Retry-After.
+ */
+export function backoffDelay(attempt: number, opts: { baseMs: number; maxMs: number; random: () => number }, retryAfter?: number): number {
+  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt - 1, 30));
+  const jittered = Math.round(exp / 2 + opts.random() * (exp / 2));
+  return Math.max(jittered, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS));
 }
 
 interface TokenState {
@@ -34,10 +83,16 @@ interface TokenState {
 }
 
 /**
- * Seed 002's Pi client: authenticates with device_id + device_secret, keeps a
+ * The device side: authenticates with device_id + device_secret, keeps a
  * short-lived token, refreshes it at 80% of its lifetime, authenticates again
  * when a refresh is refused or the device was offline past expiry, and calls
  * the vendor only through device-auth's proxy. It never holds a vendor key.
+ *
+ * When getting a token fails (401, 429, 503, no answer) it retries with
+ * exponential backoff and jitter, never sooner than Retry-After. After
+ * `maxAuthRefusals` sign-ins in a row refused with 401 it stops for good
+ * (a `stopped` event; every later call rejects with DeviceCredentialsRefused)
+ * instead of knocking forever with credentials that will not work.
  */
 export class DeviceClient {
   private state?: TokenState;
@@ -46,6 +101,11 @@ export class DeviceClient {
   private pending?: Promise<string>;
   private readonly clock: Clock;
   private readonly fetch: typeof fetch;
+  /** Failed attempts to get a token in a row (any cause). */
+  private failures = 0;
+  /** Sign-ins refused with 401 in a row. */
+  private refusals = 0;
+  private refused?: DeviceCredentialsRefused;
 
   constructor(private readonly opts: DeviceClientOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -63,10 +123,33 @@ export class DeviceClient {
     return this.state?.expiresAt;
   }
 
-  /** Authenticates now and keeps the token fresh in the background until stop(). */
+  /** True once the client gave up on its credentials. */
+  get stopped(): boolean {
+    return this.refused !== undefined;
+  }
+
+  /**
+   * Authenticates (retrying with backoff until it succeeds, or rejecting once the
+   * credentials were refused for good or stop() was called) and keeps the token
+   * fresh in the background until stop().
+   */
   async start(): Promise<void> {
     this.running = true;
-    await this.token();
+    for (;;) {
+      try {
+        await this.token();
+        return;
+      } catch (err) {
+        if (this.refused || !this.running) throw err;
+        await new Promise<void>((resolve) => {
+          this.timer = this.clock.setTimeout(() => {
+            this.timer = undefined;
+            resolve();
+          }, this.retryDelay(err));
+        });
+        if (!this.running) throw err;
+      }
+    }
   }
 
   stop(): void {
@@ -77,7 +160,17 @@ export class DeviceClient {
 
   /** A token valid now: the held one, a refreshed one, or a new one from the secret. */
   token(): Promise<string> {
-    this.pending ??= this.obtain().finally(() => (this.pending = undefined));
+    if (this.refused) return Promise.reject(this.refused);
+    this.pending ??= this.obtain().then(
+      (t) => {
+        this.failures = 0;
+        return t;
+      },
+      (err: unknown) => {
+        this.failures++;
+        throw err;
+      },
+    ).finally(() => (this.pending = undefined));
     return this.pending;
   }
 
@@ -107,7 +200,12 @@ export class DeviceClient {
 
   private async authenticate(): Promise<string> {
     const r = await this.post('/device/auth', { device_id: this.opts.deviceId, device_secret: this.opts.deviceSecret });
-    if (r.status !== 200) throw new DeviceClientError(`authentication refused (${r.status})`, r.status);
+    if (r.status === 401) {
+      this.refusals++;
+      if (this.refusals >= (this.opts.maxAuthRefusals ?? 3)) this.giveUp();
+    }
+    if (r.status !== 200) throw new DeviceClientError(`authentication refused (${r.status})`, r.status, r.retryAfterMs);
+    this.refusals = 0;
     const s = this.keep(r.body as { access_token: string; expires_in: number });
     this.opts.onEvent?.({ type: 'authenticated', expiresAt: s.expiresAt });
     return s.token;
@@ -120,7 +218,7 @@ export class DeviceClient {
       this.opts.onEvent?.({ type: 'refresh_refused' });
       return undefined;
     }
-    if (r.status !== 200) throw new DeviceClientError(`refresh failed (${r.status})`, r.status);
+    if (r.status !== 200) throw new DeviceClientError(`refresh failed (${r.status})`, r.status, r.retryAfterMs);
     const s = this.keep(r.body as { access_token: string; expires_in: number });
     this.opts.onEvent?.({ type: 'refreshed', expiresAt: s.expiresAt });
     return s.token;
@@ -141,9 +239,29 @@ export class DeviceClient {
       this.timer = undefined;
       this.token().catch((err: unknown) => {
         this.opts.onEvent?.({ type: 'error', message: err instanceof Error ? err.message : String(err) });
-        this.schedule(this.opts.retryMs ?? 5000);
+        if (!this.refused) this.schedule(this.retryDelay(err));
       });
     }, due);
+  }
+
+  /** The wait before the next attempt after `err`, announced as a retry_scheduled event. */
+  private retryDelay(err: unknown): number {
+    const e = err instanceof DeviceClientError ? err : undefined;
+    const inMs = backoffDelay(
+      Math.max(1, this.failures),
+      { baseMs: this.opts.retryMs ?? 5000, maxMs: this.opts.maxRetryMs ?? 15 * 60 * 1000, random: this.opts.random ?? Math.random },
+      e?.retryAfterMs,
+    );
+    this.opts.onEvent?.({ type: 'retry_scheduled', inMs, attempt: this.failures, status: e?.status });
+    return inMs;
+  }
+
+  private giveUp(): never {
+    this.refused = new DeviceCredentialsRefused(this.refusals);
+    this.state = undefined;
+    this.stop();
+    this.opts.onEvent?.({ type: 'stopped', reason: 'credentials_refused', refusals: this.refusals });
+    throw this.refused;
   }
 
   private async authorized(method: string, path: string, json?: unknown): Promise<Record<string, unknown>> {
@@ -164,15 +282,20 @@ export class DeviceClient {
     return this.send('POST', path, json, token);
   }
 
-  private async send(method: string, path: string, json: unknown, token?: string): Promise<{ status: number; body: unknown }> {
+  private async send(method: string, path: string, json: unknown, token?: string): Promise<{ status: number; body: unknown; retryAfterMs?: number }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await this.fetch(`${this.opts.baseUrl.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers,
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.opts.baseUrl.replace(/\/+$/, '')}${path}`, {
+        method,
+        headers,
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+    } catch (err) {
+      throw new DeviceClientError(`${method} ${path}: no answer (${err instanceof Error ? err.message : String(err)})`);
+    }
     const text = await res.text();
     let body: unknown;
     try {
@@ -180,6 +303,6 @@ export class DeviceClient {
     } catch {
       body = undefined;
     }
-    return { status: res.status, body };
+    return { status: res.status, body, retryAfterMs: retryAfterMs(res.headers.get('retry-after'), this.clock.now()) };
   }
 }

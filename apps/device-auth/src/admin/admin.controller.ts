@@ -61,6 +61,9 @@ export class AdminController {
         reason: r.reason,
         client_ip: r.clientIp,
         at: r.createdAt.toISOString(),
+        // Throttled sign-ins are one row per device, address and window.
+        attempts: r.attempts,
+        ...(r.windowStart ? { window_start: r.windowStart.toISOString(), last_at: r.lastAt?.toISOString() ?? null } : {}),
       })),
     };
   }

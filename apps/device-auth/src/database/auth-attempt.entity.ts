@@ -25,4 +25,16 @@ export class AuthAttempt {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
+
+  /** How many attempts the row stands for: 1, or more for an aggregated (throttled) row. */
+  @Column({ type: 'integer', default: 1 })
+  attempts!: number;
+
+  /** Set on aggregated rows: the start of the window the attempts fell in. */
+  @Column({ name: 'window_start', type: 'timestamptz', nullable: true })
+  windowStart!: Date | null;
+
+  /** Set on aggregated rows: the latest attempt counted. */
+  @Column({ name: 'last_at', type: 'timestamptz', nullable: true })
+  lastAt!: Date | null;
 }

@@ -6,6 +6,7 @@ import { MoreThan, Repository } from 'typeorm';
 import { DeviceAuthConfig } from '../config';
 import { AuthAttempt } from '../database/auth-attempt.entity';
 import { Device } from '../database/device.entity';
+import { LocalRevocations } from '../revocation/local-revocations';
 import { RevocationPublisher } from '../revocation/revocation.publisher';
 import { SecretHasher } from './secret-hasher';
 
@@ -63,6 +64,7 @@ export class DevicesService {
     private readonly publisher: RevocationPublisher,
     private readonly audit: AuditLog,
     private readonly cfg: DeviceAuthConfig,
+    private readonly revocations: LocalRevocations,
   ) {}
 
   async register(input: { device_id?: string; customer_id: string; name?: string }): Promise<{ device: Device; secret: string }> {
@@ -138,6 +140,7 @@ export class DevicesService {
       [deviceId],
     ).then((r: [unknown[], number] | unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
     if (!rows.length) throw new NotFoundException({ detail: 'device not found' });
+    this.revocations.raise(deviceId, rows[0].token_generation);
     await this.publisher.deviceRevoked({
       device_id: deviceId,
       min_generation: rows[0].token_generation,
@@ -174,6 +177,38 @@ export class DevicesService {
   async recordAttempt(a: { deviceId?: string; action: string; outcome: 'allow' | 'deny'; reason: string; clientIp?: string }): Promise<void> {
     await this.attempts.insert({ deviceId: a.deviceId ?? null, action: a.action, outcome: a.outcome, reason: a.reason, clientIp: a.clientIp ?? null });
     this.audit.record({ principal: a.deviceId, action: a.action, decision: a.outcome, reason: a.reason, client_ip: a.clientIp });
+  }
+
+  /**
+   * A refused (throttled) sign-in, aggregated: one row per device, address, reason and
+   * window of `windowSeconds` (aligned to the epoch), whose `attempts` counts them. The
+   * audit log gets the first of each window; the row carries the running count.
+   */
+  async recordThrottled(a: { deviceId: string; clientIp?: string; reason: string; windowSeconds: number }): Promise<void> {
+    const rows: Array<{ inserted: boolean }> = await this.attempts.query(
+      `INSERT INTO device_auth_attempts (device_id, action, outcome, reason, client_ip, attempts, window_start, last_at)
+       VALUES ($1, 'device.auth', 'deny', $2, $3, 1, to_timestamp(floor(extract(epoch FROM now()) / $4::int) * $4::int), now())
+       ON CONFLICT (window_start, (coalesce(device_id, '')), (coalesce(client_ip, '')), action, reason) WHERE window_start IS NOT NULL
+       DO UPDATE SET attempts = device_auth_attempts.attempts + 1, last_at = excluded.last_at
+       RETURNING (xmax = 0) AS inserted`,
+      [a.deviceId, a.reason, a.clientIp ?? null, a.windowSeconds],
+    );
+    if (rows[0]?.inserted) this.audit.record({ principal: a.deviceId, action: 'device.auth', decision: 'deny', reason: a.reason, client_ip: a.clientIp });
+  }
+
+  /** Deletes attempts older than `days`, in batches on the created_at index so no one statement runs long. */
+  async purgeAttempts(days: number, batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res: [unknown[], number] = await this.attempts.query(
+        `DELETE FROM device_auth_attempts WHERE id IN (
+           SELECT id FROM device_auth_attempts WHERE created_at < now() - make_interval(days => $1::int) ORDER BY created_at LIMIT $2::int)`,
+        [days, batch],
+      );
+      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   recentAttempts(opts: { device_id?: string; limit: number }): Promise<AuthAttempt[]> {

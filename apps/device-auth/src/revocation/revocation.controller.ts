@@ -1,21 +1,30 @@
 import { Controller, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { MessagePattern } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Public } from '@portcullis/auth';
-import { revocationSnapshotSubject, RevocationSnapshot, Subjects } from '@portcullis/contracts';
+import { DeviceRevokedEvent, revocationSnapshotSubject, RevocationSnapshot, Subjects } from '@portcullis/contracts';
 import { NatsConnectionService } from '@portcullis/platform';
 import type { NatsConnection } from 'nats';
 import { DeviceAuthConfig } from '../config';
 import { DevicesService } from '../devices/devices.service';
+import { LocalRevocations } from './local-revocations';
 
-/** Answers snapshot requests on the in-process transport (all-in-one runner without NATS). */
+/**
+ * Answers snapshot requests on the in-process transport (all-in-one runner without NATS),
+ * and keeps this replica's revocation floors up with the other replicas' revocations.
+ */
 @Public()
 @Controller()
 export class RevocationController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig, private readonly local: LocalRevocations) {}
 
   @MessagePattern(Subjects.revocationSnapshot)
   snapshot(): Promise<RevocationSnapshot> {
     return this.devices.revocationSnapshot();
+  }
+
+  @EventPattern(Subjects.deviceRevoked)
+  revoked(@Payload() e: DeviceRevokedEvent): void {
+    if (e?.iss === this.cfg.issuer && typeof e.device_id === 'string') this.local.raise(e.device_id, Number(e.min_generation));
   }
 }
 

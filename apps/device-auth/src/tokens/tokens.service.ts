@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DeviceTokenVerifier, RevocationMap, TokenRejected, VerifiedDevice } from '@portcullis/auth';
+import { DeviceTokenVerifier, TokenRejected, VerifiedDevice } from '@portcullis/auth';
 import { DEVICE_TOKEN_HEADER_TYP, DEVICE_TOKEN_TYP } from '@portcullis/contracts';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -7,17 +7,24 @@ import { DeviceAuthConfig } from '../config';
 import { Device } from '../database/device.entity';
 import { DevicesService } from '../devices/devices.service';
 import { KeyRing } from '../keys/key-ring';
+import { LocalRevocations } from '../revocation/local-revocations';
 
 /** Issues device access tokens and verifies them against the key ring and the registry. */
 @Injectable()
 export class TokensService {
   private readonly verifier: DeviceTokenVerifier;
 
-  constructor(private readonly cfg: DeviceAuthConfig, private readonly ring: KeyRing, private readonly devices: DevicesService) {
-    // Here the registry is the revocation truth, so no snapshot sync and no verified-token cache.
+  constructor(
+    private readonly cfg: DeviceAuthConfig,
+    private readonly ring: KeyRing,
+    private readonly devices: DevicesService,
+    revocations: LocalRevocations,
+  ) {
+    // The registry is the revocation truth; the local floors stand in for it only while it is
+    // unreachable, on routes that need no registry row. No verified-token cache.
     this.verifier = new DeviceTokenVerifier(
       { keys: ring.getKey, issuer: cfg.issuer, audience: cfg.audience, requireSync: false, cacheSize: 0 },
-      new RevocationMap(),
+      revocations,
     );
   }
 
@@ -36,13 +43,28 @@ export class TokensService {
     return { access_token: token, token_type: 'Bearer', expires_in: this.cfg.tokenTtlSeconds };
   }
 
-  /** Signature and claims, then the registry: the device must exist, be active and not have moved past the token's generation. */
-  async verify(token: string | undefined): Promise<{ principal: VerifiedDevice; device: Device }> {
-    const principal = await this.verifier.verify(token);
+  /** Signature, claims and this replica's revocation floors: no database involved. Throws TokenRejected. */
+  verifyToken(token: string | undefined): Promise<VerifiedDevice> {
+    return this.verifier.verify(token);
+  }
+
+  /**
+   * The registry's word on a verified token: the device must exist, be active and not
+   * have moved past the token's generation. Throws TokenRejected, or the database's
+   * own error when Postgres cannot be used.
+   */
+  async checkRegistry(principal: VerifiedDevice): Promise<Device> {
     const device = await this.devices.find(principal.deviceId);
     if (!device) throw new TokenRejected('revoked');
+    if (device.tokenGeneration > 1) this.verifier.revocations.raise(device.deviceId, device.tokenGeneration);
     if (!device.active || principal.generation < device.tokenGeneration) throw new TokenRejected('revoked');
     if (device.customerId !== principal.customerId) throw new TokenRejected('claim_mismatch');
-    return { principal, device };
+    return device;
+  }
+
+  /** Both checks. */
+  async verify(token: string | undefined): Promise<{ principal: VerifiedDevice; device: Device }> {
+    const principal = await this.verifyToken(token);
+    return { principal, device: await this.checkRegistry(principal) };
   }
 }

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
 import { DevicePrincipal } from '@portcullis/auth';
+import { TokenSuffices } from '../auth/routes';
 import { VapiCall, VapiClient } from './vapi.client';
 import { VapiStartDto, VapiStopDto } from './vapi.dto';
 
@@ -11,7 +12,12 @@ function taggedDevice(call: VapiCall): unknown {
   return call.assistantOverrides?.metadata?.[TAG_DEVICE] ?? call.metadata?.[TAG_DEVICE];
 }
 
-/** Seed 002's vendor proxy: the device holds a short-lived token, the server holds VAPI_API_KEY. */
+/**
+ * The vendor proxy: the device holds a short-lived token, the server holds VAPI_API_KEY.
+ * The token alone decides (no registry row is read into the answer), so calls go on
+ * while Postgres is unreachable.
+ */
+@TokenSuffices()
 @Controller('vapi')
 export class VapiController {
   constructor(private readonly vapi: VapiClient) {}

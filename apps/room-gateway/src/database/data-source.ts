@@ -21,7 +21,17 @@ export function roomGatewayDataSourceOptions(databaseUrl: string, opts: { migrat
     migrationsRun: opts.migrationsRun ?? false,
     synchronize: false,
     logging: false,
-    extra: { max: 10 },
+    // Fail fast while Postgres is down or not answering (the request is answered 503), rather
+    // than holding it: bounded connect, statement and read timeouts. The pool reconnects by itself.
+    extra: {
+      max: 10,
+      connectionTimeoutMillis: 2000,
+      statement_timeout: 5000,
+      query_timeout: 6000,
+      idle_in_transaction_session_timeout: 10000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    },
   };
 }
 

@@ -126,4 +126,15 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     // Oldest first in a Map: drop the least recently written.
     if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
   }
+
+  /** The entry's window as stored, without counting a hit (undefined: none). */
+  async peek(key: string, throttlerName: string): Promise<ThrottleWindow | undefined> {
+    const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
+    try {
+      return (await this.read(await this.kv.bound(), entryKey))?.state;
+    } catch (err) {
+      if (err instanceof KvUnavailable) throw new DependencyUnavailable('NATS', undefined, { cause: err });
+      throw err;
+    }
+  }
 }

@@ -25,4 +25,9 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     for (const [k, w] of this.windows) if (w.windowEndsAt <= t && w.blockedUntil <= t) this.windows.delete(k);
     this.lastSweep = t;
   }
+
+  /** The key's window as stored, without counting a hit (undefined: none). */
+  async peek(key: string, throttlerName: string): Promise<ThrottleWindow | undefined> {
+    return this.windows.get(`${throttlerName}\u0000${key}`);
+  }
 }
