@@ -57,8 +57,11 @@ export class HttpDrain {
 const drains = new WeakMap<object, HttpDrain>();
 
 /**
- * Installs the drain on an app: `app.close()` drains first, then runs Nest's shutdown (module
- * hooks, NATS, database); Fastify's preClose destroys any socket still open after that.
+ * Installs the drain on an app. Whoever shuts the app down calls `drainHttp(app)` before
+ * `app.close()` (bootApp's signal handler and the all-in-one runner do), so requests in flight
+ * finish while the app's modules (database, NATS) are still up. A plain `app.close()` drains too,
+ * from Fastify's preClose, only later (after Nest's module hooks); either way nothing outlives
+ * the bound, and preClose destroys whatever socket is still open (an upgraded one nobody closed).
  */
 export function installDrain(app: NestFastifyApplication, drainMs: number): HttpDrain {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
@@ -74,14 +77,11 @@ export function installDrain(app: NestFastifyApplication, drainMs: number): Http
     done(null, payload);
   });
   fastify.addHook('preClose', (done) => {
-    drain.destroyRemaining();
-    done();
+    void drain.drain().then(() => {
+      drain.destroyRemaining();
+      done();
+    });
   });
-  const close = app.close.bind(app);
-  app.close = async (...args: Parameters<typeof app.close>) => {
-    await drain.drain();
-    return close(...args);
-  };
   return drain;
 }
 
