@@ -71,6 +71,14 @@ export const commonEnv = {
   /** Copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count). */
   NATS_KV_REPLICAS: intValue(1, 1, 5),
   TRUSTED_PROXIES: z.string().optional(),
+  // Limits and timeouts of the HTTP edge (docs/limits-and-timeouts.md).
+  HTTP_HEADERS_TIMEOUT_MS: intValue(10_000, 100, 600_000),
+  HTTP_BODY_TIMEOUT_MS: intValue(30_000, 100, 3_600_000),
+  HTTP_REQUEST_TIMEOUT_MS: intValue(30_000, 100, 3_600_000),
+  HTTP_KEEPALIVE_TIMEOUT_MS: intValue(5_000, 100, 600_000),
+  HTTP_BODY_LIMIT_BYTES: intValue(1_048_576, 1024, 64 * 1_048_576),
+  HTTP_JSON_MAX_DEPTH: intValue(32, 1, 512),
+  SHUTDOWN_DRAIN_MS: intValue(10_000, 0, 600_000),
 };
 
 export function isProduction(nodeEnv: string | undefined): boolean {
@@ -112,17 +120,67 @@ export interface AppBaseConfig {
   natsUrl?: string;
   natsKvReplicas: number;
   trustedProxies: string[];
+  http: HttpLimits;
 }
 
-export function baseConfig(e: {
-  NODE_ENV: string;
-  HOST: string;
-  PORT: number;
-  LOG_LEVEL: string;
-  NATS_URL?: string;
-  NATS_KV_REPLICAS?: number;
-  TRUSTED_PROXIES?: string;
-}): AppBaseConfig {
+/** What one HTTP request may cost the server, and how long shutdown waits (docs/limits-and-timeouts.md). */
+export interface HttpLimits {
+  /** The request line and every header must have arrived within this (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived within this (Node's requestTimeout). */
+  bodyTimeoutMs: number;
+  /** Once the request has arrived, the app must start its answer within this, or it is answered 503. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  bodyLimitBytes: number;
+  /** Deepest nesting of arrays/objects a JSON body may have. */
+  jsonMaxDepth: number;
+  /** On SIGTERM (or close), how long requests in flight may take to finish before their sockets are closed. */
+  shutdownDrainMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  bodyLimitBytes: 1_048_576,
+  jsonMaxDepth: 32,
+  shutdownDrainMs: 10_000,
+};
+
+type HttpEnv = {
+  HTTP_HEADERS_TIMEOUT_MS?: number;
+  HTTP_BODY_TIMEOUT_MS?: number;
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+  HTTP_KEEPALIVE_TIMEOUT_MS?: number;
+  HTTP_BODY_LIMIT_BYTES?: number;
+  HTTP_JSON_MAX_DEPTH?: number;
+  SHUTDOWN_DRAIN_MS?: number;
+};
+
+export function httpLimits(e: HttpEnv): HttpLimits {
+  const d = DEFAULT_HTTP_LIMITS;
+  const limits: HttpLimits = {
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? d.headersTimeoutMs,
+    bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? d.bodyTimeoutMs,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS ?? d.requestTimeoutMs,
+    keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS ?? d.keepAliveTimeoutMs,
+    bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES ?? d.bodyLimitBytes,
+    jsonMaxDepth: e.HTTP_JSON_MAX_DEPTH ?? d.jsonMaxDepth,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? d.shutdownDrainMs,
+  };
+  // Node refuses a headers timeout longer than the whole-request one.
+  if (limits.headersTimeoutMs > limits.bodyTimeoutMs) {
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_BODY_TIMEOUT_MS']);
+  }
+  return limits;
+}
+
+export function baseConfig(
+  e: { NODE_ENV: string; HOST: string; PORT: number; LOG_LEVEL: string; NATS_URL?: string; NATS_KV_REPLICAS?: number; TRUSTED_PROXIES?: string } & HttpEnv,
+): AppBaseConfig {
   return {
     production: isProduction(e.NODE_ENV),
     host: e.HOST,
@@ -131,6 +189,7 @@ export function baseConfig(e: {
     natsUrl: e.NATS_URL,
     natsKvReplicas: e.NATS_KV_REPLICAS ?? 1,
     trustedProxies: splitList(e.TRUSTED_PROXIES),
+    http: httpLimits(e),
   };
 }
 
