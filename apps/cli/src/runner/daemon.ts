@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { appUrl, logContext, REDACT_PATHS } from '@portcullis/platform';
+import { appUrl, drainHttp, logContext, REDACT_PATHS } from '@portcullis/platform';
 import pino, { Logger } from 'pino';
 import { APP_NAMES, AppName, ConfigFileError, ConfigLocation, ensureSecrets, Loaded, SuiteConfig } from '../config';
 import { ReloadingAdminKeySource } from './admin-key.source';
@@ -92,6 +92,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     (stopping ??= (async () => {
       control.publish({ type: 'stopping' });
       watcher?.close();
+      // Every app stops taking requests and drains at once, so the whole stop stays within one
+      // SHUTDOWN_DRAIN_MS rather than one per app; each close below then finds its server drained.
+      await Promise.all(started.map((s) => drainHttp(s.app)));
       for (const s of [...started].reverse()) await s.app.close().catch((err: Error) => log.error({ app: s.name, err: err.message }, 'app did not close cleanly'));
       await control.close();
       if (pgStarting) await (await pgStarting.catch(() => undefined))?.close().catch(() => undefined);
