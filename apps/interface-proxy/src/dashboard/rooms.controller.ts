@@ -21,14 +21,14 @@ function roomId(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** Rooms tab: room-gateway's signaling rooms, and seed 004's "Generate Secret". */
+/** Rooms tab: room-gateway's signaling rooms, and "Generate secret" for a room's PSK. */
 @DashboardApi()
 @Controller('dashboard/api/rooms')
 export class RoomsController {
   constructor(private readonly rooms: RoomGatewayAdmin) {}
 
   /**
-   * Seed 004: the room secret is generated on the API client's side and never
+   * The room secret is generated on the API client's side and never
    * stored by the suite. Here that client is this server: 32 random bytes,
    * answered once, kept nowhere.
    */
