@@ -13,7 +13,7 @@ export class InviteDto {
   @IsOptional() @IsInt() @Min(60) @Max(7 * 24 * 3600) ttl_seconds?: number;
 }
 
-/** The operator room routes this tab expects from room-gateway (X-Portcullis-API-Key); see README.md, "Operator dashboard". */
+/** The operator room routes this tab expects from room-gateway (X-Portcullis-API-Key); see docs/apps/signaling-rooms.md, "Operator API". */
 export const ROOM_ADMIN_PREFIX = '/admin/signaling/rooms';
 
 function roomId(id: string): string {
