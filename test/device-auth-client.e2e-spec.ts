@@ -102,7 +102,7 @@ describe('DeviceClient', () => {
     await expect(client.info()).resolves.toMatchObject({ device_id: id });
   });
 
-  it('runs as the seed’s Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
+  it('runs as a Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
     const { id, secret } = await setup('pi');
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');

@@ -30,7 +30,7 @@ export class DaemonStartError extends Error {}
  * The all-in-one runner: every app of the suite in this process, each its own
  * Nest application on its own port, fed from one config file. Started by
  * `portcullis start` (in the background), `start --foreground` (`npm start`)
- * or directly; in every case a missing key is generated and SAVED first (seed 001).
+ * or directly; in every case a missing key is generated and SAVED first, so the CLI can read it.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
@@ -163,7 +163,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return { state: state(), stop };
 }
 
-/** Seed 001 scenario 3: the key edited in the file takes over at once; the old one is honoured for the grace window. */
+/** The key edited in the file takes over at once; the old one is honoured for the grace window. */
 function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeySource, log: Logger, changed: (e: DaemonEvent) => void): void {
   const key = next.config.apiKey;
   if (!key) {
