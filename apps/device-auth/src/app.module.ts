@@ -2,13 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
-import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
+import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck, runMigrations } from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AdminController } from './admin/admin.controller';
 import { DeviceAuthGuard } from './auth/device-auth.guard';
 import { DeviceAuthConfig } from './config';
 import { AuthAttempt } from './database/auth-attempt.entity';
-import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/data-source';
+import { DEVICE_AUTH_MIGRATION_LOCK, deviceAuthDataSourceOptions } from './database/data-source';
 import { Device } from './database/device.entity';
 import { PostgresOutageInterceptor } from './database/outage';
 import { DeviceController } from './devices/device.controller';
@@ -61,7 +61,7 @@ export class DeviceAuthModule {
           }),
           dataSourceFactory: async (options) => {
             const ds = await new DataSource(options as DataSourceOptions).initialize();
-            if (cfg.migrateOnStart) await runMigrationsLocked(ds);
+            if (cfg.migrateOnStart) await runMigrations(ds, DEVICE_AUTH_MIGRATION_LOCK);
             return ds;
           },
         }),
