@@ -131,12 +131,12 @@ describe('DeviceClient', () => {
     await expect(client.info()).resolves.toMatchObject({ device_id: id });
   });
 
-  it('runs as the seed’s Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
+  it('runs as the Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
     const { id, secret } = await setup('pi');
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');
     writeFileSync(config, JSON.stringify({ device_id: id, proxy_url: da.url, vapi_assistant_id: 'asst-pi' }));
-    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'apps', 'device-auth', 'src', 'pi-client.ts'), config], {
+    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'libs', 'device-client', 'src', 'pi-client.ts'), config], {
       env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
