@@ -5,7 +5,7 @@
  * metrics, as bot-control and interface-proxy wire it) answer the same body.
  * GET /open/audited is /open plus only what the guard records for an allowed
  * token (the decision count, and the audit event that goes out on NATS as
- * issue 7 requires), the floor under any guard that keeps that rule.
+ * every decision requires), the floor under any guard that keeps that rule.
  * Loads the TypeScript sources (the caller requires the swc register first).
  */
 const { Writable } = require('node:stream');

@@ -12,5 +12,5 @@ export * from './jwt/jwks-verifier';
 export * from './device-token';
 // Admin API key (X-Portcullis-API-Key): AdminKeyGuard over an AdminKeySource.
 export * from './admin-key';
-// Seed 004 P2P PSK challenge-response and room-secret resolution (no Nest imports: the CLI loads it directly).
+// P2P PSK challenge-response and room-secret resolution (no Nest imports: the CLI loads it directly).
 export * from './psk';

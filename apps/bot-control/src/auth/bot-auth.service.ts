@@ -47,7 +47,7 @@ const MUTATIONS: ReadonlySet<BotRouteKind> = new Set(['join', 'leave', 'delete']
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /**
- * The seed's shared-secret check plus its optional hardening (signed requests).
+ * The shared-secret check plus its optional hardening (signed requests).
  * While a route is not enforced, a request that would be refused is still
  * audited and counted as `would_deny` (shadow mode), so an operator can see
  * it is safe to flip BOT_CONTROL_AUTH_REQUIRED.
@@ -96,7 +96,7 @@ export class BotAuthService {
    */
   check(kind: BotRouteKind, input: AuthInput): AuthDecision | Promise<AuthDecision> {
     const enforced = this.enforced(kind);
-    // Shadow mode is for the seed's protected mutations; open reads and event streams are not audited per request.
+    // Shadow mode is for the protected mutations; open reads and event streams are not audited per request.
     if (!enforced && !MUTATIONS.has(kind)) return OPEN;
     const result = this.verify(kind, input);
     return result instanceof Promise ? result.then((r) => this.decide(enforced, input, r)) : this.decide(enforced, input, result);
@@ -121,7 +121,7 @@ export class BotAuthService {
 
   private verify(kind: BotRouteKind, input: AuthInput): VerifyResult | Promise<VerifyResult> {
     const bearer = bearerToken(input.headers.authorization);
-    // A device (seed 002) calling bot-control presents its access token; a JWT is never a shared secret.
+    // A device (from device-auth) calling bot-control presents its access token; a JWT is never a shared secret.
     if (this.devices && bearer && JWT_SHAPE.test(bearer)) {
       const ok = (device: VerifiedDevice): VerifyResult => ({ ok: true, reason: 'device_token', principal: `device:${device.deviceId}` });
       const refused = (err: unknown): VerifyResult => ({ ok: false, reason: err instanceof TokenRejected ? err.reason : 'malformed_token' });

@@ -12,7 +12,7 @@ import { SessionController } from './session.controller';
 import { adminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from '../upstream/upstream.client';
 
 /**
- * The operator dashboard at /dashboard (README.md, "Operator dashboard"). The key source can be
+ * The operator dashboard at /dashboard (docs/apps/interface-proxy.md, "Operator dashboard"). The key source can be
  * handed in, so the all-in-one runner can share its hot-reloaded key with the
  * dashboard as it does with device-auth.
  */

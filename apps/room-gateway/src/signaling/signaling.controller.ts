@@ -17,7 +17,7 @@ import { CreateSignalingRoomDto, IssueRoomTokenDto, JoinRoomDto } from './signal
 import { SignalingRelay } from './signaling.relay';
 import { SignalingRoomsService } from './signaling-rooms.service';
 
-/** Seed 004 rooms: every route needs `Authorization: Bearer <device token>` (SignalingAuthGuard). */
+/** Signaling rooms: every route needs `Authorization: Bearer <device token>` (SignalingAuthGuard). */
 @ApiTags('signaling')
 @ApiBearerAuth()
 @SignalingRoute()

@@ -52,7 +52,7 @@ export function httpAction(method: string, route: string): string {
 
 /**
  * Writes one structured audit line (`{"context":"Audit","audit":{...}}`) per authentication decision. The reason
- * goes here, never to the caller (DESIGN.md: fixed 401 bodies).
+ * goes here, never to the caller: refusal bodies are fixed.
  */
 export class AuditLog {
   private readonly logger = new Logger('Audit');

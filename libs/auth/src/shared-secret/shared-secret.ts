@@ -9,7 +9,7 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The seed's two forms: `X-Bot-Secret: SECRET` or `Authorization: Bearer SECRET`. */
+/** The two accepted forms: `X-Bot-Secret: SECRET` or `Authorization: Bearer SECRET`. */
 export function extractSharedSecret(headers: HeaderBag): string | undefined {
   const direct = header(headers, BOT_SECRET_HEADER);
   if (direct) return direct.trim();
