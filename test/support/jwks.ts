@@ -1,10 +1,10 @@
-import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, JWK, JWTPayload, KeyLike, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
 
 export interface TestKey {
   kid: string;
   privateKey: KeyLike;
-  publicJwk: Record<string, unknown>;
+  publicJwk: JWK;
 }
 
 /** An ES256 key pair made with jose, with its public half as a JWK. */

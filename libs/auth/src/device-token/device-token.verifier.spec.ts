@@ -1,5 +1,5 @@
 import { DEVICE_TOKEN_HEADER_TYP, DEVICE_TOKEN_TYP } from '@portcullis/contracts';
-import { SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { LocalJwks, makeKey, sign, TestKey } from '../../../../test/support/jwks';
 import { TokenRejected } from '../jwt/jwks-verifier';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
@@ -140,7 +140,7 @@ describe(DeviceTokenVerifier.name, () => {
     // A key function that counts signature checks, instead of the remote set.
     const counted = () => {
       const calls = { n: 0 };
-      return { calls, keys: async () => (calls.n++, (await import('jose')).importJWK(key.publicJwk, 'ES256')) };
+      return { calls, keys: async () => (calls.n++, importJWK(key.publicJwk, 'ES256')) };
     };
 
     it('skips the signature check for a token verified before, yet still checks its expiry', async () => {
