@@ -478,7 +478,7 @@ describe('Dockerfile and .dockerignore', () => {
     for (const m of dockerfile.matchAll(/^(?:ENV|ARG)\s+([\s\S]*?)(?<!\\)\n/gm)) {
       for (const name of m[1].match(/[A-Z][A-Z0-9_]+(?==)/g) ?? []) expect(name).not.toMatch(SECRET_NAME);
     }
-    for (const needed of ['nest-cli.json', 'apps/bot-control/bot', 'deploy/migrate.sh']) {
+    for (const needed of ['apps/bot-control/bot', 'deploy/migrate.sh']) {
       expect(dockerfile).toContain(`COPY ${needed} `);
       expect(existsSync(join(ROOT, needed))).toBe(true);
     }

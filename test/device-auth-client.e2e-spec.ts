@@ -107,7 +107,7 @@ describe('DeviceClient', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');
     writeFileSync(config, JSON.stringify({ device_id: id, proxy_url: da.url, vapi_assistant_id: 'asst-pi' }));
-    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'apps', 'device-auth', 'src', 'pi-client.ts'), config], {
+    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'libs', 'device-client', 'src', 'pi-client.ts'), config], {
       env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -177,7 +177,7 @@ describe('MeteredThrottlerGuard across two app instances', () => {
   });
 });
 
-describe('MeteredThrottlerGuard with two named limits (counted at once)', () => {
+describe('MeteredThrottlerGuard with two named limits', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
@@ -193,7 +193,7 @@ describe('MeteredThrottlerGuard with two named limits (counted at once)', () => 
     await app.close();
   });
 
-  it('counts every request against both limits, refuses over either, and counts each refused request once', async () => {
+  it('counts requests against both limits, refuses over either, and counts each refused request once', async () => {
     const url = await appUrl(app);
     const first = await http('GET', `${url}/limited`);
     expect(first.status).toBe(200);

@@ -11,3 +11,4 @@ export * from './detail-exception.filter';
 export * from './run-main';
 export * from './throttling';
 export * from './audit';
+export * from './database';

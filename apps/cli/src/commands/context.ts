@@ -1,4 +1,4 @@
-import { fingerprint } from '@portcullis/auth/common/crypto';
+import { fingerprint } from '@portcullis/auth/primitives';
 import { AppName, ConfigFileError, Loaded, loadSuiteConfig } from '../config';
 import { DaemonState, isAlive, readState } from '../runner/state';
 import { CliError, ExitCode } from './exit-codes';

@@ -1,6 +1,6 @@
 import { BadRequestException, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BotControlClient } from '../bot/bot-control.client';
+import { BotControlClient } from '../upstream/upstream.client';
 import { BotProxyService } from '../bot/bot-proxy.service';
 import { DashboardApi } from './dashboard-session.guard';
 
@@ -14,7 +14,7 @@ export class BotsController {
 
   @Get()
   async list(@Req() req: FastifyRequest): Promise<{ sessions: unknown }> {
-    return { sessions: (await this.botControl.call('GET', '/sessions', undefined, String(req.id))).body };
+    return { sessions: await this.botControl.call('GET', '/sessions', undefined, String(req.id)) };
   }
 
   @Get('events')

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
 import { BotProxyModule } from '../bot/bot-proxy.module';
 import { DashboardConfig, InterfaceProxyConfig } from '../config';
@@ -9,15 +9,7 @@ import { DashboardSessions } from './dashboard-sessions';
 import { DevicesController } from './devices.controller';
 import { RoomsController } from './rooms.controller';
 import { SessionController } from './session.controller';
-import { AdminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from './upstream.client';
-
-class UpstreamCloser implements OnApplicationShutdown {
-  constructor(@Inject(DeviceAuthAdmin) private readonly a: AdminUpstream, @Inject(RoomGatewayAdmin) private readonly b: AdminUpstream) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.a.close(), this.b.close()]);
-  }
-}
+import { adminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from '../upstream/upstream.client';
 
 /**
  * The operator dashboard at /dashboard (docs/apps/interface-proxy.md, "Operator dashboard"). The key source can be
@@ -36,14 +28,13 @@ export class DashboardModule {
         {
           provide: DeviceAuthAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => new AdminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) => adminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
         },
         {
           provide: RoomGatewayAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => new AdminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) => adminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
         },
-        UpstreamCloser,
         DashboardSessions,
         DashboardSessionGuard,
       ],

@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Quer
 import type { FastifyRequest } from 'fastify';
 import { DashboardApi } from './dashboard-session.guard';
 import { DEVICE_ID, DeviceListQuery, RegisterDto, RotateDto } from './dashboard.dto';
-import { DeviceAuthAdmin } from './upstream.client';
+import { DeviceAuthAdmin } from '../upstream/upstream.client';
 
 interface DeviceView {
   device_id: string;

@@ -5,7 +5,7 @@ import { roomSecretEnvName } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
 import { DashboardApi } from './dashboard-session.guard';
 import { DEVICE_ID, ROOM_ID, RoomSecretDto } from './dashboard.dto';
-import { RoomGatewayAdmin } from './upstream.client';
+import { RoomGatewayAdmin } from '../upstream/upstream.client';
 
 export class InviteDto {
   @IsIn(['worker', 'client'], { message: 'role must be worker or client' }) role!: 'worker' | 'client';

@@ -1,9 +1,10 @@
 import { DynamicModule, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, DeviceTokenModule } from '@portcullis/auth';
-import { EVENTS_CLIENT, NatsConnectionService } from '@portcullis/platform';
+import { EVENTS_CLIENT, NatsConnectionService, runMigrations } from '@portcullis/platform';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { SignalingConfig } from '../config';
-import { roomGatewayDataSourceOptions } from '../database/data-source';
+import { ROOM_GATEWAY_MIGRATION_LOCK, roomGatewayDataSourceOptions } from '../database/data-source';
 import { SignalingAdminController } from './signaling-admin.controller';
 import { SignalingAuthGuard } from './signaling-auth.guard';
 import { SignalingController, SignalingRevocationListener } from './signaling.controller';
@@ -38,7 +39,14 @@ export class SignalingModule {
     return {
       module: SignalingModule,
       imports: [
-        TypeOrmModule.forRoot({ ...roomGatewayDataSourceOptions(cfg.databaseUrl, { migrationsRun: cfg.migrateOnStart }), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...roomGatewayDataSourceOptions(cfg.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options as DataSourceOptions).initialize();
+            if (cfg.migrateOnStart) await runMigrations(ds, ROOM_GATEWAY_MIGRATION_LOCK);
+            return ds;
+          },
+        }),
         DeviceTokenModule.forRoot({
           app,
           jwksUrl: `${cfg.deviceAuthUrl}/.well-known/jwks.json`,

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from '@portcullis/device-client';
+import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from './device-client';
 
 /**
- * The Raspberry Pi client of the device proxy, in TypeScript:
+ * The Pi-style device entry point, built on DeviceClient:
  *
- *   node dist/apps/device-auth/src/pi-client.js [config/device_config.json]
+ *   node dist/libs/device-client/src/pi-client.js [config/device_config.json]
  *
  * The config file holds device_id, device_secret (or set DEVICE_SECRET instead),
  * proxy_url and vapi_assistant_id. It authenticates (retrying with backoff while
