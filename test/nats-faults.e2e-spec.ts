@@ -93,13 +93,20 @@ describe('NATS outages and restarts under running apps', () => {
 
     // Light load on all three for the whole file: whatever NATS does, no answer is a 500.
     loading = true;
-    load = (async () => {
+    // One loop per app, so a slow answer from one does not starve the others of load.
+    const loop = async (app: string, send: () => Promise<{ status: number }>) => {
       while (loading) {
-        const rs = await Promise.allSettled([unknownDeviceAuth(), signedLeave().send(), createRoom()]);
-        rs.forEach((r, i) => r.status === 'fulfilled' && seen[Object.keys(seen)[i]].push(r.value.status));
-        await new Promise((r) => setTimeout(r, 50));
+        const r = await send().then((res) => res.status, () => 0);
+        // 0: no answer at all (a reset or a hang), which is as bad as a 500.
+        seen[app].push(r);
+        await new Promise((res) => setTimeout(res, 50));
       }
-    })();
+    };
+    load = Promise.all([
+      loop('device-auth', unknownDeviceAuth),
+      loop('bot-control', () => signedLeave().send()),
+      loop('room-gateway', createRoom),
+    ]).then(() => undefined);
   });
 
   afterAll(async () => {
@@ -181,7 +188,7 @@ describe('NATS outages and restarts under running apps', () => {
 
   it('never answered 500 under load, through both outages', async () => {
     for (const [app, statuses] of Object.entries(seen)) {
-      expect({ app, errors: statuses.filter((s) => s >= 500 && s !== 503) }).toEqual({ app, errors: [] });
+      expect({ app, errors: statuses.filter((s) => s === 0 || (s >= 500 && s !== 503)) }).toEqual({ app, errors: [] });
       expect({ app, count: statuses.length > 10 }).toEqual({ app, count: true });
       // The outage showed as 503 to the load, too.
       expect({ app, saw503: statuses.includes(503) }).toEqual({ app, saw503: true });
