@@ -10,3 +10,4 @@ export * from './detail-exception.filter';
 export * from './run-main';
 export * from './throttling';
 export * from './audit';
+export * from './auth-boundary';
