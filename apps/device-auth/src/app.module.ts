@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
+import { AdminKeySource, AuditLog, AuthModule, StaticAdminKeySource } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AdminController } from './admin/admin.controller';
-import { DeviceAuthGuard } from './auth/device-auth.guard';
+import { deviceAuthStrategies } from './auth/device-registry';
 import { DeviceAuthConfig } from './config';
 import { AuthAttempt } from './database/auth-attempt.entity';
 import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/data-source';
@@ -67,17 +67,16 @@ export class DeviceAuthModule {
         }),
         TypeOrmModule.forFeature([Device, AuthAttempt]),
         deviceAuthThrottling(cfg),
+        AuthModule.forRoot({ app: cfg.app, strategies: deviceAuthStrategies }),
       ],
       controllers: [DeviceController, AdminController, JwksController, VapiController, RevocationController],
       providers: [
         { provide: DeviceAuthConfig, useValue: cfg },
         { provide: AuditLog, useValue: new AuditLog(cfg.app) },
-        { provide: ADMIN_KEY_AUDIT, useExisting: AuditLog },
         {
           provide: AdminKeySource,
           useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
         },
-        AdminKeyGuard,
         { provide: SecretHasher, useFactory: () => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir) },
         {
           provide: KeyRing,
@@ -98,7 +97,6 @@ export class DeviceAuthModule {
         SignInLimits,
         TokensService,
         VapiClient,
-        { provide: APP_GUARD, useClass: DeviceAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },
       ],
