@@ -1,11 +1,10 @@
 import { DynamicModule, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, DeviceTokenModule } from '@portcullis/auth';
+import { AuditLog, DeviceTokenModule } from '@portcullis/auth';
 import { EVENTS_CLIENT, NatsConnectionService } from '@portcullis/platform';
 import { SignalingConfig } from '../config';
 import { roomGatewayDataSourceOptions } from '../database/data-source';
 import { SignalingAdminController } from './signaling-admin.controller';
-import { SignalingAuthGuard } from './signaling-auth.guard';
 import { SignalingController, SignalingRevocationListener } from './signaling.controller';
 import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
@@ -29,8 +28,7 @@ const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNot
  */
 @Module({})
 export class SignalingModule {
-  /** `adminKeys` guards the operator routes (/admin/signaling/rooms); a source with no key refuses every call. */
-  static forRoot(app: string, cfg: SignalingConfig | undefined, adminKeys: AdminKeySource): DynamicModule {
+  static forRoot(app: string, cfg: SignalingConfig | undefined): DynamicModule {
     if (!cfg) return { module: SignalingModule, providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')] };
     const keyNotice = cfg.roomTokenKeyGenerated
       ? notice('warn', 'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process')
@@ -40,7 +38,6 @@ export class SignalingModule {
       imports: [
         TypeOrmModule.forRoot({ ...roomGatewayDataSourceOptions(cfg.databaseUrl, { migrationsRun: cfg.migrateOnStart }), retryAttempts: 3, retryDelay: 1000 }),
         DeviceTokenModule.forRoot({
-          app,
           jwksUrl: `${cfg.deviceAuthUrl}/.well-known/jwks.json`,
           issuer: cfg.issuer,
           audience: cfg.audience,
@@ -52,11 +49,7 @@ export class SignalingModule {
       providers: [
         { provide: SIGNALING_CONFIG, useValue: cfg },
         { provide: SIGNALING_AUDIT, useFactory: () => new AuditLog(app) },
-        { provide: ADMIN_KEY_AUDIT, useExisting: SIGNALING_AUDIT },
-        { provide: AdminKeySource, useValue: adminKeys },
-        AdminKeyGuard,
         keyNotice,
-        SignalingAuthGuard,
         SignalingRelay,
         SignalingPublisher,
         SignalingRoomsService,
