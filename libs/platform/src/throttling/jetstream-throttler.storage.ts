@@ -1,6 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '@portcullis/auth';
+import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '../messaging/kv-bucket';
+import { KvRevisionConflict, kvWriteIfRevision } from '../messaging/kv-write';
 import type { KV, NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
