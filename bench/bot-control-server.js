@@ -9,7 +9,7 @@
  * (bench/pairs.js crossedPair) instead of comparing one process with another.
  * GET /open/sessions/checked is the same public route plus the guard's secret
  * comparison alone (libs/auth checkSharedSecret: the SHA-256 digest and
- * timingSafeEqual that DESIGN.md requires, no count, no audit event), the
+ * timingSafeEqual every secret comparison must use, no count, no audit event), the
  * floor under any guard that keeps that rule.
  */
 const { Controller, Get, Inject, Req } = require('@nestjs/common');

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /*
- * Issue 2 benchmarks, measured side by side in one run on this machine:
+ * bot-control benchmarks, measured side by side in one run on this machine:
  *   1. a guarded endpoint's throughput over the same endpoint unguarded (target >= 0.95x):
  *      GET /sessions behind the shared secret against GET /open/sessions, the same handler
  *      marked @Public() (bench/bot-control-server.js), so one process serves both;
  *      1a. the same request (with the secret) to both, so only the guard differs;
  *      1b. the unguarded side without the header, so the ratio also holds the cost of carrying it
- *      1c. the unguarded route plus only the secret comparison DESIGN.md requires (digest and
+ *      1c. the unguarded route plus only the required secret comparison (digest and
  *          timingSafeEqual, no count or audit event) over the unguarded route: a floor for 1a
  *   2. a signed request's throughput over an unsigned (shared-secret) one (target >= 0.85x)
  *   3. p50 latency of join through interface-proxy over join direct (target: +<= 1 ms)

@@ -2,7 +2,7 @@
 /*
  * Room creation through room-gateway vs calling the (local, fake) provider
  * directly, side by side in one run: the gateway's added latency at p50
- * (issue 4 target: <= 1 ms). Prints numbers and ratios; asserts nothing.
+ * (target: <= 1 ms). Prints numbers and ratios; asserts nothing.
  *
  *   node bench/room-gateway.js            # ~40 s; NATS_URL (default nats://127.0.0.1:4222) for the shared limiter
  *   BENCH_SECONDS=2 node bench/room-gateway.js
@@ -143,7 +143,7 @@ async function main() {
         `   ${fmt(added).padStart(12)}   ${(p50(t.name) / p50('direct')).toFixed(2).padStart(9)}   ${(rps(t.name) / rps('direct')).toFixed(2).padStart(16)}`,
     );
   }
-  console.log('\ntarget: the gateway adds <= 1 ms at p50 (issue 4)');
+  console.log('\ntarget: the gateway adds <= 1 ms at p50');
   for (const t of targets) if (t.child) t.child.kill('SIGTERM');
   daily.child.kill('SIGTERM');
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * Seed 004 signaling, side by side in one bounded run, between the same two processes
+ * Signaling rooms, side by side in one bounded run, between the same two processes
  * (this one as the client, bench/signaling-peer.js as the worker):
  *   - PSK challenge-response handshakes per second through room-gateway's relay vs a direct WebSocket
  *   - per-message round trip, relay vs direct, and the relay's added latency per message
@@ -169,7 +169,7 @@ async function main() {
     const rtRelay = await roundTrips(relay, binding);
     const rtDirect = await roundTrips(direct, binding);
     const f = (x) => x.toFixed(3);
-    console.log(`\nseed 004 signaling, ${SECONDS} s per phase, client here, worker in another process\n`);
+    console.log(`\nsignaling rooms, ${SECONDS} s per phase, client here, worker in another process\n`);
     console.log('                               relay       direct WS   relay/direct');
     console.log(`PSK handshakes/s               ${hsRelay.toFixed(0).padEnd(12)}${hsDirect.toFixed(0).padEnd(12)}${(hsRelay / hsDirect).toFixed(2)}`);
     console.log(`round trip p50 (ms)            ${f(rtRelay.p50).padEnd(12)}${f(rtDirect.p50).padEnd(12)}${(rtRelay.p50 / rtDirect.p50).toFixed(2)}`);

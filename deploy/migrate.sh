@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 DATABASE_URL="${DEVICE_AUTH_DATABASE_URL:-${DATABASE_URL:-}}" node dist/apps/device-auth/src/migrate.js
 
-# room-gateway's signaling tables (seed 004): only where it has a database (signaling is optional).
+# room-gateway's signaling tables: only where it has a database (signaling is optional).
 RG_URL="${ROOM_GATEWAY_DATABASE_URL:-${DATABASE_URL:-}}"
 if [ -n "$RG_URL" ]; then
   DATABASE_URL="$RG_URL" node dist/apps/room-gateway/src/database/migrate.js

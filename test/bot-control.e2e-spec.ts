@@ -212,7 +212,7 @@ describe('bot-control shared-secret auth', () => {
       expect(del.status).toBe(200);
     }
     expect(enforced.logs.audits().some((a) => a.decision === 'allow' && a.reason === 'ok_previous')).toBe(true);
-    // Reads and health stay open by default, as in the seed.
+    // Reads and health stay open by default.
     expect((await http('GET', `${enforced.url}/health`)).status).toBe(200);
     expect((await http('GET', `${enforced.url}/sessions`)).status).toBe(200);
   });

@@ -6,11 +6,11 @@ import { http, waitFor } from './support/http';
 import { Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
 
 /**
- * Seed 001 scenario 3, made impossible: the key edited in the config file while
+ * The key edited in the config file while
  * the daemon runs is picked up without a restart (by device-auth's admin guard and
  * the daemon's own endpoint), and the old key works only for the grace window.
  */
-describe('seed 001 scenario 3: key edited while the daemon runs', () => {
+describe('admin key edited in the config file while the daemon runs', () => {
   const sb = new Sandbox();
   const opened: WebSocket[] = [];
   afterAll(async () => {

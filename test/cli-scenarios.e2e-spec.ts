@@ -4,10 +4,10 @@ import { http, processAlive, waitFor } from './support/http';
 import { DAEMON_JS, Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
 
 /**
- * Seed 001's failure scenarios 1 and 2, made impossible: the real CLI binary
+ * CLI and daemon always agree on the admin key, whoever starts first: the real CLI binary
  * against a real daemon, each in its own sandbox (HOME, cwd, ports).
  */
-describe('seed 001 scenarios (CLI and daemon as real processes)', () => {
+describe('CLI and daemon agree on the admin key (both as real processes)', () => {
   let sb: Sandbox;
   beforeEach(() => {
     sb = new Sandbox();
@@ -48,7 +48,7 @@ describe('seed 001 scenarios (CLI and daemon as real processes)', () => {
     const sessions = await sb.run(['bot', 'sessions']);
     expect(sessions.code).toBe(0);
 
-    // The seed's third failure cause: daemon and CLI reading different files.
+    // Daemon and CLI reading different files: told so, not silently refused.
     const other = join(sb.root, 'other.toml');
     writeText(other, freePortsToml(`[suite]\ndata_dir = "${dataDir}"\n`).replace('[daemon]\n', `[daemon]\napi_key = "${'b'.repeat(64)}"\n`));
     const refused = await sb.run(['--config', other, 'device', 'list']);

@@ -1,6 +1,6 @@
 /**
  * The deployment files, checked without a Docker engine or a cluster: every Kubernetes object against the
- * Kubernetes API schemas (kubernetes-models), the compose file against the rules of issue 7, and each app's
+ * Kubernetes API schemas (kubernetes-models), the compose file against the deployment rules, and each app's
  * own config loader against the environment each file gives it (so a missing or misnamed variable fails here,
  * not at 3 a.m. in a crash loop).
  */

@@ -12,7 +12,7 @@ function newKey(): { privateKey: KeyObject; pem: string } {
   return { privateKey, pem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
 }
 
-/** Every attack of issue 3 is a 401 from device-auth and a TokenRejected from a JWKS verifier; never a 5xx. */
+/** Every attack on device credentials and tokens is a 401 from device-auth and a TokenRejected from a JWKS verifier; never a 5xx. */
 describe('device-auth: JWT attacks', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let da: RunningDeviceAuth;

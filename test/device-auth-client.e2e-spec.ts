@@ -2,39 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Clock, DeviceClient, DeviceClientError, DeviceClientEvent } from '@portcullis/device-client';
+import { DeviceClient, DeviceClientError, DeviceClientEvent, ManualClock } from '@portcullis/device-client';
 import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
 import { FakeVapi } from './support/device-auth-fake-vapi';
 import { canary } from './support/env';
-
-/** A clock the test moves by hand; timers fire when it passes their time. */
-class ManualClock implements Clock {
-  private t = Date.parse('2026-01-01T00:00:00Z');
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private seq = 0;
-
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  }
-  get nextTimerAt(): number | undefined {
-    return this.timers.map((x) => x.at).sort((a, b) => a - b)[0];
-  }
-  /** Moves time forward and runs every timer now due. */
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const d of due) d.fn();
-  }
-}
 
 /** The device client (libs/device-client) against the real device-auth, on a controllable clock. */
 describe('DeviceClient', () => {
@@ -131,7 +102,7 @@ describe('DeviceClient', () => {
     await expect(client.info()).resolves.toMatchObject({ device_id: id });
   });
 
-  it('runs as the seed’s Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
+  it('runs as a Pi client: authenticate, start a call, end it on SIGINT, never print the secret', async () => {
     const { id, secret } = await setup('pi');
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');

@@ -35,7 +35,7 @@ describe('device-auth', () => {
     return { id, secret: device_secret };
   }
 
-  it('issues, refreshes and revokes device tokens as seed 002 describes', async () => {
+  it('issues, refreshes and revokes device tokens', async () => {
     const { id, secret } = await registered('flow');
     expect(secret).toMatch(/^ds_[A-Za-z0-9_-]{43}$/);
 

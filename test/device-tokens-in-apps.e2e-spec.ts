@@ -6,7 +6,7 @@ import { http, waitFor } from './support/http';
 import type { BotControlConfig } from '../apps/bot-control/src';
 import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
 
-/** Issue 3: bot-control and interface-proxy accept device tokens through libs/auth, and honour revocation at once. */
+/** bot-control and interface-proxy accept device tokens through libs/auth, and honour revocation at once. */
 describe('device tokens accepted by bot-control and interface-proxy', () => {
   const issuer = `apps-issuer-${randomBytes(4).toString('hex')}`;
   const secret = canary('bc-secret');

@@ -110,7 +110,7 @@ describe('Daily', () => {
     });
   });
 
-  it('deep-merges overrides over the profile (the seed example: broadcast without chat)', async () => {
+  it('deep-merges overrides over the profile (broadcast without chat)', async () => {
     const r = await call('POST', '/api/rooms/create', dailyAuth, { profile: 'broadcast', overrides: { capabilities: { chat: false } } });
     expect(r.status).toBe(200);
     const props = daily.received[0].body.properties;

@@ -9,10 +9,10 @@ import { waitFor } from './support/http';
 import { SignalingStack, startSignalingStack, TestDevice, TestPeer } from './support/signaling';
 
 /**
- * Seed 004 end to end: the real `portcullis worker` / `portcullis client` / `portcullis room`
+ * Signaling rooms and PSK end to end: the real `portcullis worker` / `portcullis client` / `portcullis room`
  * as subprocesses, over real room-gateway + device-auth + Postgres + NATS.
  */
-describe('P2P PSK between CLI peers (seed 004)', () => {
+describe('P2P PSK between CLI peers', () => {
   let s: SignalingStack;
   let owner: TestDevice;
   const workerHome = new Sandbox();
@@ -144,7 +144,7 @@ describe('P2P PSK between CLI peers (seed 004)', () => {
       worker = await startWorker(w, roomId, ['--room-secret', SECRET]);
     }, 30000);
 
-    it('a wrong secret fails with the seed message and hint', async () => {
+    it('a wrong secret fails with "Invalid credentials" and the hint', async () => {
       const r = await client(c, roomId, ['--room-secret', canary('wrong')]);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(`${PSK_ERROR_TEXT.invalid_credentials}\n`);

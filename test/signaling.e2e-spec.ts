@@ -5,7 +5,7 @@ import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from './sup
 import { http, waitFor } from './support/http';
 
 /** room-gateway's signaling API and relay against real device-auth, Postgres and NATS. */
-describe('signaling rooms and relay (seed 004)', () => {
+describe('signaling rooms and relay', () => {
   let s: SignalingStack;
   let owner: TestDevice;
   let worker: TestDevice;

@@ -4,7 +4,7 @@ import { loadBotControlConfig } from './config';
 const strong = 'x'.repeat(32);
 
 describe(loadBotControlConfig.name, () => {
-  it('defaults to open mode with the seed defaults outside production', () => {
+  it('defaults to open mode outside production', () => {
     const cfg = loadBotControlConfig({});
     expect(cfg).toMatchObject({ port: 3001, authRequired: false, signatureRequired: false, signatureSkewSeconds: 300 });
   });

@@ -15,21 +15,21 @@ import {
 } from '@portcullis/platform';
 import { z } from 'zod';
 
-/** Every variable bot-control reads; the README's bot-control table mirrors this file. */
-const shape = {
+/** Every variable bot-control reads; docs/configuration.md is generated from these descriptions. */
+export const shape = {
   ...commonEnv,
   ...deviceTokenEnv,
-  PORT: port(3001),
-  BOT_CONTROL_SHARED_SECRET: z.string().optional(),
-  BOT_CONTROL_SHARED_SECRET_PREV: z.string().optional(),
-  BOT_CONTROL_AUTH_REQUIRED: flag(),
-  BOT_CONTROL_AUTH_REQUIRED_CHANGE: flag(false),
-  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false),
-  BOT_CONTROL_SIGNATURE_SKEW_SECONDS: intValue(300, 1, 3600),
-  BOT_CONTROL_EVENTS_AUTH_REQUIRED: flag(false),
-  BOT_COMMAND: z.string().optional(),
-  BOT_LEAVE_GRACE_MS: intValue(5000, 0, 120000),
-  BOT_MAX_SESSIONS: intValue(100, 1, 10000),
+  PORT: port(3001).describe('listening port'),
+  BOT_CONTROL_SHARED_SECRET: z.string().optional().describe('the shared secret callers present (`X-Bot-Secret` or `Authorization: Bearer`); required while any enforcement is on, at least 32 bytes in production'),
+  BOT_CONTROL_SHARED_SECRET_PREV: z.string().optional().describe('the previous secret, still accepted while a rotation rolls out'),
+  BOT_CONTROL_AUTH_REQUIRED: flag().describe('enforce authentication on `/join` and the `/sessions/*` mutations; unset means `0`, or `1` when `NODE_ENV=production`; while off, refusals are only logged as `would_deny`'),
+  BOT_CONTROL_AUTH_REQUIRED_CHANGE: flag(false).describe('enforce on the `/sessions/*` mutations (leave, delete) even while `BOT_CONTROL_AUTH_REQUIRED` is off'),
+  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false).describe('require HMAC-signed requests on the mutations (docs/security/request-signing.md)'),
+  BOT_CONTROL_SIGNATURE_SKEW_SECONDS: intValue(300, 1, 3600).describe('accepted clock skew of a signed request\'s timestamp, in seconds; nonces are kept for twice this'),
+  BOT_CONTROL_EVENTS_AUTH_REQUIRED: flag(false).describe('require the secret for `/events`, `/ws/events` and the `GET /sessions*` reads'),
+  BOT_COMMAND: z.string().optional().describe('bot argv, a JSON array or space-separated words (no shell); gets `--room-url URL --bot NAME` and `BOT_ROOM_URL`, `BOT_NAME`, `BOT_ROOM_TOKEN`; unset, the bundled worker'),
+  BOT_LEAVE_GRACE_MS: intValue(5000, 0, 120000).describe('SIGTERM to SIGKILL grace on leave and shutdown, in ms'),
+  BOT_MAX_SESSIONS: intValue(100, 1, 10000).describe('live bots at most; `503` beyond'),
 };
 
 /** Injected by class token; the value is the plain object loadBotControlConfig builds. */

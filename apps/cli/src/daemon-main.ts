@@ -3,7 +3,7 @@ import { DaemonStartError, runDaemon } from './runner/daemon';
 
 /**
  * The daemon started directly (`node dist/apps/cli/src/daemon-main.js`), the way a
- * service manager would, without `portcullis start`. Seed 001 scenario 2: with no key
+ * service manager would, without `portcullis start`. Started this way with no key
  * in the config file it generates one AND saves it there, so the CLI can authenticate.
  * Honours PORTCULLIS_CONFIG and the same search order as the CLI.
  */

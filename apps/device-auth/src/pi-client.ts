@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from '@portcullis/device-client';
 
 /**
- * Seed 002's Pi client (`src/vapi_client_secure_proxy.py`), in TypeScript:
+ * The Raspberry Pi client of the device proxy, in TypeScript:
  *
  *   node dist/apps/device-auth/src/pi-client.js [config/device_config.json]
  *

@@ -13,24 +13,24 @@ import {
 } from '@portcullis/platform';
 import { z } from 'zod';
 
-/** Every variable interface-proxy reads; the README's interface-proxy table mirrors this file. */
-const shape = {
+/** Every variable interface-proxy reads; docs/configuration.md is generated from these descriptions. */
+export const shape = {
   ...commonEnv,
   ...deviceTokenEnv,
-  PORT: port(3000),
-  BOT_CONTROL_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3001'),
-  BOT_CONTROL_SHARED_SECRET: z.string().optional(),
-  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false),
-  BOT_CONTROL_TIMEOUT_MS: intValue(5000, 100, 60000),
-  INTERFACE_AUTH_REQUIRED: flag(false),
-  INTERFACE_JWKS_URL: z.string().url('must be a URL').optional(),
-  INTERFACE_JWT_ISSUER: z.string().optional(),
-  INTERFACE_JWT_AUDIENCE: z.string().optional(),
-  // Operator dashboard (README.md, "Operator dashboard").
-  DASHBOARD_ENABLED: flag(),
-  PORTCULLIS_ADMIN_API_KEY: z.string().optional(),
-  ROOM_GATEWAY_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3003'),
-  DASHBOARD_SESSION_TTL_SECONDS: intValue(3600, 60, 43200),
+  DEVICE_AUTH_URL: deviceTokenEnv.DEVICE_AUTH_URL.describe('device-auth\'s base URL: the dashboard\'s admin calls go there (unset: `http://127.0.0.1:3002`), and with `INTERFACE_AUTH_REQUIRED=1` its device tokens are accepted (revocation-aware)'),
+  PORT: port(3000).describe('listening port'),
+  BOT_CONTROL_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3001').describe('server-side URL of bot-control'),
+  BOT_CONTROL_SHARED_SECRET: z.string().optional().describe('attached to every bot-control call, never sent to a browser; required in production, at least 32 bytes'),
+  BOT_CONTROL_SIGNATURE_REQUIRED: flag(false).describe('sign bot-control calls (HMAC, timestamp, nonce) instead of sending the secret'),
+  BOT_CONTROL_TIMEOUT_MS: intValue(5000, 100, 60000).describe('timeout of every upstream call (bot-control, and the dashboard\'s calls), in ms'),
+  INTERFACE_AUTH_REQUIRED: flag(false).describe('require `Authorization: Bearer <JWT>` on every `/api/*` call: a device token (with `DEVICE_AUTH_URL`) or a token from `INTERFACE_JWKS_URL`'),
+  INTERFACE_JWKS_URL: z.string().url('must be a URL').optional().describe('JWKS of an OIDC token issuer whose ES256 tokens callers may present'),
+  INTERFACE_JWT_ISSUER: z.string().optional().describe('expected `iss` of those tokens; required with `INTERFACE_JWKS_URL`'),
+  INTERFACE_JWT_AUDIENCE: z.string().optional().describe('expected `aud` of those tokens; required with `INTERFACE_JWKS_URL`'),
+  DASHBOARD_ENABLED: flag().describe('the operator dashboard at `/dashboard`; unset, on exactly when `PORTCULLIS_ADMIN_API_KEY` is set; `0` turns it off (404)'),
+  PORTCULLIS_ADMIN_API_KEY: z.string().optional().describe('checked at dashboard sign-in and attached server-side to the device-auth and room-gateway admin calls; at least 32 bytes in production'),
+  ROOM_GATEWAY_BASE_URL: z.string().url('must be a URL').default('http://127.0.0.1:3003').describe('server-side URL of room-gateway, for the dashboard'),
+  DASHBOARD_SESSION_TTL_SECONDS: intValue(3600, 60, 43200).describe('dashboard session lifetime (the cookie\'s Max-Age), 60 to 43200 seconds'),
 };
 
 export abstract class InterfaceProxyConfig {}

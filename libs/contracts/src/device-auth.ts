@@ -30,7 +30,7 @@ export interface RevocationSnapshot {
   at: string;
 }
 
-/** The claims of a device access token (DESIGN.md: Principals and tokens). */
+/** The claims of a device access token (docs/architecture.md, "Principals and tokens"). */
 export interface DeviceTokenClaims {
   iss: string;
   aud: string;
@@ -50,7 +50,7 @@ export interface DeviceTokenClaims {
 export const DEVICE_TOKEN_TYP = 'device_access';
 /** The JOSE header `typ` of device access tokens (RFC 9068). */
 export const DEVICE_TOKEN_HEADER_TYP = 'at+jwt';
-/** Hard cap on a device token's lifetime (seed 002: never beyond one hour). */
+/** Hard cap on a device token's lifetime: never beyond one hour. */
 export const DEVICE_TOKEN_MAX_TTL_SECONDS = 3600;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * room-gateway's signaling relay (seed 004): the envelopes on `WS /signaling/rooms/:room_id/ws`.
+ * room-gateway's signaling relay: the envelopes on `WS /signaling/rooms/:room_id/ws`.
  * `data` is opaque to the relay: PSK messages and peer commands travel inside it untouched.
  */
 export type SignalingRole = 'owner' | 'worker' | 'client';

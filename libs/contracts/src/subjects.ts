@@ -1,6 +1,6 @@
 /**
  * Every NATS subject the suite uses. Apps import these constants; no raw
- * pattern string appears anywhere else (DESIGN.md: "Subjects and payload
+ * pattern string appears anywhere else ("Subjects and payload
  * types live only in libs/contracts").
  */
 export const Subjects = {

@@ -1,7 +1,7 @@
 import { Clock, systemClock } from './clock';
 
 export interface DeviceClientOptions {
-  /** device-auth's base URL (the seed's proxy_url). */
+  /** device-auth's base URL (`proxy_url` in a Pi's device config). */
   baseUrl: string;
   deviceId: string;
   deviceSecret: string;

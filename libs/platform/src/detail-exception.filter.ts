@@ -4,7 +4,7 @@ import { Observable, throwError } from 'rxjs';
 import { DependencyUnavailable, isDependencyOutage, outageDependency } from './errors';
 
 /**
- * Every error leaves as `{"detail": "..."}` (the seeds' FastAPI shape). An
+ * Every error leaves as `{"detail": "..."}` (FastAPI's shape, which clients already parse). An
  * unexpected error is logged server-side and answered with a fixed message,
  * so no internal detail (or secret inside one) reaches the caller; an error that
  * says a dependency is unreachable is answered 503 with Retry-After instead.

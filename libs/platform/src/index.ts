@@ -6,6 +6,7 @@ export * from './health';
 export * from './metrics';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './http';
 export * from './detail-exception.filter';
 export * from './run-main';
 export * from './throttling';

@@ -53,7 +53,7 @@ function ensure(g: GlobalOptions): ReturnType<typeof ensureSecrets> {
 }
 
 async function start(g: GlobalOptions, foreground: boolean): Promise<void> {
-  // Seed 001 scenario 1: the key is in the file before any daemon reads it.
+  // The key is saved to the file before any daemon reads it, so CLI and daemon agree.
   const { loaded, generated } = ensure(g);
   const cfg = loaded.config;
   for (const w of loaded.warnings) process.stderr.write(`${w}\n`);

@@ -1,4 +1,4 @@
-/** Exit codes scripts can rely on (README.md, "Exit codes"). */
+/** Exit codes scripts can rely on (docs/cli.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   /** Bad flags or arguments, or an unexpected error. */

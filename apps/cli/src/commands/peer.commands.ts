@@ -167,7 +167,7 @@ export function registerPeerCommands(program: Command, globals: () => GlobalOpti
         });
         process.stdout.write(`${output}\n`);
       } catch (err) {
-        // The seed's texts are printed exactly as they are, without the CLI's "portcullis:" prefix.
+        // These texts are printed exactly as they are, without the CLI's "portcullis:" prefix.
         if (!(err instanceof PskFailed)) throw err;
         process.stderr.write(`${err.message}\n`);
         process.exitCode = ExitCode.auth;

@@ -9,7 +9,7 @@ import { addPeerOptions, PeerOptions, peerSession, signalingCall } from './peer-
 const psk = () => import('@portcullis/auth/psk');
 
 /**
- * `room …` (seed 004): room secrets on this machine, and signaling rooms on room-gateway
+ * `room …`: room secrets on this machine, and signaling rooms on room-gateway
  * (as a device: see peer-credentials.ts). Not to be confused with `rooms`, the BYOK provider rooms.
  */
 export function registerSignalingRoomCommands(program: Command, globals: () => GlobalOptions): void {

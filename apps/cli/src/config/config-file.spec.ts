@@ -103,7 +103,7 @@ describe('config file', () => {
     expect(permissionWarning(readConfigFile(path), false)).toBeUndefined();
   });
 
-  it('[daemon] host/port are accepted as aliases of ipc_host/ipc_port, as in the seed', () => {
+  it('[daemon] host/port are accepted as aliases of ipc_host/ipc_port', () => {
     const path = join(dir, 'p.toml');
     writeFileSync(path, '[daemon]\nhost = "0.0.0.0"\nport = 8080\n');
     expect(toSuiteConfig(readConfigFile(path))).toMatchObject({ ipcHost: '0.0.0.0', ipcPort: 8080 });

@@ -32,7 +32,7 @@ export interface EnsuredSecrets {
 }
 
 /**
- * Seed 001 scenarios 1 and 2: a missing admin key (and bot-control secret) is
+ * Whoever starts first (CLI or daemon): a missing admin key (and bot-control secret) is
  * generated AND saved to the config file before anything uses it, so the daemon
  * and every later CLI call read the same value. The file is re-read just before
  * the write so a concurrent edit is not lost, and never written if it cannot be parsed.

@@ -22,7 +22,7 @@ export interface LocateOptions {
   home?: string;
 }
 
-/** The search order every process uses (seed 001: daemon and CLI must find the same file). */
+/** The search order every process uses, so the daemon and the CLI find the same file. */
 export function searchPaths(cwd = process.cwd(), home = homedir()): string[] {
   return [
     join(cwd, CONFIG_FILE_NAME),

@@ -77,7 +77,7 @@ export interface SuiteConfig {
   databaseUrl?: string;
   apps?: AppName[];
   readyTimeoutSeconds: number;
-  /** room-gateway's signaling rooms (seed 004), which need the database. */
+  /** room-gateway's signaling rooms, which need the database. */
   signaling: boolean;
   ports: Record<AppName, number>;
   botControlSecret?: string;

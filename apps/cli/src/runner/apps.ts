@@ -36,7 +36,7 @@ export const SUITE_APPS: SuiteApp[] = [
     }),
     start: async (env, ctx) => {
       const m = await import('../../../device-auth/src');
-      // The admin key is the daemon's hot-reloaded one, not fixed at boot (seed 001, scenario 3).
+      // The admin key is the daemon's hot-reloaded one, not fixed at boot, so an edit in the file applies here too.
       return m.startDeviceAuth(m.loadDeviceAuthConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
   },
@@ -56,7 +56,7 @@ export const SUITE_APPS: SuiteApp[] = [
   {
     name: 'room-gateway',
     env: async (ctx) => ({
-      // Signaling rooms (seed 004) live in the same database as device-auth, in their own tables.
+      // Signaling rooms live in the same database as device-auth, in their own tables.
       DATABASE_URL: ctx.config.signaling ? await ctx.databaseUrl() : undefined,
       // The operator signaling routes (the dashboard's Rooms tab); the hot-reloaded source replaces this boot value.
       PORTCULLIS_ADMIN_API_KEY: ctx.keySource.keys().current,

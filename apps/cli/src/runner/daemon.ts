@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { appUrl, logContext, REDACT_PATHS } from '@portcullis/platform';
+import { appUrl, drainHttp, logContext, REDACT_PATHS } from '@portcullis/platform';
 import pino, { Logger } from 'pino';
 import { APP_NAMES, AppName, ConfigFileError, ConfigLocation, ensureSecrets, Loaded, SuiteConfig } from '../config';
 import { ReloadingAdminKeySource } from './admin-key.source';
@@ -30,7 +30,7 @@ export class DaemonStartError extends Error {}
  * The all-in-one runner: every app of the suite in this process, each its own
  * Nest application on its own port, fed from one config file. Started by
  * `portcullis start` (in the background), `start --foreground` (`npm start`)
- * or directly; in every case a missing key is generated and SAVED first (seed 001).
+ * or directly; in every case a missing key is generated and SAVED first, so the CLI can read it.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
@@ -92,6 +92,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     (stopping ??= (async () => {
       control.publish({ type: 'stopping' });
       watcher?.close();
+      // Every app stops taking requests and drains at once, so the whole stop stays within one
+      // SHUTDOWN_DRAIN_MS rather than one per app; each close below then finds its server drained.
+      await Promise.all(started.map((s) => drainHttp(s.app)));
       for (const s of [...started].reverse()) await s.app.close().catch((err: Error) => log.error({ app: s.name, err: err.message }, 'app did not close cleanly'));
       await control.close();
       if (pgStarting) await (await pgStarting.catch(() => undefined))?.close().catch(() => undefined);
@@ -160,7 +163,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return { state: state(), stop };
 }
 
-/** Seed 001 scenario 3: the key edited in the file takes over at once; the old one is honoured for the grace window. */
+/** The key edited in the file takes over at once; the old one is honoured for the grace window. */
 function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeySource, log: Logger, changed: (e: DaemonEvent) => void): void {
   const key = next.config.apiKey;
   if (!key) {

@@ -8,7 +8,7 @@ export interface EmbeddedPostgres {
 }
 
 /**
- * device-auth's database when no DATABASE_URL is set (DESIGN.md, All-in-one):
+ * device-auth's database when no DATABASE_URL is set, so `npm start` needs nothing installed:
  * PGlite persisted under the data directory, served over the Postgres wire
  * protocol on a loopback port. PGlite has one session: pglite-socket multiplexes the
  * app's pooled connections onto it query by query, keeping an open transaction's

@@ -2,7 +2,7 @@ import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-/** POST /device/auth body, as seed 002 shows it. */
+/** POST /device/auth body: `device_id` and `device_secret`. */
 export class DeviceAuthDto {
   @IsString()
   @IsNotEmpty()

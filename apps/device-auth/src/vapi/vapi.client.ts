@@ -28,6 +28,8 @@ export class VapiClient {
   }
 
   getCall(id: string): Promise<VapiCall> {
+    // encodeURIComponent throws on a lone surrogate; such an id names no call.
+    if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new BadRequestException({ detail: 'call_id is not valid text' });
     return this.request<VapiCall>('GET', `/call/${encodeURIComponent(id)}`);
   }
 

@@ -1,6 +1,6 @@
 import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 
-/** POST /vapi/start body, as seed 002 shows it. */
+/** POST /vapi/start body: the assistant and its overrides. */
 export class VapiStartDto {
   @IsString()
   @IsNotEmpty()

@@ -13,7 +13,7 @@ export interface UpstreamAnswer {
 const PASS_THROUGH = new Set([400, 404, 409, 422, 429]);
 
 /**
- * The server-side half of the seed's Interface routes: calls bot-control with
+ * The server-side half of the browser-facing bot routes: calls bot-control with
  * the shared secret (or a signature made with it) attached here, so the
  * secret never reaches a browser.
  */

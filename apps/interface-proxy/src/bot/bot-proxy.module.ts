@@ -4,7 +4,7 @@ import { BotProxyController } from './bot-proxy.controller';
 import { BotProxyService } from './bot-proxy.service';
 
 /**
- * The seed's Interface routes and the one pooled client to bot-control; the
+ * The browser-facing bot routes and the one pooled client to bot-control; the
  * dashboard imports this module instead of making a second pool.
  */
 @Module({

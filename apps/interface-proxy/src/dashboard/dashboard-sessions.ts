@@ -17,7 +17,7 @@ const MAX_FAILURES = 10;
  * the admin key; it holds no key. Upstream calls carry the server's own
  * configured key. Only a SHA-256 of each session id is kept, so a heap dump
  * does not hand out live cookies. One replica's memory: put replicas behind
- * sticky sessions (README.md, "Operator dashboard").
+ * sticky sessions (docs/apps/interface-proxy.md, "Operator dashboard").
  */
 @Injectable()
 export class DashboardSessions {

@@ -19,7 +19,7 @@ class UpstreamCloser implements OnApplicationShutdown {
 }
 
 /**
- * The operator dashboard at /dashboard (README.md, "Operator dashboard"). The key source can be
+ * The operator dashboard at /dashboard (docs/apps/interface-proxy.md, "Operator dashboard"). The key source can be
  * handed in, so the all-in-one runner can share its hot-reloaded key with the
  * dashboard as it does with device-auth.
  */

@@ -14,7 +14,7 @@ export class InviteDto {
   @IsOptional() @IsInt() @Min(60) @Max(7 * 24 * 3600) ttl_seconds?: number;
 }
 
-/** The operator room routes this tab expects from room-gateway (X-Portcullis-API-Key); see README.md, "Operator dashboard". */
+/** The operator room routes this tab expects from room-gateway (X-Portcullis-API-Key); see docs/apps/signaling-rooms.md, "Operator API". */
 export const ROOM_ADMIN_PREFIX = '/admin/signaling/rooms';
 
 function roomId(id: string): string {
@@ -22,7 +22,7 @@ function roomId(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** Rooms tab: room-gateway's signaling rooms, and seed 004's "Generate Secret". */
+/** Rooms tab: room-gateway's signaling rooms, and "Generate secret" for a room's PSK. */
 @Auth('dashboard-session')
 @ApiExcludeController()
 @Controller('dashboard/api/rooms')
@@ -30,7 +30,7 @@ export class RoomsController {
   constructor(private readonly rooms: RoomGatewayAdmin) {}
 
   /**
-   * Seed 004: the room secret is generated on the API client's side and never
+   * The room secret is generated on the API client's side and never
    * stored by the suite. Here that client is this server: 32 random bytes,
    * answered once, kept nowhere.
    */

@@ -12,7 +12,7 @@ import { RoomsController } from './rooms.controller';
 import { RoomsService } from './rooms.service';
 
 /**
- * Bring-your-own-key rooms (seed 003): the caller's provider key, per request.
+ * Bring-your-own-key rooms: the caller's provider key, per request.
  * Rate limits per key fingerprint and per client address, counted in NATS so
  * every replica shares them.
  */

@@ -26,7 +26,7 @@ const define = (name: string, description: string, caps: Partial<Capabilities>):
   capabilities: { ...base, ...caps },
 });
 
-/** The room profiles; the README's profiles table mirrors this list. */
+/** The room profiles; the profiles table in docs/apps/room-gateway.md mirrors this list. */
 export const PROFILES: Record<string, Profile> = Object.fromEntries(
   [
     define('conversation', 'A small video call where everyone talks: chat, screen share, prejoin check.', {}),

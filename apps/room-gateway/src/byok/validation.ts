@@ -1,7 +1,7 @@
 import { UnprocessableEntityException } from '@nestjs/common';
 import { z } from 'zod';
 
-/** One problem with the request, FastAPI's shape (the seed's API): where, why, and a code. */
+/** One problem with the request, in FastAPI's 422 shape: where, why, and a code. */
 export interface FieldProblem {
   loc: Array<string | number>;
   msg: string;

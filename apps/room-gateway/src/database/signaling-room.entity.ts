@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A signaling room (seed 004). The id is 128 random bits, so it cannot be guessed. */
+/** A signaling room. The id is 128 random bits, so it cannot be guessed. */
 @Entity({ name: 'signaling_rooms' })
 export class SignalingRoom {
   @PrimaryColumn({ name: 'room_id', type: 'text' })

@@ -23,7 +23,7 @@ class SignalingNotice implements OnModuleInit {
 const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNotice, useFactory: () => new SignalingNotice(level, text) });
 
 /**
- * Seed 004 signaling: rooms, room tokens, memberships (Postgres) and the WS relay, all behind
+ * Signaling: rooms, room tokens, memberships (Postgres) and the WS relay, all behind
  * device tokens from device-auth. Without DATABASE_URL the app runs the BYOK half only.
  */
 @Module({})

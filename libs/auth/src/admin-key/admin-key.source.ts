@@ -14,7 +14,7 @@ export abstract class AdminKeySource {
 
   /**
    * Where the operator finds the accepted key (e.g. "[daemon] api_key in /etc/portcullis.toml"),
-   * added to every 401 so a CLI/daemon mismatch is fixable (seed 001). Never a key.
+   * added to every 401 so a CLI/daemon mismatch is fixable. Never a key.
    */
   describe(): string | undefined {
     return undefined;

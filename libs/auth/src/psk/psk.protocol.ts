@@ -1,12 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Seed 004's P2P pre-shared-key challenge-response, transport-agnostic: the
+ * The P2P pre-shared-key challenge-response, transport-agnostic: the
  * sessions below only see plain message objects and a `send` callback, so the
  * relay of room-gateway or a WebRTC data channel can carry them alike.
  *
  *   Client                         Worker
- *     |-- HELLO ------------------->|   (the "connection open" of the seed)
+ *     |-- HELLO ------------------->|   (the client opens the conversation)
  *     |<------ AUTH_CHALLENGE(nonce)|   fresh 32-byte nonce per challenge
  *     |-- AUTH_RESPONSE(hmac) ----->|   HMAC-SHA-256, see pskResponse()
  *     |<------ AUTH_SUCCESS / AUTH_FAILURE
@@ -35,7 +35,7 @@ export function isPskMessage(m: unknown): m is PskMessage {
   return typeof m === 'object' && m !== null && PSK_TYPES.has((m as { type?: unknown }).type as string);
 }
 
-/** The seed's error texts, printed as they are (first line) with the hint (second line) where the seed has one. */
+/** The failure texts peers print as they are (first line), with a hint (second line) where there is one. */
 export const PSK_ERROR_TEXT: Record<PskFailureReason, string> = {
   invalid_credentials: 'ERROR: P2P authentication failed: Invalid credentials\nEnsure the room secret matches between worker and client.',
   timeout: 'ERROR: P2P authentication failed: Timeout',

@@ -15,7 +15,7 @@ describe(resolveRoomSecret.name, () => {
     writeFileSync(credentialsFile(home), JSON.stringify({ room_secrets: { [room]: 'from-credentials' } }), { mode: 0o600 });
   };
 
-  it('names the variable as the seed does', () => {
+  it('names the variable PORTCULLIS_ROOM_SECRET_<ROOM ID, upper-cased, non-alphanumerics as _>', () => {
     expect(roomSecretEnvName('abc-123-def')).toBe('PORTCULLIS_ROOM_SECRET_ABC_123_DEF');
     expect(roomSecretEnvName('production.room')).toBe('PORTCULLIS_ROOM_SECRET_PRODUCTION_ROOM');
   });

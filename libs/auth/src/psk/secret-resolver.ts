@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** Where a room secret came from, in seed 004's order; 'none' means legacy mode (no PSK). */
+/** Where a room secret came from, in resolution order; 'none' means legacy mode (no PSK). */
 export type RoomSecretSource = 'flag' | 'env' | 'file' | 'credentials' | 'none';
 
 export interface ResolvedRoomSecret {
@@ -67,7 +67,7 @@ function readCredentials(path: string): Record<string, unknown> {
 }
 
 /**
- * Seed 004's resolution order; the first non-empty value wins:
+ * The resolution order; the first non-empty value wins:
  *   1. --room-secret   2. PORTCULLIS_ROOM_SECRET_<ROOM_ID>   3. ~/.portcullis/secrets/<room_id>
  *   4. ~/.portcullis/credentials.json -> room_secrets.<room_id>
  * Trailing whitespace (the newline `echo` adds) is trimmed.
@@ -107,7 +107,7 @@ export function resolveRoomSecret(o: ResolveOptions): ResolvedRoomSecret {
   return { source: 'none', warnings };
 }
 
-/** 32 random bytes as 64 hex characters (the seed's secret format). */
+/** 32 random bytes as 64 hex characters, the room secret format. */
 export function generateRoomSecret(): string {
   return randomBytes(32).toString('hex');
 }

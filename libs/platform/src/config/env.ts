@@ -61,16 +61,22 @@ export const url = () =>
 export const logLevel = () =>
   z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
-/** Settings every app reads. */
+/** Settings every app reads; each `.describe()` is the meaning docs/configuration.md shows. */
 export const commonEnv = {
-  NODE_ENV: z.string().default('development'),
-  HOST: z.string().default('0.0.0.0'),
-  LOG_LEVEL: logLevel(),
-  /** One server URL, or a NATS cluster's URLs separated by commas. */
-  NATS_URL: z.string().optional(),
-  /** Copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count). */
-  NATS_KV_REPLICAS: intValue(1, 1, 5),
-  TRUSTED_PROXIES: z.string().optional(),
+  NODE_ENV: z.string().default('development').describe('`production` turns on the production refusals: enforcement on, required secrets, no secret under 32 bytes'),
+  HOST: z.string().default('0.0.0.0').describe('listening address'),
+  LOG_LEVEL: logLevel().describe('level of the JSON log lines on stdout'),
+  NATS_URL: z.string().optional().describe('one server (`nats://127.0.0.1:4222`) or a cluster\'s servers comma-separated; unset, the apps use an in-process transport with the same message patterns (docs/nats.md)'),
+  NATS_KV_REPLICAS: intValue(1, 1, 5).describe('copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count)'),
+  TRUSTED_PROXIES: z.string().optional().describe('comma-separated addresses/CIDRs whose `X-Forwarded-For` is believed'),
+  HTTP_HEADERS_TIMEOUT_MS: intValue(10_000, 100, 600_000)
+    .describe('request line and headers must arrive within this many ms, else 408 (docs/limits-and-timeouts.md)'),
+  HTTP_BODY_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe('the whole request (headers and body) must arrive within this many ms, else 408'),
+  HTTP_REQUEST_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe('once a request has arrived, its answer must start within this many ms, else 503'),
+  HTTP_KEEPALIVE_TIMEOUT_MS: intValue(5_000, 100, 600_000).describe('an idle keep-alive connection is closed after this many ms'),
+  HTTP_BODY_LIMIT_BYTES: intValue(1_048_576, 1024, 64 * 1_048_576).describe('larger request bodies are refused with 413'),
+  HTTP_JSON_MAX_DEPTH: intValue(32, 1, 512).describe('deeper JSON bodies are refused with 400'),
+  SHUTDOWN_DRAIN_MS: intValue(10_000, 0, 600_000).describe('on SIGTERM, requests in flight get this many ms to finish before every connection is closed'),
 };
 
 export function isProduction(nodeEnv: string | undefined): boolean {
@@ -87,9 +93,10 @@ export function splitList(v: string | undefined): string[] {
  * device-auth: off unless DEVICE_AUTH_URL is set.
  */
 export const deviceTokenEnv = {
-  DEVICE_AUTH_URL: z.string().url('must be a URL').optional(),
-  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth'),
-  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis'),
+  DEVICE_AUTH_URL: z.string().url('must be a URL').optional()
+    .describe('device-auth\'s base URL; when set, its device access tokens are accepted too (`Authorization: Bearer <token>`, verified locally from its JWKS, revocation-aware)'),
+  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth').describe('expected `iss` of device tokens'),
+  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis').describe('expected `aud` of device tokens'),
 };
 
 export interface DeviceTokenSettings {
@@ -112,17 +119,67 @@ export interface AppBaseConfig {
   natsUrl?: string;
   natsKvReplicas: number;
   trustedProxies: string[];
+  http: HttpLimits;
 }
 
-export function baseConfig(e: {
-  NODE_ENV: string;
-  HOST: string;
-  PORT: number;
-  LOG_LEVEL: string;
-  NATS_URL?: string;
-  NATS_KV_REPLICAS?: number;
-  TRUSTED_PROXIES?: string;
-}): AppBaseConfig {
+/** What one HTTP request may cost the server, and how long shutdown waits (docs/limits-and-timeouts.md). */
+export interface HttpLimits {
+  /** The request line and every header must have arrived within this (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived within this (Node's requestTimeout). */
+  bodyTimeoutMs: number;
+  /** Once the request has arrived, the app must start its answer within this, or it is answered 503. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  bodyLimitBytes: number;
+  /** Deepest nesting of arrays/objects a JSON body may have. */
+  jsonMaxDepth: number;
+  /** On SIGTERM (or close), how long requests in flight may take to finish before their sockets are closed. */
+  shutdownDrainMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  bodyLimitBytes: 1_048_576,
+  jsonMaxDepth: 32,
+  shutdownDrainMs: 10_000,
+};
+
+type HttpEnv = {
+  HTTP_HEADERS_TIMEOUT_MS?: number;
+  HTTP_BODY_TIMEOUT_MS?: number;
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+  HTTP_KEEPALIVE_TIMEOUT_MS?: number;
+  HTTP_BODY_LIMIT_BYTES?: number;
+  HTTP_JSON_MAX_DEPTH?: number;
+  SHUTDOWN_DRAIN_MS?: number;
+};
+
+export function httpLimits(e: HttpEnv): HttpLimits {
+  const d = DEFAULT_HTTP_LIMITS;
+  const limits: HttpLimits = {
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? d.headersTimeoutMs,
+    bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? d.bodyTimeoutMs,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS ?? d.requestTimeoutMs,
+    keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS ?? d.keepAliveTimeoutMs,
+    bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES ?? d.bodyLimitBytes,
+    jsonMaxDepth: e.HTTP_JSON_MAX_DEPTH ?? d.jsonMaxDepth,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? d.shutdownDrainMs,
+  };
+  // Node refuses a headers timeout longer than the whole-request one.
+  if (limits.headersTimeoutMs > limits.bodyTimeoutMs) {
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_BODY_TIMEOUT_MS']);
+  }
+  return limits;
+}
+
+export function baseConfig(
+  e: { NODE_ENV: string; HOST: string; PORT: number; LOG_LEVEL: string; NATS_URL?: string; NATS_KV_REPLICAS?: number; TRUSTED_PROXIES?: string } & HttpEnv,
+): AppBaseConfig {
   return {
     production: isProduction(e.NODE_ENV),
     host: e.HOST,
@@ -131,6 +188,7 @@ export function baseConfig(e: {
     natsUrl: e.NATS_URL,
     natsKvReplicas: e.NATS_KV_REPLICAS ?? 1,
     trustedProxies: splitList(e.TRUSTED_PROXIES),
+    http: httpLimits(e),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Header and field names whose values are credentials. DESIGN.md requires at
- * least these to be redacted everywhere a request or payload is logged.
+ * Header and field names whose values are credentials. At
+ * least these are redacted everywhere a request or payload is logged.
  */
 export const SECRET_HEADERS = [
   'authorization',

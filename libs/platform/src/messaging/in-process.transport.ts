@@ -7,7 +7,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 /**
  * The all-in-one runner's transport: the same message patterns as NATS, carried
  * by one process-wide emitter, so every app of the suite can run in one
- * process with nothing else installed (DESIGN.md: All-in-one).
+ * process with nothing else installed (the all-in-one runner).
  */
 const bus = new EventEmitter();
 bus.setMaxListeners(0);

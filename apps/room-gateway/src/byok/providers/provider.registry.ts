@@ -16,7 +16,7 @@ export class ProviderRegistry {
     if (cfg.livekitBaseUrl) this.adapters.set('livekit', new LiveKitAdapter(livekitHttpBase(cfg.livekitBaseUrl), cfg.providerTimeoutMs));
   }
 
-  /** Case-insensitive, as the seed says. */
+  /** Case-insensitive: "Daily", "DAILY" and "daily" are one provider. */
   find(name: string): ProviderAdapter | undefined {
     return this.adapters.get(name.trim().toLowerCase());
   }

@@ -34,7 +34,7 @@ export interface ProviderAdapter {
 export type ProviderFailure = 'rejected_key' | 'not_found' | 'rate_limited' | 'conflict' | 'bad_request' | 'unavailable';
 
 /**
- * A provider answer mapped to what the caller sees (issue 4): 401/403 -> 401,
+ * A provider answer mapped to what the caller sees: 401/403 -> 401,
  * 404 -> 404, 429 -> 429 with the provider's Retry-After, 5xx or no answer -> 502.
  * `message` is already scrubbed of the key.
  */

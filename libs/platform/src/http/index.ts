@@ -1,0 +1,3 @@
+export { drainHttp } from './drain';
+export { httpRoutes, MAX_PARAM_LENGTH } from './edge';
+export { textProblem } from './text-checks';
