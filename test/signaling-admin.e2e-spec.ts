@@ -64,7 +64,7 @@ describe('signaling rooms for the operator (admin key)', () => {
     }
     const denials = s.logs.audits().slice(before).filter((a) => a.decision === 'deny');
     expect(new Set(denials.map((a) => a.reason))).toEqual(new Set(['missing_key', 'wrong_key']));
-    expect(denials.map((a) => a.action)).toContain('SignalingAdminController.remove');
+    expect(denials.map((a) => a.action)).toContain('DELETE /admin/signaling/rooms/:room_id/members/:device_id');
     // Nothing was changed by the refused calls.
     expect((await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token)).body.map((m: { device_id: string }) => m.device_id)).toEqual([owner.id, worker.id]);
   });

@@ -312,8 +312,9 @@ describe('P2P PSK between CLI peers', () => {
       expect(where).not.toContain(s.roomTokenKey);
       expect(where).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
     }
-    // Connections are counted by what was done, never by which room: a label per room would be a series per room.
-    expect(metrics).toMatch(/portcullis_audit_events_total\{[^}]*action="signaling.connect"/);
+    // Connections are counted by route pattern, never by which room: a label per room would be a series per room.
+    // An allowed connection is a read: counted by the guard's decision counter, not an audit event.
+    expect(metrics).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/signaling\/rooms\/:room_id\/ws",decision="allow"/);
     expect(metrics).not.toMatch(/rm_[0-9a-fN]{8,}/);
     // The peers print it nowhere either (the client got it by flag and env, the worker by file and flag).
     for (const out of [...workerHome.output, ...clientHome.output]) expect(out).not.toContain(SECRET);

@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
+import { AdminKeySource, AuthModule, StaticAdminKeySource } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck, runMigrations } from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
-import { DeviceAuthGuard } from './auth/device-auth.guard';
+import { deviceAuthStrategies } from './auth/device-registry';
 import { DeviceAuthConfig } from './config';
 import { DeviceAuthCoreModule } from './core.module';
 import { DEVICE_AUTH_MIGRATION_LOCK, deviceAuthDataSourceOptions } from './database/data-source';
@@ -62,15 +62,13 @@ export class DeviceAuthModule {
         RevocationModule,
         AdminModule,
         VapiModule,
+        AuthModule.forRoot({ app: cfg.app, strategies: deviceAuthStrategies }),
       ],
       providers: [
-        { provide: ADMIN_KEY_AUDIT, useExisting: AuditLog },
         {
           provide: AdminKeySource,
           useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
         },
-        AdminKeyGuard,
-        { provide: APP_GUARD, useClass: DeviceAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },
       ],

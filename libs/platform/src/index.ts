@@ -12,3 +12,4 @@ export * from './run-main';
 export * from './throttling';
 export * from './audit';
 export * from './database';
+export * from './auth-boundary';

@@ -4,7 +4,6 @@ import { BotProxyModule } from '../bot/bot-proxy.module';
 import { DashboardConfig, InterfaceProxyConfig } from '../config';
 import { AssetsController } from './assets.controller';
 import { BotsController } from './bots.controller';
-import { DashboardSessionGuard } from './dashboard-session.guard';
 import { DashboardSessions } from './dashboard-sessions';
 import { DevicesController } from './devices.controller';
 import { RoomsController } from './rooms.controller';
@@ -36,7 +35,6 @@ export class DashboardModule {
           useFactory: (keys: AdminKeySource) => adminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
         },
         DashboardSessions,
-        DashboardSessionGuard,
       ],
     };
   }

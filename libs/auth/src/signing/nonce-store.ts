@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '../common/kv-bucket';
+import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '@portcullis/platform';
 import type { KV, NatsConnection } from 'nats';
 
 /** Remembers nonces for as long as a signature could still be accepted. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { JetStreamBucket } from '@portcullis/auth';
+import type { JetStreamBucket } from '../messaging/kv-bucket';
 import { connect, NatsConnection, Events } from 'nats';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
 

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '@portcullis/auth';
+import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '../messaging';
 import type { KV, NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
