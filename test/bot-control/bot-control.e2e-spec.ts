@@ -2,12 +2,12 @@ import { BOT_EVENT_SUBJECTS, BotSessionEvent } from '@portcullis/contracts';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { runBotControl, Running } from './support/apps';
-import { canary, NATS_URL } from './support/env';
-import { http, processAlive, waitFor } from './support/http';
-import { freePort } from './support/processes';
-import { SseReader, WsReader } from './support/streams';
-import type { BotControlConfig } from '../apps/bot-control/src';
+import { runBotControl, Running } from '../support/apps';
+import { canary, NATS_URL } from '../support/env';
+import { http, processAlive, waitFor } from '../support/http';
+import { freePort } from '../support/processes';
+import { SseReader, WsReader } from '../support/streams';
+import type { BotControlConfig } from '../../apps/bot-control/src';
 
 const room = (label = 'r') => `https://example.daily.co/${label}-${randomUUID()}`;
 

@@ -1,9 +1,9 @@
 import { signRequest } from '@portcullis/auth';
 import { randomUUID } from 'node:crypto';
-import { runBotControl, Running } from './support/apps';
-import { canary, NATS_URL } from './support/env';
-import { http } from './support/http';
-import type { BotControlConfig } from '../apps/bot-control/src';
+import { runBotControl, Running } from '../support/apps';
+import { canary, NATS_URL } from '../support/env';
+import { http } from '../support/http';
+import type { BotControlConfig } from '../../apps/bot-control/src';
 
 /** Sends a request signed with `secret`, optionally altering what goes on the wire after signing. */
 async function signed(

@@ -2,8 +2,8 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { canary } from './support/env';
-import { Sandbox, freePortsToml, writeText } from './support/cli';
+import { canary } from '../support/env';
+import { Sandbox, freePortsToml, writeText } from '../support/cli';
 
 /**
  * The resource commands and their exit codes against a real daemon (room-gateway

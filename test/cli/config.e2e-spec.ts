@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, apiKeyIn, freePortsToml, writeText } from './support/cli';
+import { Sandbox, apiKeyIn, freePortsToml, writeText } from '../support/cli';
 
 /** The config file as every process finds it: search order, overrides, bad files. Real CLI binary, no daemon needed. */
 describe('portcullis config file (CLI subprocess)', () => {

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { http, waitFor } from './support/http';
-import { Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
+import { http, waitFor } from '../support/http';
+import { Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from '../support/cli';
 
 /**
  * The key edited in the config file while

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, processAlive, waitFor } from './support/http';
-import { ROOT, Sandbox, freePortsToml, writeText } from './support/cli';
+import { http, processAlive, waitFor } from '../support/http';
+import { ROOT, Sandbox, freePortsToml, writeText } from '../support/cli';
 
 /**
  * The README on a clean machine: `npm start` (= the command below, after the build)

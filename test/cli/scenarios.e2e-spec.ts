@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, processAlive, waitFor } from './support/http';
-import { DAEMON_JS, Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
+import { http, processAlive, waitFor } from '../support/http';
+import { DAEMON_JS, Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from '../support/cli';
 
 /**
  * CLI and daemon always agree on the admin key, whoever starts first: the real CLI binary

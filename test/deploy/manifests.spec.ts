@@ -13,12 +13,12 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { loadBotControlConfig } from '../apps/bot-control/src/config';
-import { loadDeviceAuthConfig } from '../apps/device-auth/src/config';
-import { loadInterfaceProxyConfig } from '../apps/interface-proxy/src/config';
-import { loadRoomGatewayConfig } from '../apps/room-gateway/src/config';
+import { loadBotControlConfig } from '../../apps/bot-control/src/config';
+import { loadDeviceAuthConfig } from '../../apps/device-auth/src/config';
+import { loadInterfaceProxyConfig } from '../../apps/interface-proxy/src/config';
+import { loadRoomGatewayConfig } from '../../apps/room-gateway/src/config';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceClient, DeviceClientError, DeviceClientEvent, ManualClock } from '@portcullis/device-client';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { FakeVapi } from './support/device-auth-fake-vapi';
-import { canary } from './support/env';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { FakeVapi } from '../support/device-auth-fake-vapi';
+import { canary } from '../support/env';
 
 /** The device client (libs/device-client) against the real device-auth, on a controllable clock. */
 describe('DeviceClient', () => {
@@ -107,7 +107,7 @@ describe('DeviceClient', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');
     writeFileSync(config, JSON.stringify({ device_id: id, proxy_url: da.url, vapi_assistant_id: 'asst-pi' }));
-    const child = spawn(process.execPath, ['-r', join(__dirname, 'support', 'device-auth-register.js'), join(__dirname, '..', 'libs', 'device-client', 'src', 'pi-client.ts'), config], {
+    const child = spawn(process.execPath, ['-r', join(__dirname, '..', 'support', 'device-auth-register.js'), join(__dirname, '..', '..', 'libs', 'device-client', 'src', 'pi-client.ts'), config], {
       env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

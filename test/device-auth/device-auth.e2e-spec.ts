@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceTokenVerifier, RevocationMap } from '@portcullis/auth';
-import { canary } from './support/env';
-import { createTestDatabase, sql, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { canary } from '../support/env';
+import { createTestDatabase, sql, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
 
 describe('device-auth', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

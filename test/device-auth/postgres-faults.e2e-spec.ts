@@ -1,8 +1,8 @@
-import { HttpResult, http, waitFor } from './support/http';
-import { RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { FakeVapi } from './support/device-auth-fake-vapi';
-import { canary } from './support/env';
-import { PostgresCluster } from './support/postgres-cluster';
+import { HttpResult, http, waitFor } from '../support/http';
+import { RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { FakeVapi } from '../support/device-auth-fake-vapi';
+import { canary } from '../support/env';
+import { PostgresCluster } from '../support/postgres-cluster';
 
 /**
  * device-auth while its Postgres goes away and comes back, on a cluster of the

@@ -1,6 +1,6 @@
-import { http } from './support/http';
-import { AttemptsRetention } from '../apps/device-auth/src/devices/attempts-retention';
-import { createTestDatabase, deleteBucket, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
+import { http } from '../support/http';
+import { AttemptsRetention } from '../../apps/device-auth/src/devices/attempts-retention';
+import { createTestDatabase, deleteBucket, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
 
 /** /device/auth: 5 a minute per device, 5 failures a minute per address, counted across replicas (JetStream KV). */
 describe('device-auth rate limit', () => {

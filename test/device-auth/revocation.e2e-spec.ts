@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
-import { NATS_URL } from './support/env';
-import { http, waitFor } from './support/http';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { spawnVerifier, VerifierProcess } from './support/device-auth-verifier';
+import { NATS_URL } from '../support/env';
+import { http, waitFor } from '../support/http';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { spawnVerifier, VerifierProcess } from '../support/device-auth-verifier';
 
 /** Revocation reaches an app that verifies tokens locally, over real NATS, also after that app restarts. */
 describe('device-auth revocation in a second app', () => {

@@ -1,6 +1,6 @@
 import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from '@portcullis/device-client';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { http } from './support/http';
+import { createTestDatabase, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { http } from '../support/http';
 
 /**
  * A revoked device keeps trying to sign in, behind the same address as a

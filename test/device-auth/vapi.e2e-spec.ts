@@ -1,6 +1,6 @@
-import { canary } from './support/env';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { FakeVapi } from './support/device-auth-fake-vapi';
+import { canary } from '../support/env';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { FakeVapi } from '../support/device-auth-fake-vapi';
 
 /** The vendor proxy: the device holds a token, device-auth holds VAPI_API_KEY. */
 describe('device-auth Vapi proxy', () => {

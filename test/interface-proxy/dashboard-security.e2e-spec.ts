@@ -1,13 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { runInterfaceProxy, Running } from './support/apps';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary } from './support/env';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
-import { loadInterfaceProxyConfig, startInterfaceProxy } from '../apps/interface-proxy/src';
+import { runInterfaceProxy, Running } from '../support/apps';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary } from '../support/env';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
+import { loadInterfaceProxyConfig, startInterfaceProxy } from '../../apps/interface-proxy/src';
 import { MutableAdminKeySource } from '@portcullis/auth';
 import { appUrl } from '@portcullis/platform';
-import { LogCapture } from './support/log-capture';
+import { LogCapture } from '../support/log-capture';
 
 interface Raw {
   status: number;

@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Locator, Page, Response } from 'playwright-core';
-import { runBotControl, runInterfaceProxy, Running } from './support/apps';
-import { launchBrowser, TestBrowser } from './support/browser';
-import { RunningDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { http, processAlive, waitFor } from './support/http';
-import { SignalingStack, startSignalingStack, TestPeer } from './support/signaling';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
+import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
+import { launchBrowser, TestBrowser } from '../support/browser';
+import { RunningDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { http, processAlive, waitFor } from '../support/http';
+import { SignalingStack, startSignalingStack, TestPeer } from '../support/signaling';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
 
 /**
  * The operator dashboard in Debian's Chromium against the real suite: device-auth

@@ -1,12 +1,12 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { runInterfaceProxy, Running } from './support/apps';
-import { canary, NATS_URL } from './support/env';
-import { http, processAlive, waitFor } from './support/http';
-import { AppProcess, freePort, spawnApp } from './support/processes';
-import { SseReader } from './support/streams';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
+import { runInterfaceProxy, Running } from '../support/apps';
+import { canary, NATS_URL } from '../support/env';
+import { http, processAlive, waitFor } from '../support/http';
+import { AppProcess, freePort, spawnApp } from '../support/processes';
+import { SseReader } from '../support/streams';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
 
 const room = () => `https://example.daily.co/proxy-${randomUUID()}`;
 

@@ -1,11 +1,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
-import { canary, NATS_URL } from './support/env';
-import { FakeDaily } from './support/fake-providers';
-import { http } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
+import { canary, NATS_URL } from '../support/env';
+import { FakeDaily } from '../support/fake-providers';
+import { http } from '../support/http';
+import { LogCapture } from '../support/log-capture';
 
 const keys = [canary('rl1'), canary('rl2'), canary('rl3'), canary('rl4'), canary('rl5'), canary('rl6'), canary('rl7')];
 const daily = new FakeDaily(keys);

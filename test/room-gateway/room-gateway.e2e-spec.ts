@@ -2,12 +2,12 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appUrl } from '@portcullis/platform';
 import { connect, NatsConnection, Subscription } from 'nats';
 import { randomBytes } from 'node:crypto';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
-import { PROFILES } from '../apps/room-gateway/src/byok/profiles';
-import { canary, NATS_URL } from './support/env';
-import { FakeDaily, FakeLiveKit } from './support/fake-providers';
-import { http, HttpResult } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
+import { PROFILES } from '../../apps/room-gateway/src/byok/profiles';
+import { canary, NATS_URL } from '../support/env';
+import { FakeDaily, FakeLiveKit } from '../support/fake-providers';
+import { http, HttpResult } from '../support/http';
+import { LogCapture } from '../support/log-capture';
 
 const DAILY_KEY = canary('daily');
 const LK_KEY = `APIcanary${randomBytes(6).toString('hex')}`;

@@ -1,8 +1,8 @@
 import { MutableAdminKeySource } from '@portcullis/auth';
 import { SignalingClose } from '@portcullis/contracts';
-import { http } from './support/http';
-import { canary } from './support/env';
-import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from './support/signaling';
+import { http } from '../support/http';
+import { canary } from '../support/env';
+import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from '../support/signaling';
 
 /**
  * room-gateway's operator routes (/admin/signaling/rooms, X-Portcullis-API-Key) against real

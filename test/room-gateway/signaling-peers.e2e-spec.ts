@@ -3,10 +3,10 @@ import { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
-import { BIN, CliResult, Sandbox } from './support/cli';
-import { canary, NATS_URL } from './support/env';
-import { waitFor } from './support/http';
-import { SignalingStack, startSignalingStack, TestDevice, TestPeer } from './support/signaling';
+import { BIN, CliResult, Sandbox } from '../support/cli';
+import { canary, NATS_URL } from '../support/env';
+import { waitFor } from '../support/http';
+import { SignalingStack, startSignalingStack, TestDevice, TestPeer } from '../support/signaling';
 
 /**
  * Signaling rooms and PSK end to end: the real `portcullis worker` / `portcullis client` / `portcullis room`

@@ -1,8 +1,8 @@
 import { SignalingClose } from '@portcullis/contracts';
 import { DataSource } from 'typeorm';
-import { SignalingRoomsService } from '../apps/room-gateway/src/signaling/signaling-rooms.service';
-import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from './support/signaling';
-import { http, waitFor } from './support/http';
+import { SignalingRoomsService } from '../../apps/room-gateway/src/signaling/signaling-rooms.service';
+import { TestDevice, TestPeer, SignalingStack, startSignalingStack } from '../support/signaling';
+import { http, waitFor } from '../support/http';
 
 /** room-gateway's signaling API and relay against real device-auth, Postgres and NATS. */
 describe('signaling rooms and relay', () => {

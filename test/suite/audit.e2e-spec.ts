@@ -3,14 +3,14 @@ import { AuditEvent, AuditEventEnvelope, BotSessionEvent, Subjects } from '@port
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection, Subscription } from 'nats';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
-import { runBotControl, runInterfaceProxy, Running } from './support/apps';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { http, waitFor } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
+import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { http, waitFor } from '../support/http';
+import { LogCapture } from '../support/log-capture';
 
 /** Collects what a plain NATS subscriber (any audit consumer) reads on one subject. */
 function collect<T>(sub: Subscription): T[] {

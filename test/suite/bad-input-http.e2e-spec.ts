@@ -1,14 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appUrl, httpRoutes } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
-import { runBotControl, runInterfaceProxy, Running } from './support/apps';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { FakeDaily } from './support/fake-providers';
-import { http, waitFor } from './support/http';
-import { LogCapture } from './support/log-capture';
-import { RawAnswer, rawExchange, rawRequest } from './support/raw-http';
+import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
+import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { FakeDaily } from '../support/fake-providers';
+import { http, waitFor } from '../support/http';
+import { LogCapture } from '../support/log-capture';
+import { RawAnswer, rawExchange, rawRequest } from '../support/raw-http';
 
 /**
  * Every HTTP route of every app, taken from the apps' own route tables, fed input no client

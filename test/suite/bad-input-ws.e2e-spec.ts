@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from './support/cli';
-import { createTestDatabase } from './support/device-auth';
-import { NATS_URL } from './support/env';
-import { http, waitFor } from './support/http';
-import { FrameOptions, OP, RawWs, frame } from './support/raw-ws';
+import { BIN, Sandbox, apiKeyIn, freePortsToml, readDaemonState, writeText } from '../support/cli';
+import { createTestDatabase } from '../support/device-auth';
+import { NATS_URL } from '../support/env';
+import { http, waitFor } from '../support/http';
+import { FrameOptions, OP, RawWs, frame } from '../support/raw-ws';
 
 /** Every WebSocket endpoint refuses frames bigger than this (the relay's and the daemon's maxPayload, and bot-control's). */
 const MAX_FRAME = 64 * 1024;

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { runBotControl, runInterfaceProxy, Running } from './support/apps';
-import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { http, waitFor } from './support/http';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
+import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
+import { createTestDatabase, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { http, waitFor } from '../support/http';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
 
 /** bot-control and interface-proxy accept device tokens through libs/auth, and honour revocation at once. */
 describe('device tokens accepted by bot-control and interface-proxy', () => {

@@ -1,8 +1,8 @@
 import { createServer, get, IncomingMessage, request, Server } from 'node:http';
 import { once } from 'node:events';
-import { canary } from './support/env';
-import { waitFor } from './support/http';
-import { freePort, spawnApp } from './support/processes';
+import { canary } from '../support/env';
+import { waitFor } from '../support/http';
+import { freePort, spawnApp } from '../support/processes';
 
 /** One POST over a connection of its own (no keep-alive pool), so "new connection" means one. */
 function post(url: string, body: unknown): Promise<{ status: number; text: string }> {

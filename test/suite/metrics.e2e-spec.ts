@@ -6,15 +6,15 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
-import { loadRoomGatewayConfig, startRoomGateway } from '../apps/room-gateway/src';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import type { InterfaceProxyConfig } from '../apps/interface-proxy/src';
-import { runBotControl, runInterfaceProxy, Running } from './support/apps';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { FakeDaily } from './support/fake-providers';
-import { http } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
+import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
+import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { FakeDaily } from '../support/fake-providers';
+import { http } from '../support/http';
+import { LogCapture } from '../support/log-capture';
 
 interface Sample {
   name: string;

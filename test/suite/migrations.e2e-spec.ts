@@ -1,8 +1,8 @@
 import { revertLastMigration, runMigrations } from '@portcullis/platform';
 import { DataSource } from 'typeorm';
-import { createDeviceAuthDataSource, DEVICE_AUTH_MIGRATIONS, DEVICE_AUTH_MIGRATION_LOCK } from '../apps/device-auth/src/database/data-source';
-import { createRoomGatewayDataSource, ROOM_GATEWAY_MIGRATIONS, ROOM_GATEWAY_MIGRATION_LOCK } from '../apps/room-gateway/src/database/data-source';
-import { createTestDatabase, sql } from './support/device-auth';
+import { createDeviceAuthDataSource, DEVICE_AUTH_MIGRATIONS, DEVICE_AUTH_MIGRATION_LOCK } from '../../apps/device-auth/src/database/data-source';
+import { createRoomGatewayDataSource, ROOM_GATEWAY_MIGRATIONS, ROOM_GATEWAY_MIGRATION_LOCK } from '../../apps/room-gateway/src/database/data-source';
+import { createTestDatabase, sql } from '../support/device-auth';
 
 /** The shared migration runner: one replica at a time per app, under a polled Postgres advisory lock. */
 describe('locked migrations (real Postgres)', () => {

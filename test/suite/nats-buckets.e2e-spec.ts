@@ -2,11 +2,11 @@ import { JetStreamNonceStore, signRequest } from '@portcullis/auth';
 import { KvBuckets } from '@portcullis/contracts';
 import { JetStreamThrottlerStorage } from '@portcullis/platform';
 import { connect, NatsConnection, StorageType } from 'nats';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import { runBotControl, Running } from './support/apps';
-import { canary } from './support/env';
-import { http, waitFor } from './support/http';
-import { NatsServer } from './support/nats-server';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import { runBotControl, Running } from '../support/apps';
+import { canary } from '../support/env';
+import { http, waitFor } from '../support/http';
+import { NatsServer } from '../support/nats-server';
 
 /** How buckets are bound: max age widened for the replica that needs longer, old storage migrated, replicas raised. */
 describe('JetStream bucket binding', () => {

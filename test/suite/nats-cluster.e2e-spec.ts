@@ -2,12 +2,12 @@ import { signRequest } from '@portcullis/auth';
 import { KvBuckets } from '@portcullis/contracts';
 import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
-import type { BotControlConfig } from '../apps/bot-control/src';
-import { runBotControl, Running } from './support/apps';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from './support/device-auth';
-import { canary } from './support/env';
-import { http, waitFor } from './support/http';
-import { NatsCluster } from './support/nats-server';
+import type { BotControlConfig } from '../../apps/bot-control/src';
+import { runBotControl, Running } from '../support/apps';
+import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import { canary } from '../support/env';
+import { http, waitFor } from '../support/http';
+import { NatsCluster } from '../support/nats-server';
 
 /**
  * Apps connected to a three-node JetStream cluster with every bucket

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, NatsConnection } from 'nats';
-import { createTestDatabase, deleteBucket, randomClientIp, sql, uniqueDeviceId } from './support/device-auth';
-import { canary, NATS_URL } from './support/env';
-import { FakeDaily } from './support/fake-providers';
-import { http, waitFor } from './support/http';
-import { AppProcess, freePort, ROOT } from './support/processes';
+import { createTestDatabase, deleteBucket, randomClientIp, sql, uniqueDeviceId } from '../support/device-auth';
+import { canary, NATS_URL } from '../support/env';
+import { FakeDaily } from '../support/fake-providers';
+import { http, waitFor } from '../support/http';
+import { AppProcess, freePort, ROOT } from '../support/processes';
 
 const run = promisify(execFile);
 

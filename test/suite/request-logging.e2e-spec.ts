@@ -2,9 +2,9 @@ import { Body, Controller, Get, Injectable, Logger, Module, OnModuleDestroy, OnM
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Public } from '@portcullis/auth';
 import { appUrl, bootApp, PlatformModule } from '@portcullis/platform';
-import { canary } from './support/env';
-import { http } from './support/http';
-import { LogCapture } from './support/log-capture';
+import { canary } from '../support/env';
+import { http } from '../support/http';
+import { LogCapture } from '../support/log-capture';
 
 @Controller('echo')
 class EchoController {

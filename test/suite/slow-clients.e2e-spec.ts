@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { createServer, Server } from 'node:http';
 import { connect, Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { canary } from './support/env';
-import { AppProcess, freePort, spawnApp } from './support/processes';
-import { rawExchange, rawRequest } from './support/raw-http';
+import { canary } from '../support/env';
+import { AppProcess, freePort, spawnApp } from '../support/processes';
+import { rawExchange, rawRequest } from '../support/raw-http';
 
 /**
  * Clients that hold a connection without finishing their request (slowloris), against real app

@@ -15,9 +15,9 @@ import {
 } from '@portcullis/platform';
 import { connect, NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
-import { http } from './support/http';
-import { NATS_URL } from './support/env';
-import { LogCapture } from './support/log-capture';
+import { http } from '../support/http';
+import { NATS_URL } from '../support/env';
+import { LogCapture } from '../support/log-capture';
 
 const bucket = `test_throttle_${randomBytes(6).toString('hex')}`;
 
