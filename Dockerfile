@@ -12,7 +12,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY apps ./apps
 RUN npm run build
@@ -30,8 +30,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# bot-control finds its bundled bot worker from nest-cli.json (the installation root).
-COPY nest-cli.json ./
+# bot-control's bundled bot worker (found by walking up from dist/).
 COPY apps/bot-control/bot ./apps/bot-control/bot
 COPY bin ./bin
 COPY deploy/migrate.sh ./deploy/migrate.sh

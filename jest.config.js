@@ -17,6 +17,7 @@ module.exports = {
     '^@portcullis/device-client$': '<rootDir>/libs/device-client/src',
     '^@portcullis/device-client/(.*)$': '<rootDir>/libs/device-client/src/$1',
     '^@portcullis/(auth|contracts|platform)$': '<rootDir>/libs/$1/src',
+    '^@portcullis/(bot-control|device-auth|interface-proxy|room-gateway)$': '<rootDir>/apps/$1/src',
     '^@portcullis/(auth|contracts|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
   // Generous: e2e files start real processes, and CI shares 2 cores between two test workers.

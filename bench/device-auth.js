@@ -2,7 +2,7 @@
 /*
  * device-auth benchmarks, measured side by side in one run (prints numbers and
  * ratios, asserts nothing; targets in brackets):
- *   1. a DeviceTokenGuard-guarded endpoint over the same endpoint unguarded   [>= 0.85x]
+ *   1. a device-token-guarded endpoint over the same endpoint unguarded   [>= 0.85x]
  *      (a: same request with the token, the guard's own cost; b: unguarded without a token;
  *      c: the unguarded endpoint plus only the count and audit event every decision gets),
  *      crossed over two verifier processes loaded at once, then alternating on one

@@ -9,10 +9,11 @@ const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
 const root = path.join(__dirname, '..', '..');
+const APPS = new Set(['bot-control', 'device-auth', 'interface-proxy', 'room-gateway']);
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   const m = /^@portcullis\/([a-z-]+)(\/.*)?$/.exec(request);
-  if (m) request = path.join(root, 'libs', m[1], 'src', m[2] || '');
+  if (m) request = path.join(root, APPS.has(m[1]) ? 'apps' : 'libs', m[1], 'src', m[2] || '');
   return resolve.call(this, request, parent, ...rest);
 };
 

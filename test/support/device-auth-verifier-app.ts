@@ -1,21 +1,21 @@
 /**
  * A second app that knows nothing of device-auth but its URL: it accepts
- * device tokens only through DeviceTokenModule / DeviceTokenGuard from
- * @portcullis/auth, over real NATS. Run as a child process by the e2e tests:
+ * device tokens only through DeviceTokenModule and AuthModule's device-token strategy
+ * from @portcullis/auth, over real NATS. Run as a child process by the e2e tests:
  *   node -r ./test/support/device-auth-register.js test/support/device-auth-verifier-app.ts
  */
 import 'reflect-metadata';
-import { Controller, Get, Module, UseGuards } from '@nestjs/common';
-import { DevicePrincipal, DeviceTokenGuard, DeviceTokenModule } from '@portcullis/auth';
+import { Controller, Get, Module } from '@nestjs/common';
+import { Auth, AuthModule, DevicePrincipal, DeviceTokenModule, DeviceTokenStrategy, DeviceTokenVerifier, Principal } from '@portcullis/auth';
 import { bootApp, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 
 const env = process.env;
 
 @Controller()
 class WhoAmIController {
-  @UseGuards(DeviceTokenGuard)
+  @Auth('device-token')
   @Get('whoami')
-  whoami(@DevicePrincipal() device: DevicePrincipal): { device_id: string; customer_id: string } {
+  whoami(@Principal() device: DevicePrincipal): { device_id: string; customer_id: string } {
     return { device_id: device.deviceId, customer_id: device.customerId };
   }
 }
@@ -24,7 +24,6 @@ class WhoAmIController {
   imports: [
     PlatformModule.forRoot({ app: 'verifier', logLevel: env.LOG_LEVEL ?? 'warn', natsUrl: env.NATS_URL }),
     DeviceTokenModule.forRoot({
-      app: 'verifier',
       jwksUrl: `${env.DEVICE_AUTH_URL}/.well-known/jwks.json`,
       issuer: env.DEVICE_AUTH_ISSUER as string,
       audience: env.DEVICE_AUTH_AUDIENCE as string,
@@ -32,6 +31,7 @@ class WhoAmIController {
       nats: NatsConnectionService,
       metrics: MetricsService,
     }),
+    AuthModule.forRoot({ app: 'verifier', strategies: [(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] }),
   ],
   controllers: [WhoAmIController],
 })

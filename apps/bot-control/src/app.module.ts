@@ -1,10 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { DeviceTokenModule, JetStreamNonceStore, MemoryNonceStore, NonceStore } from '@portcullis/auth';
+import { APP_FILTER } from '@nestjs/core';
+import {
+  AuthModule,
+  DeviceTokenModule,
+  DeviceTokenStrategy,
+  DeviceTokenVerifier,
+  JetStreamNonceStore,
+  MemoryNonceStore,
+  NonceStore,
+  SharedSecretStrategy,
+  SignedRequestStrategy,
+  StrategyFactory,
+} from '@portcullis/auth';
 import { KvBuckets } from '@portcullis/contracts';
 import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
-import { BotAuthGuard } from './auth/bot-auth.guard';
-import { BotAuthService } from './auth/bot-auth.service';
+import { botRouteModes, signedOnlyRoutes } from './auth/bot-routes';
 import { BotControlConfig } from './config';
 import { BotEventsPublisher } from './events/bot-events.publisher';
 import { BotEventsService } from './events/bot-events.service';
@@ -30,6 +40,18 @@ function nonceStore(nats: NatsConnectionService, cfg: BotControlConfig): JetStre
   return store;
 }
 
+/** Device tokens (with DEVICE_AUTH_URL), signed requests and the shared secret. */
+function strategies(cfg: BotControlConfig): StrategyFactory[] {
+  const secrets = { current: cfg.secret, previous: cfg.previousSecret };
+  return [
+    ...(cfg.deviceTokens
+      ? [(get: <T>(t: unknown) => T) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier), jwtShapedOnly: true, subjectPrefix: 'device:', acceptReason: 'device_token' })]
+      : []),
+    (get) => new SignedRequestStrategy({ ...secrets, nonces: get(NonceStore), skewSeconds: cfg.signatureSkewSeconds }),
+    () => new SharedSecretStrategy({ ...secrets, routeModes: botRouteModes(cfg), signedOnly: signedOnlyRoutes(cfg) }),
+  ];
+}
+
 @Module({})
 export class BotControlModule {
   static forRoot(cfg: BotControlConfig, opts: AppModuleOptions = {}): DynamicModule {
@@ -38,8 +60,9 @@ export class BotControlModule {
       imports: [
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas }),
         ...(cfg.deviceTokens
-          ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
+        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
       ],
       controllers: [SessionsController, EventsController],
       providers: [
@@ -53,12 +76,10 @@ export class BotControlModule {
               ? nonceStore(nats, cfg)
               : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
         },
-        BotAuthService,
         BotEventsPublisher,
         BotEventsService,
         SessionsService,
         EventsGateway,
-        { provide: APP_GUARD, useClass: BotAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
       ],
     };

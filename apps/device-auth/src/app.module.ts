@@ -1,30 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, StaticAdminKeySource } from '@portcullis/auth';
-import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck } from '@portcullis/platform';
+import { AdminKeySource, AuthModule, StaticAdminKeySource } from '@portcullis/auth';
+import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck, runMigrations } from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { AdminController } from './admin/admin.controller';
-import { DeviceAuthGuard } from './auth/device-auth.guard';
+import { AdminModule } from './admin/admin.module';
+import { deviceAuthStrategies } from './auth/device-registry';
 import { DeviceAuthConfig } from './config';
-import { AuthAttempt } from './database/auth-attempt.entity';
-import { deviceAuthDataSourceOptions, runMigrationsLocked } from './database/data-source';
-import { Device } from './database/device.entity';
+import { DeviceAuthCoreModule } from './core.module';
+import { DEVICE_AUTH_MIGRATION_LOCK, deviceAuthDataSourceOptions } from './database/data-source';
 import { PostgresOutageInterceptor } from './database/outage';
-import { DeviceController } from './devices/device.controller';
-import { AttemptsRetention } from './devices/attempts-retention';
-import { DevicesService } from './devices/devices.service';
-import { SecretHasher } from './devices/secret-hasher';
-import { JwksController } from './keys/jwks.controller';
-import { KeyRing } from './keys/key-ring';
-import { RevocationController, RevocationSnapshotResponder } from './revocation/revocation.controller';
-import { LocalRevocations } from './revocation/local-revocations';
-import { LocalRevocationsLoader } from './revocation/local-revocations.loader';
-import { RevocationPublisher } from './revocation/revocation.publisher';
-import { deviceAuthThrottling, SignInLimits } from './throttling';
-import { TokensService } from './tokens/tokens.service';
-import { VapiClient } from './vapi/vapi.client';
-import { VapiController } from './vapi/vapi.controller';
+import { DevicesModule } from './devices/devices.module';
+import { RevocationModule } from './revocation/revocation.module';
+import { deviceAuthThrottling } from './throttling';
+import { TokensModule } from './tokens/tokens.module';
+import { VapiModule } from './vapi/vapi.module';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
@@ -61,44 +51,24 @@ export class DeviceAuthModule {
           }),
           dataSourceFactory: async (options) => {
             const ds = await new DataSource(options as DataSourceOptions).initialize();
-            if (cfg.migrateOnStart) await runMigrationsLocked(ds);
+            if (cfg.migrateOnStart) await runMigrations(ds, DEVICE_AUTH_MIGRATION_LOCK);
             return ds;
           },
         }),
-        TypeOrmModule.forFeature([Device, AuthAttempt]),
         deviceAuthThrottling(cfg),
+        DeviceAuthCoreModule.forRoot(cfg),
+        DevicesModule,
+        TokensModule,
+        RevocationModule,
+        AdminModule,
+        VapiModule,
+        AuthModule.forRoot({ app: cfg.app, strategies: deviceAuthStrategies }),
       ],
-      controllers: [DeviceController, AdminController, JwksController, VapiController, RevocationController],
       providers: [
-        { provide: DeviceAuthConfig, useValue: cfg },
-        { provide: AuditLog, useValue: new AuditLog(cfg.app) },
-        { provide: ADMIN_KEY_AUDIT, useExisting: AuditLog },
         {
           provide: AdminKeySource,
           useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
         },
-        AdminKeyGuard,
-        { provide: SecretHasher, useFactory: () => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir) },
-        {
-          provide: KeyRing,
-          useFactory: () =>
-            KeyRing.fromConfig({
-              signingKeyPem: cfg.signingKeyPem,
-              previousKeyPems: cfg.previousKeyPems,
-              dataDir: cfg.dataDir,
-              maxTokenLifetimeSeconds: cfg.tokenTtlSeconds,
-            }),
-        },
-        RevocationPublisher,
-        RevocationSnapshotResponder,
-        LocalRevocations,
-        LocalRevocationsLoader,
-        DevicesService,
-        AttemptsRetention,
-        SignInLimits,
-        TokensService,
-        VapiClient,
-        { provide: APP_GUARD, useClass: DeviceAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },
       ],

@@ -1,18 +1,5 @@
-import { runMain } from '@portcullis/platform';
-import { createDeviceAuthDataSource, runMigrationsLocked } from './database/data-source';
+import { runMigrateCommand } from '@portcullis/platform';
+import { createDeviceAuthDataSource, DEVICE_AUTH_MIGRATION_LOCK } from './database/data-source';
 
 /** `node dist/apps/device-auth/src/migrate.js [up|down]`: applies (or reverts the last of) device-auth's migrations. */
-runMain(async () => {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is required');
-  // No statement timeout: an operator's migration may legitimately run long.
-  const ds = await createDeviceAuthDataSource(url, { queryTimeoutMs: 0 }).initialize();
-  try {
-    if (process.argv[2] === 'down') await ds.undoLastMigration({ transaction: 'all' });
-    else {
-      process.stdout.write(`applied ${await runMigrationsLocked(ds)} migration(s)\n`);
-    }
-  } finally {
-    await ds.destroy();
-  }
-});
+runMigrateCommand((url) => createDeviceAuthDataSource(url, { queryTimeoutMs: 0 }), DEVICE_AUTH_MIGRATION_LOCK);

@@ -1,11 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AdminKeySource, DeviceTokenModule } from '@portcullis/auth';
+import { APP_FILTER } from '@nestjs/core';
+import {
+  AdminKeySource,
+  AuthModule,
+  DashboardSessionStrategy,
+  DeviceTokenModule,
+  DeviceTokenStrategy,
+  DeviceTokenVerifier,
+  OidcStrategy,
+  StrategyFactory,
+} from '@portcullis/auth';
 import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
-import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { BotProxyModule } from './bot/bot-proxy.module';
 import { InterfaceProxyConfig } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { DashboardSessions } from './dashboard/dashboard-sessions';
+import { CSRF_HEADER, SESSION_COOKIE } from './dashboard/request-checks';
 
 export interface AppModuleOptions {
   logStream?: NodeJS.WritableStream;
@@ -21,6 +31,19 @@ class InterfaceProxyConfigModule {
   }
 }
 
+/**
+ * Callers of /api/bot: device tokens (with DEVICE_AUTH_URL), then tokens of the OIDC
+ * issuer; with INTERFACE_AUTH_REQUIRED unset neither is configured and the routes are
+ * open. The dashboard's session, when the dashboard is on.
+ */
+function strategies(cfg: InterfaceProxyConfig): StrategyFactory[] {
+  const list: StrategyFactory[] = [];
+  if (cfg.deviceTokens) list.push((get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) }));
+  if (cfg.callerAuth || !cfg.deviceTokens) list.push(() => new OidcStrategy(cfg.callerAuth));
+  if (cfg.dashboard) list.push((get) => new DashboardSessionStrategy({ sessions: get<DashboardSessions>(DashboardSessions), cookie: SESSION_COOKIE, csrfHeader: CSRF_HEADER }));
+  return list;
+}
+
 @Module({})
 export class InterfaceProxyModule {
   static forRoot(cfg: InterfaceProxyConfig, opts: AppModuleOptions = {}): DynamicModule {
@@ -32,11 +55,11 @@ export class InterfaceProxyModule {
         BotProxyModule,
         ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard, opts.adminKeySource)] : []),
         ...(cfg.deviceTokens
-          ? [DeviceTokenModule.forRoot({ app: cfg.app, ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
+        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
       ],
       providers: [
-        { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
       ],
     };

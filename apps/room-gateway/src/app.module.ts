@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
+import { APP_FILTER } from '@nestjs/core';
+import { AdminKeySource, AdminKeyStrategy, AuthModule, DeviceTokenStrategy, DeviceTokenVerifier, ProviderKeyStrategy, StaticAdminKeySource, StrategyFactory } from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
-import { GatewayAuthGuard } from './auth/gateway-auth.guard';
+import { DEFAULT_PROVIDER, ProviderRegistry } from './byok/providers/provider.registry';
 import { ByokModule } from './byok/byok.module';
 import { SignalingModule } from './signaling/signaling.module';
 import { signalingReadiness } from './signaling/signaling.readiness';
@@ -23,6 +23,15 @@ class RoomGatewayConfigModule {
   }
 }
 
+/** Provider keys (BYOK), the operator's admin key, and device tokens when signaling is on. */
+function strategies(cfg: RoomGatewayConfig): StrategyFactory[] {
+  return [
+    (get) => new ProviderKeyStrategy({ providers: get(ProviderRegistry), defaultProvider: DEFAULT_PROVIDER, pepper: cfg.keyPepper }),
+    (get) => new AdminKeyStrategy(get(AdminKeySource)),
+    ...(cfg.signaling ? [(get: <T>(t: unknown) => T) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] : []),
+  ];
+}
+
 @Module({})
 export class RoomGatewayModule {
   static forRoot(cfg: RoomGatewayConfig, opts: AppModuleOptions = {}): DynamicModule {
@@ -32,11 +41,13 @@ export class RoomGatewayModule {
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas, readiness: signalingReadiness(cfg.signaling) }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
-        SignalingModule.forRoot(cfg.app, cfg.signaling, opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey })),
+        SignalingModule.forRoot(cfg.app, cfg.signaling),
+        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
       ],
       controllers: [DocsController],
       providers: [
-        { provide: APP_GUARD, useClass: GatewayAuthGuard },
+        // The operator routes' key (/admin/signaling/rooms); a source with no key refuses every call.
+        { provide: AdminKeySource, useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey }) },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
       ],
     };

@@ -19,6 +19,7 @@ export async function startRoomGateway(
         .setDescription('Bring-your-own-key rooms: your provider key in X-Provider-Auth, the provider in X-Provider.')
         .setVersion('1')
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Portcullis-API-Key' }, 'admin-key')
+        .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Provider-Auth' }, 'provider-key')
         .build();
       // The UI itself is DocsController; SwaggerModule serves the JSON only.
       SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs-json' });

@@ -1,16 +1,16 @@
-export * from './common/public.decorator';
+// The one guard, its decorators (@Auth, @Public, @Internal, @Principal) and the strategy contract.
+export * from './guard';
+// One strategy per credential kind.
+export * from './strategies';
 export * from './common/crypto';
-export * from './common/audit';
-export * from './common/kv-write';
-export * from './common/kv-bucket';
-export * from './common/route-metadata';
-export * from './shared-secret/shared-secret';
 export * from './signing/nonce-store';
 export * from './signing/request-signature';
 export * from './jwt/jwks-verifier';
-// Device tokens issued by device-auth: DeviceTokenModule / DeviceTokenGuard / @DevicePrincipal().
+// Device tokens issued by device-auth: the verifier and its revocation feed (DeviceTokenModule).
 export * from './device-token';
-// Admin API key (X-Portcullis-API-Key): AdminKeyGuard over an AdminKeySource.
+// Where the admin key is read from (AdminKeySource).
 export * from './admin-key';
 // P2P PSK challenge-response and room-secret resolution (no Nest imports: the CLI loads it directly).
 export * from './psk';
+// Moved down to @portcullis/platform (platform must not depend on auth); re-exported for the apps.
+export { AuditLog, type AuditSink, isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvBucketSpec, type KvStorage } from '@portcullis/platform';

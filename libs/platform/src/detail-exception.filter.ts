@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { Observable, throwError } from 'rxjs';
 import { DependencyUnavailable, isDependencyOutage, outageDependency } from './errors';
 
 /**
@@ -12,7 +13,11 @@ import { DependencyUnavailable, isDependencyOutage, outageDependency } from './e
 export class DetailExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // A message handler's error (a refusal by the auth guard, say) goes back as the
+    // transport's error reply; for an event nobody waits for it. Rethrowing here would
+    // reject outside any handler and end the process.
+    if (host.getType() === 'rpc') return throwError(() => rpcError(exception));
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     let status = HttpStatus.INTERNAL_SERVER_ERROR;
@@ -44,4 +49,12 @@ export class DetailExceptionFilter implements ExceptionFilter {
     }
     void reply.status(status).send(body);
   }
+}
+
+/** What an rpc caller gets: the RpcException's own error (`{"detail": ...}` from the guard), else a fixed message. */
+function rpcError(exception: unknown): unknown {
+  const e = exception as { getError?: () => unknown };
+  if (exception instanceof Error && exception.name === 'RpcException' && typeof e.getError === 'function') return e.getError();
+  if (exception && typeof exception === 'object' && exception.constructor?.name === 'RpcException' && typeof e.getError === 'function') return e.getError();
+  return { detail: 'internal error' };
 }

@@ -11,3 +11,5 @@ export * from './detail-exception.filter';
 export * from './run-main';
 export * from './throttling';
 export * from './audit';
+export * from './database';
+export * from './auth-boundary';

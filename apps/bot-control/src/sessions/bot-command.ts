@@ -1,19 +1,21 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The repository root: the nearest folder up from here that holds nest-cli.json. */
-function repoRoot(): string {
+const BOT_WORKER = 'apps/bot-control/bot/bot-worker.js';
+
+/** The bundled bot worker: in the nearest folder up from here (sources or dist/) that holds it. */
+function bundledWorker(): string {
   let dir = __dirname;
-  while (!existsSync(join(dir, 'nest-cli.json'))) {
+  while (!existsSync(join(dir, BOT_WORKER))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot locate the Portcullis installation (nest-cli.json)');
+    if (up === dir) throw new Error(`cannot locate the Portcullis installation (${BOT_WORKER})`);
     dir = up;
   }
-  return dir;
+  return join(dir, BOT_WORKER);
 }
 
 export function defaultBotCommand(): string[] {
-  return [process.execPath, join(repoRoot(), 'apps/bot-control/bot/bot-worker.js')];
+  return [process.execPath, bundledWorker()];
 }
 
 /**

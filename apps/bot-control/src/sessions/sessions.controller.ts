@@ -1,21 +1,20 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BotSessionView, JoinResponse } from '@portcullis/contracts';
 import type { FastifyRequest } from 'fastify';
-import { BotRoute } from '../auth/bot-route.decorator';
+import { BotAuth } from '../auth/bot-routes';
 import { JoinDto } from './join.dto';
 import { SessionsService } from './sessions.service';
 
 const pidPipe = new ParseIntPipe({ exceptionFactory: () => new BadRequestException({ detail: 'pid must be an integer' }) });
 
 @ApiTags('sessions')
-@ApiHeader({ name: 'X-Bot-Secret', required: false, description: 'Shared secret (or Authorization: Bearer SECRET)' })
 @Controller()
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @ApiOperation({ summary: 'Start a bot in a room, or reuse the one already there' })
-  @BotRoute('join')
+  @BotAuth('join')
   @Post('join')
   @HttpCode(200)
   join(@Body() dto: JoinDto, @Req() req: FastifyRequest): Promise<JoinResponse> {
@@ -23,7 +22,7 @@ export class SessionsController {
   }
 
   @ApiOperation({ summary: 'Ask a bot to leave (SIGTERM, then SIGKILL after the grace period)' })
-  @BotRoute('leave')
+  @BotAuth('leave')
   @Post('sessions/:pid/leave')
   @HttpCode(202)
   leave(@Param('pid', pidPipe) pid: number, @Req() req: FastifyRequest): BotSessionView {
@@ -31,19 +30,19 @@ export class SessionsController {
   }
 
   @ApiOperation({ summary: 'Stop a bot at once (SIGKILL)' })
-  @BotRoute('delete')
+  @BotAuth('delete')
   @Delete('sessions/:pid')
   kill(@Param('pid', pidPipe) pid: number): Promise<BotSessionView> {
     return this.sessions.kill(pid);
   }
 
-  @BotRoute('read')
+  @BotAuth('read')
   @Get('sessions')
   list(): BotSessionView[] {
     return this.sessions.list();
   }
 
-  @BotRoute('read')
+  @BotAuth('read')
   @Get('sessions/:pid')
   get(@Param('pid', pidPipe) pid: number): BotSessionView {
     return this.sessions.get(pid);

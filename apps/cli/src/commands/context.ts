@@ -1,9 +1,9 @@
-import { fingerprint } from '@portcullis/auth/common/crypto';
+import { fingerprint } from '@portcullis/auth/primitives';
 import { AppName, ConfigFileError, Loaded, loadSuiteConfig } from '../config';
 import { DaemonState, isAlive, readState } from '../runner/state';
 import { CliError, ExitCode } from './exit-codes';
 
-/** AdminKeyGuard's header (libs/auth); repeated here so commands start without loading Nest. */
+/** The admin-key strategy's header (libs/auth); repeated here so commands start without loading Nest. */
 export const ADMIN_KEY_HEADER = 'x-portcullis-api-key';
 
 export interface GlobalOptions {

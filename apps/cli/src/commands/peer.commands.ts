@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PskClientSession as ClientSession, PskFailureReason, PskWorkerSession as WorkerSession } from '@portcullis/auth/psk';
+import type { PskClientSession as ClientSession, PskFailureReason, PskWorkerSession as WorkerSession } from '@portcullis/auth/primitives';
 import type { GlobalOptions } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { addPeerOptions, PeerOptions, PeerSession, peerSession, signalingCall } from './peer-credentials';
@@ -30,7 +30,7 @@ export const JOBS: Record<string, (args: string[]) => string> = {
   },
 };
 
-const psk = () => import('@portcullis/auth/psk');
+const psk = () => import('@portcullis/auth/primitives');
 const firstLine = (reason: PskFailureReason, text: Record<PskFailureReason, string>) => text[reason].split('\n')[0];
 
 async function resolveSecret(roomId: string, flag: string | undefined) {

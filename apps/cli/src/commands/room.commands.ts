@@ -6,7 +6,7 @@ import { details, printResult } from './output';
 import { addPeerOptions, PeerOptions, peerSession, signalingCall } from './peer-credentials';
 
 /** Loaded on use, so `portcullis --help` does not pay for node:crypto work. */
-const psk = () => import('@portcullis/auth/psk');
+const psk = () => import('@portcullis/auth/primitives');
 
 /**
  * `room …`: room secrets on this machine, and signaling rooms on room-gateway

@@ -1,5 +1,5 @@
 // The crypto helpers alone: the CLI must not load Nest just to read its config.
-import { fingerprint, randomHex } from '@portcullis/auth/common/crypto';
+import { fingerprint, randomHex } from '@portcullis/auth/primitives';
 import { ConfigFileError, permissionWarning, readConfigFile, setStringValue, writeFileAtomic } from './config-file';
 import { ConfigLocation, LocateOptions, locateConfig } from './paths';
 import { SuiteConfig, toSuiteConfig } from './suite-config';

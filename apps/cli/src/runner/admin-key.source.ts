@@ -10,7 +10,7 @@ export interface AdminKeyChange {
  * The admin key the daemon accepts, fed from the config file and re-read when it is edited:
  * a key changed in the file replaces the current one at once, and the old one keeps
  * working until the grace window ends, so a CLI that read the file just before the
- * edit still gets through. Every app's AdminKeyGuard reads it per request.
+ * edit still gets through. Every app's admin-key strategy reads it per request.
  * Only fingerprints ever leave this class.
  */
 export class ReloadingAdminKeySource extends AdminKeySource {

@@ -35,7 +35,7 @@ export const SUITE_APPS: SuiteApp[] = [
       PORTCULLIS_ADMIN_API_KEY: ctx.keySource.keys().current,
     }),
     start: async (env, ctx) => {
-      const m = await import('../../../device-auth/src');
+      const m = await import('@portcullis/device-auth');
       // The admin key is the daemon's hot-reloaded one, not fixed at boot, so an edit in the file applies here too.
       return m.startDeviceAuth(m.loadDeviceAuthConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
@@ -49,7 +49,7 @@ export const SUITE_APPS: SuiteApp[] = [
       ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
-      const m = await import('../../../bot-control/src');
+      const m = await import('@portcullis/bot-control');
       return m.startBotControl(m.loadBotControlConfig(env), { logStream: ctx.logStream, shutdownHooks: false });
     },
   },
@@ -63,7 +63,7 @@ export const SUITE_APPS: SuiteApp[] = [
       ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
-      const m = await import('../../../room-gateway/src');
+      const m = await import('@portcullis/room-gateway');
       return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },
   },
@@ -79,7 +79,7 @@ export const SUITE_APPS: SuiteApp[] = [
       ...deviceTokens(ctx),
     }),
     start: async (env, ctx) => {
-      const m = await import('../../../interface-proxy/src');
+      const m = await import('@portcullis/interface-proxy');
       // The dashboard signs operators in against the daemon's hot-reloaded key.
       return m.startInterfaceProxy(m.loadInterfaceProxyConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
     },

@@ -1,5 +1,5 @@
 import { Body, ConflictException, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { AdminRoute } from '../auth/routes';
+import { Auth } from '@portcullis/auth';
 import { DevicesService, DeviceView, deviceView } from '../devices/devices.service';
 import { KeyRing } from '../keys/key-ring';
 import { RevocationPublisher } from '../revocation/revocation.publisher';
@@ -8,7 +8,7 @@ import { AuditQuery, ListQuery, RegisterDeviceDto, RotateSecretDto } from './adm
 type WithSecret = DeviceView & { device_secret: string };
 
 /** The operator's API (X-Portcullis-API-Key). A device secret is shown once: in the answer that creates it. */
-@AdminRoute()
+@Auth('admin-key')
 @Controller('admin')
 export class AdminController {
   constructor(private readonly devices: DevicesService, private readonly ring: KeyRing, private readonly publisher: RevocationPublisher) {}

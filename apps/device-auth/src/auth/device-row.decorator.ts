@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { DevicePrincipal, principalOf } from '@portcullis/auth';
 import type { Device } from '../database/device.entity';
-import { DEVICE_ROW_KEY } from './device-auth.guard';
 
-/** The registry row of the device whose token DeviceAuthGuard accepted. */
+/** The registry row of the device whose token the guard accepted (device-auth's registry hook loaded it). */
 export const DeviceRow = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): Device => ctx.switchToHttp().getRequest<Record<string, Device>>()[DEVICE_ROW_KEY],
+  (_: unknown, ctx: ExecutionContext): Device | undefined => principalOf<DevicePrincipal<Device>>(ctx.switchToHttp().getRequest())?.registered,
 );

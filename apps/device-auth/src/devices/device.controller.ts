@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Logger, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { DevicePrincipal, Public, UNAUTHORIZED_BODY } from '@portcullis/auth';
+import { Auth, DevicePrincipal, Principal, Public, UNAUTHORIZED_BODY } from '@portcullis/auth';
 import type { FastifyReply } from 'fastify';
 import { DeviceAuthConfig } from '../config';
 import { Device } from '../database/device.entity';
@@ -65,7 +65,8 @@ export class DeviceController {
     }
   }
 
-  /** The global guard already checked the token against the registry (active, generation). */
+  /** The guard already checked the token against the registry (active, generation). */
+  @Auth('device-token')
   @Post('refresh')
   @HttpCode(200)
   async refresh(@DeviceRow() device: Device, @Req() req: { ip?: string }): Promise<RefreshResponse> {
@@ -78,8 +79,9 @@ export class DeviceController {
     return token;
   }
 
+  @Auth('device-token')
   @Get('info')
-  info(@DeviceRow() device: Device, @DevicePrincipal() token: DevicePrincipal): DeviceInfo & { token_expires_at: string } {
+  info(@DeviceRow() device: Device, @Principal() token: DevicePrincipal): DeviceInfo & { token_expires_at: string } {
     return { ...info(device), token_expires_at: new Date(token.expiresAt * 1000).toISOString() };
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { Public } from '@portcullis/auth';
+import { Internal } from '@portcullis/auth';
 import { DeviceRevokedEvent, revocationSnapshotSubject, RevocationSnapshot, Subjects } from '@portcullis/contracts';
 import { NatsConnectionService } from '@portcullis/platform';
 import type { NatsConnection } from 'nats';
@@ -11,8 +11,9 @@ import { LocalRevocations } from './local-revocations';
 /**
  * Answers snapshot requests on the in-process transport (all-in-one runner without NATS),
  * and keeps this replica's revocation floors up with the other replicas' revocations.
+ * Control-plane subscriptions: @Internal(), reachable from inside the deployment only.
  */
-@Public()
+@Internal()
 @Controller()
 export class RevocationController {
   constructor(private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig, private readonly local: LocalRevocations) {}

@@ -12,7 +12,7 @@ import { LocalRevocations } from '../revocation/local-revocations';
 /** Issues device access tokens and verifies them against the key ring and the registry. */
 @Injectable()
 export class TokensService {
-  private readonly verifier: DeviceTokenVerifier;
+  readonly verifier: DeviceTokenVerifier;
 
   constructor(
     private readonly cfg: DeviceAuthConfig,

@@ -1,6 +1,5 @@
 import { Body, Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
-import { DevicePrincipal } from '@portcullis/auth';
-import { TokenSuffices } from '../auth/routes';
+import { Auth, DevicePrincipal, Principal } from '@portcullis/auth';
 import { VapiCall, VapiClient } from './vapi.client';
 import { VapiStartDto, VapiStopDto } from './vapi.dto';
 
@@ -17,14 +16,14 @@ function taggedDevice(call: VapiCall): unknown {
  * The token alone decides (no registry row is read into the answer), so calls go on
  * while Postgres is unreachable.
  */
-@TokenSuffices()
+@Auth('device-token', { tokenSuffices: true })
 @Controller('vapi')
 export class VapiController {
   constructor(private readonly vapi: VapiClient) {}
 
   @Post('start')
   @HttpCode(200)
-  start(@Body() body: VapiStartDto, @DevicePrincipal() device: DevicePrincipal): Promise<VapiCall> {
+  start(@Body() body: VapiStartDto, @Principal() device: DevicePrincipal): Promise<VapiCall> {
     const overrides = body.assistant_overrides ?? {};
     const metadata = typeof overrides.metadata === 'object' && overrides.metadata ? overrides.metadata : {};
     return this.vapi.createWebCall({
@@ -39,7 +38,7 @@ export class VapiController {
 
   @Post('stop')
   @HttpCode(200)
-  async stop(@Body() body: VapiStopDto, @DevicePrincipal() device: DevicePrincipal): Promise<{ call_id: string; status: string }> {
+  async stop(@Body() body: VapiStopDto, @Principal() device: DevicePrincipal): Promise<{ call_id: string; status: string }> {
     const call = await this.vapi.getCall(body.call_id);
     // Another device's call is answered exactly like a missing one.
     if (taggedDevice(call) !== device.deviceId) throw new NotFoundException({ detail: 'call not found' });

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth } from '@portcullis/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BotProxyService } from './bot-proxy.service';
 import { ProxyJoinDto, ProxyLeaveDto } from './bot.dto';
 
 @ApiTags('bot')
-@ApiBearerAuth()
+@Auth(['device-token', 'oidc'])
 @Controller('api/bot')
 export class BotProxyController {
   constructor(private readonly bots: BotProxyService) {}

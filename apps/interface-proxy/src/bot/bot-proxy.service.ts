@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BotControlClient } from './bot-control.client';
+import { BotControlClient } from '../upstream/upstream.client';
 import { ProxyLeaveDto } from './bot.dto';
 
 @Injectable()
@@ -13,14 +13,13 @@ export class BotProxyService {
   async join(body: Record<string, unknown>, requestId: string): Promise<unknown> {
     // Only the documented fields travel upstream; bot-control validates them.
     const { room_url, token, bot } = body;
-    return (await this.botControl.call('POST', '/join', { room_url, token, bot }, requestId)).body;
+    return this.botControl.call('POST', '/join', { room_url, token, bot }, requestId);
   }
 
   async leave(dto: ProxyLeaveDto, requestId: string): Promise<unknown> {
-    const answer = dto.force
-      ? await this.botControl.call('DELETE', `/sessions/${dto.pid}`, undefined, requestId)
-      : await this.botControl.call('POST', `/sessions/${dto.pid}/leave`, undefined, requestId);
-    return answer.body;
+    return dto.force
+      ? this.botControl.call('DELETE', `/sessions/${dto.pid}`, undefined, requestId)
+      : this.botControl.call('POST', `/sessions/${dto.pid}/leave`, undefined, requestId);
   }
 
   /**
@@ -36,7 +35,7 @@ export class BotProxyService {
     reply.raw.once('close', stop);
     let upstream;
     try {
-      upstream = await this.botControl.events(String(req.id), abort.signal);
+      upstream = await this.botControl.stream('/events', String(req.id), abort.signal);
     } catch (err) {
       reply.raw.off('close', stop);
       throw err;

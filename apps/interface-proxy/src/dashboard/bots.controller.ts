@@ -1,20 +1,22 @@
 import { BadRequestException, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BotControlClient } from '../bot/bot-control.client';
+import { BotControlClient } from '../upstream/upstream.client';
 import { BotProxyService } from '../bot/bot-proxy.service';
-import { DashboardApi } from './dashboard-session.guard';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Auth } from '@portcullis/auth';
 
 const pidPipe = new ParseIntPipe({ exceptionFactory: () => new BadRequestException({ detail: 'pid must be a number' }) });
 
 /** Bot sessions tab: a snapshot, then bot-control's event stream (the page never polls). */
-@DashboardApi()
+@Auth('dashboard-session')
+@ApiExcludeController()
 @Controller('dashboard/api/bots')
 export class BotsController {
   constructor(private readonly botControl: BotControlClient, private readonly bots: BotProxyService) {}
 
   @Get()
   async list(@Req() req: FastifyRequest): Promise<{ sessions: unknown }> {
-    return { sessions: (await this.botControl.call('GET', '/sessions', undefined, String(req.id))).body };
+    return { sessions: await this.botControl.call('GET', '/sessions', undefined, String(req.id)) };
   }
 
   @Get('events')

@@ -1,23 +1,14 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AdminKeySource, StaticAdminKeySource } from '@portcullis/auth';
 import { BotProxyModule } from '../bot/bot-proxy.module';
 import { DashboardConfig, InterfaceProxyConfig } from '../config';
 import { AssetsController } from './assets.controller';
 import { BotsController } from './bots.controller';
-import { DashboardSessionGuard } from './dashboard-session.guard';
 import { DashboardSessions } from './dashboard-sessions';
 import { DevicesController } from './devices.controller';
 import { RoomsController } from './rooms.controller';
 import { SessionController } from './session.controller';
-import { AdminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from './upstream.client';
-
-class UpstreamCloser implements OnApplicationShutdown {
-  constructor(@Inject(DeviceAuthAdmin) private readonly a: AdminUpstream, @Inject(RoomGatewayAdmin) private readonly b: AdminUpstream) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.a.close(), this.b.close()]);
-  }
-}
+import { adminUpstream, DeviceAuthAdmin, RoomGatewayAdmin } from '../upstream/upstream.client';
 
 /**
  * The operator dashboard at /dashboard (docs/apps/interface-proxy.md, "Operator dashboard"). The key source can be
@@ -36,16 +27,14 @@ export class DashboardModule {
         {
           provide: DeviceAuthAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => new AdminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) => adminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
         },
         {
           provide: RoomGatewayAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => new AdminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) => adminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
         },
-        UpstreamCloser,
         DashboardSessions,
-        DashboardSessionGuard,
       ],
     };
   }

@@ -1,8 +1,9 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { DashboardApi } from './dashboard-session.guard';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Auth } from '@portcullis/auth';
 import { DEVICE_ID, DeviceListQuery, RegisterDto, RotateDto } from './dashboard.dto';
-import { DeviceAuthAdmin } from './upstream.client';
+import { DeviceAuthAdmin } from '../upstream/upstream.client';
 
 interface DeviceView {
   device_id: string;
@@ -18,7 +19,8 @@ function deviceId(id: string): string {
 }
 
 /** Devices tab: device-auth's admin API with the server's admin key attached. */
-@DashboardApi()
+@Auth('dashboard-session')
+@ApiExcludeController()
 @Controller('dashboard/api/devices')
 export class DevicesController {
   constructor(private readonly deviceAuth: DeviceAuthAdmin) {}

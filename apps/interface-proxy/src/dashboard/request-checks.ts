@@ -1,3 +1,4 @@
+import { readCookie as cookieOf, sameOrigin as sameOriginOf } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'portcullis_dashboard';
@@ -19,13 +20,7 @@ export function isLocalRequest(req: FastifyRequest): boolean {
 }
 
 export function readCookie(req: FastifyRequest, name: string): string | undefined {
-  const raw = req.headers.cookie;
-  if (!raw) return undefined;
-  for (const part of raw.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
-  }
-  return undefined;
+  return cookieOf(req.headers, name);
 }
 
 export function sessionCookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
@@ -38,18 +33,7 @@ export function clearedSessionCookie(req: FastifyRequest): string {
   return sessionCookie(req, '', 0);
 }
 
-/**
- * A state-changing request must come from this origin: Origin, when sent, must
- * equal the request's own scheme://host, and Sec-Fetch-Site, when sent, must be
- * same-origin. Browsers send at least one of them on every fetch POST/DELETE;
- * a non-browser client sending neither still needs the session and CSRF token.
- */
+/** A state-changing request must come from this origin (libs/auth's rule, shared with the session strategy). */
 export function sameOrigin(req: FastifyRequest): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return false;
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  const host = req.headers.host;
-  if (!host) return false;
-  return origin.toLowerCase() === `${req.protocol}://${host}`.toLowerCase();
+  return sameOriginOf(req.headers, req.protocol);
 }

@@ -3,9 +3,10 @@ import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { roomSecretEnvName } from '@portcullis/auth';
 import type { FastifyRequest } from 'fastify';
-import { DashboardApi } from './dashboard-session.guard';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Auth } from '@portcullis/auth';
 import { DEVICE_ID, ROOM_ID, RoomSecretDto } from './dashboard.dto';
-import { RoomGatewayAdmin } from './upstream.client';
+import { RoomGatewayAdmin } from '../upstream/upstream.client';
 
 export class InviteDto {
   @IsIn(['worker', 'client'], { message: 'role must be worker or client' }) role!: 'worker' | 'client';
@@ -22,7 +23,8 @@ function roomId(id: string): string {
 }
 
 /** Rooms tab: room-gateway's signaling rooms, and "Generate secret" for a room's PSK. */
-@DashboardApi()
+@Auth('dashboard-session')
+@ApiExcludeController()
 @Controller('dashboard/api/rooms')
 export class RoomsController {
   constructor(private readonly rooms: RoomGatewayAdmin) {}

@@ -1,9 +1,8 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AdminKeySource, AuditLog, checkAdminKey, Public } from '@portcullis/auth';
+import { AdminKeySource, Auth, AuditLog, checkAdminKey, DashboardPrincipal, Principal, Public } from '@portcullis/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DashboardSessionGuard } from './dashboard-session.guard';
-import { DashboardSessions } from './dashboard-sessions';
+import { DashboardSession, DashboardSessions } from './dashboard-sessions';
 import { clearedSessionCookie, readCookie, sameOrigin, SESSION_COOKIE, sessionCookie } from './request-checks';
 import { SignInDto } from './session.dto';
 
@@ -12,8 +11,11 @@ export interface SessionView {
   expires_at: string;
 }
 
-/** Sign-in (admin key for a session cookie), the page's session read, and sign-out. */
-@Public()
+/**
+ * Sign-in (admin key for a session cookie), the page's session read, and sign-out.
+ * Sign-in is public: it is where the admin key is presented (in the body, checked here
+ * with libs/auth's checkAdminKey, with its own failure limit); the rest needs the session.
+ */
 @ApiExcludeController()
 @Controller('dashboard/api/session')
 export class SessionController {
@@ -21,6 +23,7 @@ export class SessionController {
 
   constructor(private readonly sessions: DashboardSessions, private readonly keys: AdminKeySource) {}
 
+  @Public()
   @Post()
   @HttpCode(200)
   signIn(@Body() body: SignInDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): SessionView {
@@ -49,16 +52,15 @@ export class SessionController {
   }
 
   /** The page asks this on load; CORS is off, so only same-origin script can read the CSRF token. */
+  @Auth('dashboard-session')
   @Get()
-  current(@Req() req: FastifyRequest): SessionView {
-    const session = this.sessions.get(readCookie(req, SESSION_COOKIE));
-    if (!session) throw new UnauthorizedException({ detail: 'not signed in' });
+  current(@Principal() { session }: DashboardPrincipal<DashboardSession>): SessionView {
     return { csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
   }
 
+  @Auth('dashboard-session')
   @Delete()
   @HttpCode(204)
-  @UseGuards(DashboardSessionGuard)
   signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
     this.sessions.destroy(readCookie(req, SESSION_COOKIE));
     this.audit.record({ action: 'dashboard.sign_out', decision: 'allow', reason: 'ok', request_id: String(req.id), client_ip: req.ip });

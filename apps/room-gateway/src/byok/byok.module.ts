@@ -4,7 +4,8 @@ import { RoomGatewayBuckets } from '@portcullis/contracts';
 import { createThrottlerStorage, NatsConnectionService } from '@portcullis/platform';
 import type { FastifyRequest } from 'fastify';
 import { RoomGatewayConfig } from '../config';
-import { CREDENTIAL, RequestWithCredential } from './provider-credential';
+import { principalOf } from '@portcullis/auth';
+import { ProviderCredential } from './provider-credential';
 import { ProviderKeyService } from './provider-key.service';
 import { ProviderRegistry } from './providers/provider.registry';
 import { RoomsController } from './rooms.controller';
@@ -28,7 +29,7 @@ import { RoomsService } from './rooms.service';
             name: 'key',
             ttl: cfg.rateLimit.windowMs,
             limit: cfg.rateLimit.perKey,
-            getTracker: (req: Record<string, unknown>) => (req as RequestWithCredential)[CREDENTIAL]?.fingerprint ?? 'none',
+            getTracker: (req: Record<string, unknown>) => principalOf<ProviderCredential>(req)?.fingerprint ?? 'none',
           },
           {
             name: 'ip',

@@ -3,7 +3,8 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags }
 import { MeteredThrottlerGuard } from '@portcullis/platform';
 import type { FastifyRequest } from 'fastify';
 import { profileNames } from './profiles';
-import { Credential, ProviderCredential, ProviderKeyRoute } from './provider-credential';
+import { Auth, Principal } from '@portcullis/auth';
+import { ProviderCredential } from './provider-credential';
 import { CallerMeta } from './provider-key.service';
 import { CreateRoomDoc, CreatedRoomDoc, createRoomSchema, DeletedRoomDoc, ErrorDoc, RoomDoc, roomPathSchema } from './rooms.dto';
 import { CreatedRoom, DeletedRoom, RoomsService } from './rooms.service';
@@ -13,7 +14,7 @@ import { parseOr422 } from './validation';
 /** Auth metadata and the two headers' documentation, on every operation. */
 const ByokOperation = (summary: string) =>
   applyDecorators(
-    ProviderKeyRoute(),
+    Auth('provider-key'),
     ApiOperation({ summary }),
     ApiHeader({
       name: 'X-Provider-Auth',
@@ -31,7 +32,7 @@ const ByokOperation = (summary: string) =>
     ApiResponse({ status: 502, type: ErrorDoc, description: 'The provider failed or could not be reached' }),
   );
 
-const meta = (req: FastifyRequest): CallerMeta => ({ route: req.routeOptions?.url ?? 'unmatched', clientIp: req.ip, requestId: String(req.id) });
+const meta = (req: FastifyRequest): CallerMeta => ({ method: req.method, route: req.routeOptions?.url ?? 'unmatched', clientIp: req.ip, requestId: String(req.id) });
 
 @ApiTags('rooms')
 @Controller('api/rooms')
@@ -44,21 +45,21 @@ export class RoomsController {
   @ByokOperation(`Create a room from a profile (${profileNames.join(', ')}), with optional capability overrides`)
   @ApiBody({ type: CreateRoomDoc })
   @ApiOkResponse({ type: CreatedRoomDoc })
-  create(@Credential() cred: ProviderCredential, @Body() body: unknown, @Req() req: FastifyRequest): Promise<CreatedRoom> {
+  create(@Principal() cred: ProviderCredential, @Body() body: unknown, @Req() req: FastifyRequest): Promise<CreatedRoom> {
     return this.rooms.create(cred, parseOr422(createRoomSchema, body ?? {}, 'body'), meta(req));
   }
 
   @Get('get/:room_name')
   @ByokOperation('Get a room')
   @ApiOkResponse({ type: RoomDoc })
-  get(@Credential() cred: ProviderCredential, @Param('room_name') name: string, @Req() req: FastifyRequest): Promise<RoomView> {
+  get(@Principal() cred: ProviderCredential, @Param('room_name') name: string, @Req() req: FastifyRequest): Promise<RoomView> {
     return this.rooms.get(cred, parseOr422(roomPathSchema, { room_name: name }, 'path').room_name, meta(req));
   }
 
   @Delete('delete/:room_name')
   @ByokOperation('Delete a room')
   @ApiOkResponse({ type: DeletedRoomDoc })
-  delete(@Credential() cred: ProviderCredential, @Param('room_name') name: string, @Req() req: FastifyRequest): Promise<DeletedRoom> {
+  delete(@Principal() cred: ProviderCredential, @Param('room_name') name: string, @Req() req: FastifyRequest): Promise<DeletedRoom> {
     return this.rooms.delete(cred, parseOr422(roomPathSchema, { room_name: name }, 'path').room_name, meta(req));
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { RoomTokenView, SignalingRoomView } from '@portcullis/contracts';
-import { AdminKeyRoute } from '../auth/admin-key-route';
+import { Auth } from '@portcullis/auth';
 import { IssueRoomTokenDto } from './signaling.dto';
 import { SignalingAdminMembersView, SignalingRoomsService } from './signaling-rooms.service';
 
@@ -10,7 +10,7 @@ import { SignalingAdminMembersView, SignalingRoomsService } from './signaling-ro
  * routes do, for any room, behind `X-Portcullis-API-Key` instead of a device token.
  */
 @ApiTags('signaling admin')
-@AdminKeyRoute()
+@Auth('admin-key')
 @Controller('admin/signaling/rooms')
 export class SignalingAdminController {
   constructor(private readonly rooms: SignalingRoomsService) {}

@@ -150,7 +150,7 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     return { removed: deviceId };
   }
 
-  // ---- the operator (X-Portcullis-API-Key, checked by AdminKeyGuard): any room, the owner's powers ----
+  // ---- the operator (X-Portcullis-API-Key, checked by the admin-key strategy): any room, the owner's powers ----
 
   /** Every room, newest first, at most ADMIN_ROOM_LIMIT. */
   async adminRooms(): Promise<SignalingRoomView[]> {
@@ -235,7 +235,7 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     this.audit.record({ principal: device.deviceId, action: roomId ? `${action} ${roomId}` : action, decision, reason });
   }
 
-  /** The key itself was audited (as a fingerprint) by AdminKeyGuard; here the operator is just "admin". */
+  /** The key itself was audited (as a fingerprint) by the auth guard; here the operator is just "admin". */
   private adminRecord(action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
     this.audit.record({ principal: 'admin', action: roomId ? `admin.${action} ${roomId}` : `admin.${action}`, decision, reason });
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { DevicePrincipal, DeviceTokenVerifier, Public } from '@portcullis/auth';
+import { ApiTags } from '@nestjs/swagger';
+import { Auth, DevicePrincipal, DeviceTokenVerifier, Internal, Principal } from '@portcullis/auth';
 import {
   DeviceRevokedEvent,
   RoomTokenView,
@@ -12,47 +12,45 @@ import {
   SignalingSubjects,
   Subjects,
 } from '@portcullis/contracts';
-import { SignalingAuthGuard, SignalingRoute } from './signaling-auth.guard';
 import { CreateSignalingRoomDto, IssueRoomTokenDto, JoinRoomDto } from './signaling.dto';
 import { SignalingRelay } from './signaling.relay';
 import { SignalingRoomsService } from './signaling-rooms.service';
 
-/** Signaling rooms: every route needs `Authorization: Bearer <device token>` (SignalingAuthGuard). */
+/** Signaling rooms: every route needs `Authorization: Bearer <device token>`. */
 @ApiTags('signaling')
-@ApiBearerAuth()
-@SignalingRoute()
+@Auth('device-token')
 @Controller('signaling/rooms')
 export class SignalingController {
   constructor(private readonly rooms: SignalingRoomsService) {}
 
   @Post()
-  create(@DevicePrincipal() device: DevicePrincipal, @Body() body: CreateSignalingRoomDto): Promise<SignalingRoomView> {
+  create(@Principal() device: DevicePrincipal, @Body() body: CreateSignalingRoomDto): Promise<SignalingRoomView> {
     return this.rooms.create(device, body.name);
   }
 
   @Get()
-  list(@DevicePrincipal() device: DevicePrincipal): Promise<SignalingRoomView[]> {
+  list(@Principal() device: DevicePrincipal): Promise<SignalingRoomView[]> {
     return this.rooms.listMine(device);
   }
 
   @Post('join')
   @HttpCode(200)
-  join(@DevicePrincipal() device: DevicePrincipal, @Body() body: JoinRoomDto): Promise<{ room_id: string; role: SignalingRole }> {
+  join(@Principal() device: DevicePrincipal, @Body() body: JoinRoomDto): Promise<{ room_id: string; role: SignalingRole }> {
     return this.rooms.join(device, body.room_token);
   }
 
   @Post(':room_id/tokens')
-  invite(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string, @Body() body: IssueRoomTokenDto): Promise<RoomTokenView> {
+  invite(@Principal() device: DevicePrincipal, @Param('room_id') roomId: string, @Body() body: IssueRoomTokenDto): Promise<RoomTokenView> {
     return this.rooms.invite(device, roomId, body.role, body.single_use ?? false, body.ttl_seconds);
   }
 
   @Get(':room_id/members')
-  members(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string): Promise<SignalingMemberView[]> {
+  members(@Principal() device: DevicePrincipal, @Param('room_id') roomId: string): Promise<SignalingMemberView[]> {
     return this.rooms.members(device, roomId);
   }
 
   @Delete(':room_id/members/:device_id')
-  remove(@DevicePrincipal() device: DevicePrincipal, @Param('room_id') roomId: string, @Param('device_id') deviceId: string): Promise<{ removed: string }> {
+  remove(@Principal() device: DevicePrincipal, @Param('room_id') roomId: string, @Param('device_id') deviceId: string): Promise<{ removed: string }> {
     return this.rooms.remove(device, roomId, deviceId);
   }
 }
@@ -62,7 +60,7 @@ export class SignalingController {
  * libs/auth's RevocationEventsController (Nest chains event handlers), so it raises the floor itself
  * rather than depend on the order the two run in; the relay's 1 s sweep covers re-synced snapshots.
  */
-@Public()
+@Internal()
 @Controller()
 export class SignalingRevocationListener {
   constructor(private readonly verifier: DeviceTokenVerifier, private readonly relay: SignalingRelay) {}
@@ -81,4 +79,3 @@ export class SignalingRevocationListener {
   }
 }
 
-export { SignalingAuthGuard };

@@ -1,11 +1,11 @@
 import { DynamicModule, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_KEY_AUDIT, AdminKeyGuard, AdminKeySource, AuditLog, DeviceTokenModule } from '@portcullis/auth';
-import { EVENTS_CLIENT, NatsConnectionService } from '@portcullis/platform';
+import { AuditLog, DeviceTokenModule } from '@portcullis/auth';
+import { EVENTS_CLIENT, NatsConnectionService, runMigrations } from '@portcullis/platform';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { SignalingConfig } from '../config';
-import { roomGatewayDataSourceOptions } from '../database/data-source';
+import { ROOM_GATEWAY_MIGRATION_LOCK, roomGatewayDataSourceOptions } from '../database/data-source';
 import { SignalingAdminController } from './signaling-admin.controller';
-import { SignalingAuthGuard } from './signaling-auth.guard';
 import { SignalingController, SignalingRevocationListener } from './signaling.controller';
 import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
@@ -29,8 +29,7 @@ const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNot
  */
 @Module({})
 export class SignalingModule {
-  /** `adminKeys` guards the operator routes (/admin/signaling/rooms); a source with no key refuses every call. */
-  static forRoot(app: string, cfg: SignalingConfig | undefined, adminKeys: AdminKeySource): DynamicModule {
+  static forRoot(app: string, cfg: SignalingConfig | undefined): DynamicModule {
     if (!cfg) return { module: SignalingModule, providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')] };
     const keyNotice = cfg.roomTokenKeyGenerated
       ? notice('warn', 'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process')
@@ -38,9 +37,15 @@ export class SignalingModule {
     return {
       module: SignalingModule,
       imports: [
-        TypeOrmModule.forRoot({ ...roomGatewayDataSourceOptions(cfg.databaseUrl, { migrationsRun: cfg.migrateOnStart }), retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...roomGatewayDataSourceOptions(cfg.databaseUrl), retryAttempts: 3, retryDelay: 1000 }),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options as DataSourceOptions).initialize();
+            if (cfg.migrateOnStart) await runMigrations(ds, ROOM_GATEWAY_MIGRATION_LOCK);
+            return ds;
+          },
+        }),
         DeviceTokenModule.forRoot({
-          app,
           jwksUrl: `${cfg.deviceAuthUrl}/.well-known/jwks.json`,
           issuer: cfg.issuer,
           audience: cfg.audience,
@@ -52,11 +57,7 @@ export class SignalingModule {
       providers: [
         { provide: SIGNALING_CONFIG, useValue: cfg },
         { provide: SIGNALING_AUDIT, useFactory: () => new AuditLog(app) },
-        { provide: ADMIN_KEY_AUDIT, useExisting: SIGNALING_AUDIT },
-        { provide: AdminKeySource, useValue: adminKeys },
-        AdminKeyGuard,
         keyNotice,
-        SignalingAuthGuard,
         SignalingRelay,
         SignalingPublisher,
         SignalingRoomsService,

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditLog, bearerToken, DeviceTokenVerifier, TokenRejected, VerifiedDevice } from '@portcullis/auth';
+import { Auth, AuthGuard, AuthRejected, DecisionSite, DeviceTokenVerifier, VerifiedDevice } from '@portcullis/auth';
 import { SignalingClose, SignalingPeer, SignalingRole, SignalingServerFrame } from '@portcullis/contracts';
 import { isDependencyOutage, MetricsService } from '@portcullis/platform';
 import { Counter, Gauge } from 'prom-client';
@@ -10,9 +10,10 @@ import type { Duplex } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RoomMembership } from '../database/room-membership.entity';
-import { SIGNALING_AUDIT } from './signaling.tokens';
 
 const WS_PATH = /^\/signaling\/rooms\/([^/]+)\/ws$/;
+const WS_ROUTE = '/signaling/rooms/:room_id/ws';
+const SITE: DecisionSite = { transport: 'ws', method: 'GET', route: WS_ROUTE };
 /** How long a socket opened without an Authorization header may take to send its `auth` frame. */
 const FIRST_MESSAGE_AUTH_MS = 5000;
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -37,7 +38,10 @@ const CLOSE: Record<CloseWhy, [number, string]> = {
  * `WS /signaling/rooms/:room_id/ws`: authenticates the device (Authorization header on the
  * upgrade, or an `auth` first message; never the URL), admits members only, and relays opaque
  * `data` between members of the same room. A removed member or revoked device is cut off at once.
+ * Raw upgrades never pass Nest's guard chain, so the relay asks the app's AuthGuard itself (the
+ * same device-token strategy, decision counter and audit as every route).
  */
+@Auth('device-token')
 @Injectable()
 export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SignalingRelay');
@@ -50,7 +54,7 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     private readonly adapterHost: HttpAdapterHost,
     private readonly verifier: DeviceTokenVerifier,
     @InjectDataSource() private readonly ds: DataSource,
-    @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
+    private readonly auth: AuthGuard,
     private readonly metrics: MetricsService,
   ) {
     const rooms = this.rooms;
@@ -124,9 +128,15 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
       this.wss.handleUpgrade(req, socket, head, (ws) => this.awaitAuthFrame(this.watch(ws), roomId, req));
       return;
     }
-    const device = await this.authenticate(bearerToken(req.headers.authorization), req);
+    let device: VerifiedDevice | undefined;
+    try {
+      device = await this.auth.authorizeUpgrade<VerifiedDevice>(SignalingRelay, req, WS_ROUTE);
+    } catch (err) {
+      if (err instanceof AuthRejected) return refuse(socket, 401);
+      throw err;
+    }
     if (!device) return refuse(socket, 401);
-    const role = await this.roleOf(roomId, device);
+    const role = await this.roleOf(roomId, device, req);
     if (!role) return refuse(socket, 403);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.admit(this.watch(ws), roomId, device, role));
   }
@@ -147,9 +157,16 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
       clearTimeout(timer);
       void (async () => {
         const frame = parse(raw) as { type?: unknown; token?: unknown } | undefined;
-        const device = frame?.type === 'auth' && typeof frame.token === 'string' ? await this.authenticate(frame.token, req) : undefined;
+        const token = frame?.type === 'auth' && typeof frame.token === 'string' ? frame.token : undefined;
+        // The token from the frame goes through the guard as the header it stands in for.
+        const device = await this.auth
+          .authorizeUpgrade<VerifiedDevice>(SignalingRelay, req, WS_ROUTE, { ...req.headers, authorization: token === undefined ? undefined : `Bearer ${token}` })
+          .catch((err: unknown) => {
+            if (err instanceof AuthRejected) return undefined;
+            throw err;
+          });
         if (!device) return ws.close(SignalingClose.unauthorized, 'unauthorized');
-        const role = await this.roleOf(roomId, device);
+        const role = await this.roleOf(roomId, device, req);
         if (!role) return ws.close(SignalingClose.notMember, 'not a member of this room');
         if (ws.readyState === WebSocket.OPEN) this.admit(ws, roomId, device, role);
       })().catch(() => ws.close(1011, 'internal error'));
@@ -164,8 +181,6 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     const conn: Conn = { ws, roomId, device, role };
     const peers: SignalingPeer[] = [...room.values()].map((c) => ({ peer_id: c.device.deviceId, role: c.role }));
     room.set(device.deviceId, conn);
-    this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId}`, decision: 'allow', reason: 'ok' });
-    this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'allow', 'ok');
     send(ws, { type: 'welcome', room_id: roomId, peer_id: device.deviceId, role, peers });
     this.broadcast(conn, { type: 'peer_joined', peer: { peer_id: device.deviceId, role } });
     ws.on('message', (raw: RawData) =>
@@ -205,7 +220,8 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
   private drop(conn: Conn, why: CloseWhy): void {
     this.forget(conn);
     const [code, reason] = CLOSE[why];
-    this.audit.record({ principal: conn.device.deviceId, action: `signaling.disconnect ${conn.roomId}`, decision: why === 'replaced' ? 'allow' : 'deny', reason: why });
+    // The end of an admitted connection is on record, as the guard records its start.
+    this.auth.record(SITE, why === 'replaced' ? 'allow' : 'deny', why, conn.device.deviceId, true);
     conn.ws.close(code, reason);
     // A peer that ignores the close handshake is cut off anyway.
     setTimeout(() => conn.ws.terminate(), 1000).unref();
@@ -226,23 +242,9 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     for (const c of room.values()) if (c !== from && c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
   }
 
-  private async authenticate(token: string | undefined, req: IncomingMessage): Promise<VerifiedDevice | undefined> {
-    try {
-      return await this.verifier.verify(token);
-    } catch (err) {
-      const reason = err instanceof TokenRejected ? err.reason : 'verifier_error';
-      this.audit.record({ action: 'signaling.connect', decision: 'deny', reason, client_ip: req.socket.remoteAddress });
-      this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'deny', reason);
-      return undefined;
-    }
-  }
-
-  private async roleOf(roomId: string, device: VerifiedDevice): Promise<SignalingRole | undefined> {
+  private async roleOf(roomId: string, device: VerifiedDevice, req: IncomingMessage): Promise<SignalingRole | undefined> {
     const m = /^rm_[0-9a-f]{32}$/.test(roomId) ? await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId: device.deviceId }) : null;
-    if (!m) {
-      this.audit.record({ principal: device.deviceId, action: `signaling.connect ${roomId.slice(0, 40)}`, decision: 'deny', reason: 'not_member' });
-      this.metrics.authDecision('/signaling/rooms/:room_id/ws', 'deny', 'not_member');
-    }
+    if (!m) this.auth.record({ ...SITE, clientIp: req.socket.remoteAddress }, 'deny', 'not_member', device.deviceId);
     return m?.role;
   }
 }

@@ -6,7 +6,7 @@ export interface AdminKeySet {
 }
 
 /**
- * Where AdminKeyGuard reads the admin key from, on every request, so a source
+ * Where the admin-key strategy reads the admin key from, on every request, so a source
  * may change its answer at runtime (a hot-reloaded config file, say).
  */
 export abstract class AdminKeySource {

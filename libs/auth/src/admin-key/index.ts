@@ -1,2 +1,1 @@
 export * from './admin-key.source';
-export * from './admin-key.guard';

@@ -1,12 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { AuditLog } from '../common/audit';
-import { DEVICE_TOKEN_AUDIT, DEVICE_TOKEN_METRICS, DeviceTokenGuard } from './device-token.guard';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
-import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationSyncService } from './revocation-sync';
+import { DEVICE_TOKEN_METRICS, REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationSyncService } from './revocation-sync';
 
 export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOptions, 'keys'> {
-  /** App name for audit lines. */
-  app: string;
   jwksUrl: string;
   /** Injection token of the ClientProxy to request snapshots with (pass EVENTS_CLIENT from @portcullis/platform). */
   client: symbol | string;
@@ -19,9 +15,10 @@ export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOption
 /**
  * Everything an app needs to accept device tokens:
  *
- *   imports: [DeviceTokenModule.forRoot({ app: 'bot-control', jwksUrl: `${deviceAuthUrl}/.well-known/jwks.json`,
+ *   imports: [DeviceTokenModule.forRoot({ jwksUrl: `${deviceAuthUrl}/.well-known/jwks.json`,
  *             issuer, audience, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
- *   then @UseGuards(DeviceTokenGuard) (or APP_GUARD) and `@DevicePrincipal() device: DevicePrincipal`.
+ *   then a DeviceTokenStrategy over the exported verifier in AuthModule.forRoot, routes marked
+ *   @Auth('device-token'), and `@Principal() device: DevicePrincipal` in handlers.
  *
  * The app must boot with its microservice listener on (bootApp `microservice: true`, the default) so
  * the revocation and JWKS events reach RevocationEventsController.
@@ -41,14 +38,12 @@ export class DeviceTokenModule {
       controllers: [RevocationEventsController],
       providers: [
         { provide: DeviceTokenVerifier, useFactory: () => new DeviceTokenVerifier(opts) },
-        { provide: DEVICE_TOKEN_AUDIT, useFactory: () => new AuditLog(opts.app) },
         { provide: REVOCATION_CLIENT, useExisting: opts.client },
         nats,
         metrics,
         RevocationSyncService,
-        DeviceTokenGuard,
       ],
-      exports: [DeviceTokenVerifier, DeviceTokenGuard, DEVICE_TOKEN_AUDIT, DEVICE_TOKEN_METRICS, RevocationSyncService],
+      exports: [DeviceTokenVerifier, DEVICE_TOKEN_METRICS, RevocationSyncService],
     };
   }
 }

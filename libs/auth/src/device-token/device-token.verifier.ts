@@ -82,23 +82,18 @@ export class DeviceTokenVerifier {
     await this.remote?.reload();
   }
 
-  async verify(token: string | undefined): Promise<VerifiedDevice> {
-    return this.verifyNowOrLater(token);
-  }
-
   /**
-   * The same check, answered synchronously when the token was verified before
-   * (a map lookup plus the expiry and revocation checks), so a guard on the hot
-   * path pays no promise; a new token returns a promise for the signature check.
-   * Throws TokenRejected (synchronously or through the promise).
+   * Signature, claims, expiry and the revocation map. A token verified before is
+   * answered from the cache (expiry and revocation are still checked on every call).
+   * Rejects with TokenRejected.
    */
-  verifyNowOrLater(token: string | undefined): VerifiedDevice | Promise<VerifiedDevice> {
+  async verify(token: string | undefined): Promise<VerifiedDevice> {
     if (!token) throw new TokenRejected('missing_token');
     if ((this.opts.requireSync ?? true) && !this.revocations.synced) throw new TokenRejected('revocations_unsynced');
     const nowSec = Math.floor(this.now() / 1000);
     const cached = this.cache.get(token);
     if (cached && cached.expiresAt > nowSec) return this.notRevoked(token, cached);
-    return this.verifySignature(token, nowSec).then((principal) => this.notRevoked(token, principal));
+    return this.notRevoked(token, await this.verifySignature(token, nowSec));
   }
 
   private notRevoked(token: string, principal: VerifiedDevice): VerifiedDevice {

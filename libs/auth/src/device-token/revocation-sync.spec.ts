@@ -4,8 +4,7 @@ import { Test } from '@nestjs/testing';
 import { RevocationSnapshot, Subjects } from '@portcullis/contracts';
 import { InProcessClient, InProcessServer } from '@portcullis/platform';
 import { DeviceTokenVerifier } from './device-token.verifier';
-import { REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationNatsSource, RevocationSyncService } from './revocation-sync';
-import { DEVICE_TOKEN_METRICS } from './device-token.guard';
+import { DEVICE_TOKEN_METRICS, REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationNatsSource, RevocationSyncService } from './revocation-sync';
 import { lastValueFrom } from 'rxjs';
 
 /** device-auth's side, over the in-process transport (the same message pattern as on NATS). */

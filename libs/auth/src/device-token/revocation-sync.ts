@@ -9,8 +9,7 @@ import {
 } from '@portcullis/contracts';
 import type { NatsConnection } from 'nats';
 import { firstValueFrom, timeout } from 'rxjs';
-import { Public } from '../common/public.decorator';
-import { DEVICE_TOKEN_METRICS, DeviceTokenMetrics } from './device-token.guard';
+import { Internal } from '../guard/decorators';
 import { DeviceTokenVerifier } from './device-token.verifier';
 
 /** The ClientProxy used without NATS (the in-process transport); the app's EVENTS_CLIENT. */
@@ -23,8 +22,15 @@ export interface RevocationNatsSource {
   onReconnect(fn: () => void): void;
 }
 
-/** Feeds the verifier's revocation map from device-auth's events. */
-@Public()
+/** Optional counters (the platform's MetricsService fits). */
+export const DEVICE_TOKEN_METRICS = Symbol('DEVICE_TOKEN_METRICS');
+export interface DeviceTokenMetrics {
+  readonly revocationsReceived?: { inc(labels: { app: string }): void };
+  readonly app?: string;
+}
+
+/** Feeds the verifier's revocation map from device-auth's events (control-plane subscriptions). */
+@Internal()
 @Controller()
 export class RevocationEventsController {
   constructor(

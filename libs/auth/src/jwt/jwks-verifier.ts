@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from 'jose';
+import { AuthRejected } from '../guard/strategy';
 
 export interface JwksVerifierOptions {
   jwksUrl: string;
@@ -25,9 +26,11 @@ export type TokenFailure =
   | 'jwks_unavailable';
 
 /** A refused token; the reason is for the audit log, never for the caller. */
-export class TokenRejected extends Error {
-  constructor(readonly reason: TokenFailure) {
-    super(`token rejected: ${reason}`);
+export class TokenRejected extends AuthRejected {
+  declare readonly reason: TokenFailure;
+
+  constructor(reason: TokenFailure) {
+    super(reason);
   }
 }
 

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '../common/kv-bucket';
-import { KvRevisionConflict, kvWriteIfRevision } from '../common/kv-write';
+import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '@portcullis/platform';
 import type { KV, NatsConnection } from 'nats';
 
 /** Remembers nonces for as long as a signature could still be accepted. */
@@ -61,63 +60,39 @@ export class JetStreamNonceStore extends NonceStore {
     this.kv = new JetStreamBucket(nc, { bucket, maxAgeMs: ttlMs, storage: opts.storage ?? 'file', replicas: opts.replicas });
   }
 
-  private pending: Array<{ nonce: string; resolve: (v: boolean) => void; reject: (e: unknown) => void }> = [];
-
   /**
-   * One write that JetStream accepts only if the nonce has no entry yet
-   * (kvWriteIfRevision with 0; nonces are never deleted, so no delete marker
-   * can stand in the way). Claims made in one event-loop turn are sent together, so concurrent signed
-   * requests share one socket write (each write was a large part of the cost).
+   * One `kv.create`, which JetStream accepts only if the nonce has no entry
+   * yet (nonces are never deleted, so no delete marker can stand in the way).
    */
-  claim(nonce: string): Promise<boolean> {
-    if (!NONCE_TOKEN.test(nonce)) return Promise.resolve(false);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ nonce, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => void this.send());
-    });
+  async claim(nonce: string): Promise<boolean> {
+    if (!NONCE_TOKEN.test(nonce)) return false;
+    return this.create(nonce, true);
   }
 
-  private async send(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    let nc: NatsConnection;
+  private async create(nonce: string, retry: boolean): Promise<boolean> {
     let kv: KV;
     try {
-      nc = await this.kv.connection();
       kv = await this.kv.bound();
     } catch (err) {
-      this.unavailable(err);
-      for (const c of batch) c.reject(err);
-      return;
+      throw this.fail(err);
     }
-    // Every request is issued before any await, so the client flushes them in one write.
-    for (const c of batch) this.write(nc, kv, c, true);
+    try {
+      await kv.create(nonce, ONE);
+      return true;
+    } catch (err) {
+      // The nonce is already there: a replay.
+      if (isWrongLastSequence(err)) return false;
+      this.kv.invalidate(kv);
+      // Nobody answered, so nothing was written: the bucket is gone (a NATS restart); bind it again and try once more.
+      if (retry && isNoResponders(err)) return this.create(nonce, false);
+      throw this.fail(err);
+    }
   }
 
-  private write(nc: NatsConnection, kv: KV, c: (typeof this.pending)[number], retry: boolean): void {
-    kvWriteIfRevision(nc, this.kv.name, c.nonce, ONE, 0, CLAIM_TIMEOUT_MS).then(
-      () => c.resolve(true),
-      (err: unknown) => {
-        // The nonce is already there: a replay.
-        if (err instanceof KvRevisionConflict) return c.resolve(false);
-        this.kv.invalidate(kv);
-        // Nobody answered, so nothing was written: the bucket is gone (a NATS restart); bind it again and try once more.
-        if (retry && isNoResponders(err)) {
-          this.kv.bound().then(
-            (again) => this.write(nc, again, c, false),
-            (e: unknown) => this.fail(c, e),
-          );
-          return;
-        }
-        this.fail(c, err);
-      },
-    );
-  }
-
-  private fail(c: (typeof this.pending)[number], err: unknown): void {
+  private fail(err: unknown): KvUnavailable {
     const e = err instanceof KvUnavailable ? err : new KvUnavailable(this.kv.name, { cause: err });
     this.unavailable(e);
-    c.reject(e);
+    return e;
   }
 
   private unavailable(err: unknown): void {
@@ -126,6 +101,11 @@ export class JetStreamNonceStore extends NonceStore {
 }
 
 const ONE = new Uint8Array([1]);
-const CLAIM_TIMEOUT_MS = 2000;
+/** JetStream's "wrong last sequence": the key already has an entry. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+function isWrongLastSequence(err: unknown): boolean {
+  return (err as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code === WRONG_LAST_SEQUENCE;
+}
 /** A KV key is one subject token; anything else is not a nonce we issued a format for. */
 const NONCE_TOKEN = /^[A-Za-z0-9_=-]{1,200}$/;

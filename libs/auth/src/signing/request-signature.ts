@@ -1,5 +1,5 @@
 import { hmacSha256Hex, macEqualHex, randomToken, sha256Hex } from '../common/crypto';
-import type { HeaderBag } from '../shared-secret/shared-secret';
+import type { HeaderBag } from '../guard/strategy';
 import type { NonceStore } from './nonce-store';
 
 export const SIGNATURE_HEADERS = {

@@ -1,5 +1,5 @@
 import { ClientProxy } from '@nestjs/microservices';
-import { AuditLog } from '@portcullis/auth';
+import { AuditLog } from './audit-log';
 import { AuditEvent, Subjects } from '@portcullis/contracts';
 import { JSONCodec } from 'nats';
 import { Observable, of, throwError } from 'rxjs';

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { AuditLog } from '@portcullis/auth';
+import { AuditLog } from './audit-log';
 import { AuditEvent, Subjects } from '@portcullis/contracts';
 import { InProcessClient } from '../messaging/in-process.transport';
 import { EVENTS_CLIENT } from '../messaging/messaging.module';

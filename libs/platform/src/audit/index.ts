@@ -1,1 +1,2 @@
 export * from './audit.publisher';
+export * from './audit-log';

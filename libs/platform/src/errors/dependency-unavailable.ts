@@ -39,7 +39,7 @@ const OUTAGE_CODES = new Set([
   'TIMEOUT',
   'REQUEST_ERROR',
   '503',
-  // @portcullis/auth's KvUnavailable: a JetStream key-value bucket cannot be bound or written
+  // KvUnavailable (messaging/kv-bucket): a JetStream key-value bucket cannot be bound or written
   'KV_UNAVAILABLE',
   // Postgres: connection_exception (08*), admin/crash shutdown, cannot connect now, too many connections
   '08000',

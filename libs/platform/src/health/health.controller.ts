@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { Public } from '@portcullis/auth';
+import { Public } from '../auth-boundary/public.decorator';
 import { NatsConnectionService } from '../messaging/nats-connection.service';
 
 /** An app-specific readiness dependency (a database, say). */

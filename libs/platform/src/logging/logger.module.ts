@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
+import { AUTH_OUTCOME, WithAuthOutcome } from '../auth-boundary/auth-outcome';
 import { AppLogger, logContext, requestIdMixin } from './app-logger';
 import { REDACT_PATHS } from './redaction';
 
@@ -54,7 +55,9 @@ const quiet = (url: string): boolean => url.startsWith('/health') || url === '/m
 /**
  * A request id on every line written while a request is handled, and one
  * "request completed" line per request (not for health checks or metrics
- * scrapes), built only when its level is enabled.
+ * scrapes), built only when its level is enabled. That line carries the auth
+ * guard's outcome (`auth: {decision, reason, principal}`): an allowed read is
+ * recorded there and in the decision counter, not as a separate audit event.
  */
 export function installRequestLogging(app: NestFastifyApplication): void {
   const logger = app.get(AppLogger).pino;
@@ -75,6 +78,7 @@ export function installRequestLogging(app: NestFastifyApplication): void {
           req: { id: String(req.id), method: req.method, url: req.url.split('?')[0], headers: req.headers },
           res: { statusCode: reply.statusCode },
           responseTime: Math.round(reply.elapsedTime),
+          auth: (req as unknown as WithAuthOutcome)[AUTH_OUTCOME],
         },
         failed ? 'request errored' : 'request completed',
       );

@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, CustomStrategy, NatsOptions, Transport } from '@nestjs/microservices';
 import { InProcessClient, InProcessServer } from './in-process.transport';
-import { NATS_CLIENT_TUNING, NatsConnectionService, natsServers } from './nats-connection.service';
+import { NatsConnectionService, natsServers } from './nats-connection.service';
 
 export const EVENTS_CLIENT = Symbol('EVENTS_CLIENT');
 
@@ -16,7 +16,7 @@ export interface MessagingOptions {
 /** Options for `app.connectMicroservice`: NATS when a URL is given, the in-process bus otherwise. */
 export function microserviceOptions(opts: MessagingOptions): NatsOptions | CustomStrategy {
   if (opts.natsUrl) {
-    return { transport: Transport.NATS, options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-server`, ...NATS_CLIENT_TUNING } };
+    return { transport: Transport.NATS, options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-server` } };
   }
   return { strategy: new InProcessServer() };
 }
@@ -45,7 +45,7 @@ export class MessagingModule {
             opts.natsUrl
               ? ClientProxyFactory.create({
                   transport: Transport.NATS,
-                  options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-client`, ...NATS_CLIENT_TUNING },
+                  options: { servers: natsServers(opts.natsUrl), name: `${opts.app}-client` },
                 })
               : new InProcessClient(),
         },

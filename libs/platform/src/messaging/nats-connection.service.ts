@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { JetStreamBucket } from '@portcullis/auth';
+import type { JetStreamBucket } from '../messaging/kv-bucket';
 import { connect, NatsConnection, Events } from 'nats';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
 
@@ -18,13 +18,6 @@ export interface NatsConnectionOptions {
 
 /** How long boot waits for NATS before starting not-ready. */
 const BOOT_WAIT_MS = 3000;
-
-/**
- * nats.js captures a stack trace for every request (an Error per request and per
- * timer) to enrich timeouts; on the per-request nonce and rate-limit paths that
- * was most of the client's CPU. Timeouts still fail, with a shorter stack.
- */
-export const NATS_CLIENT_TUNING = { noAsyncTraces: true } as const;
 
 /**
  * A raw NATS connection for what the Nest transport does not cover: JetStream
@@ -102,7 +95,7 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
   private async connectWithRetry(url: string): Promise<NatsConnection> {
     for (;;) {
       try {
-        return await connect({ servers: natsServers(url), name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...NATS_CLIENT_TUNING });
+        return await connect({ servers: natsServers(url), name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       } catch (err) {
         if (this.closing) throw err;
         await new Promise((r) => setTimeout(r, 500).unref());

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '@portcullis/auth';
+import { Public } from '../auth-boundary/public.decorator';
 import { NatsConnectionService } from '../messaging/nats-connection.service';
 import { MetricsService } from './metrics.service';
 

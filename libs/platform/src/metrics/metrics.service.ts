@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { KeyedCounter } from './keyed-counter';
 
 /**
  * One registry per app (the all-in-one runner hosts several apps in one
@@ -10,7 +9,7 @@ import { KeyedCounter } from './keyed-counter';
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly authDecisions: KeyedCounter<'app' | 'route' | 'decision' | 'reason'>;
+  readonly authDecisions: Counter<'app' | 'route' | 'decision' | 'reason'>;
   readonly httpDuration: Histogram<'app' | 'method' | 'route' | 'status'>;
   readonly throttled: Counter<'app' | 'route'>;
   readonly revocationsReceived: Counter<'app'>;
@@ -19,11 +18,11 @@ export class MetricsService {
   constructor(readonly app: string) {
     this.registry.setDefaultLabels({ app });
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
-    this.authDecisions = new KeyedCounter({
+    this.authDecisions = new Counter({
       name: 'portcullis_auth_decisions_total',
-      help: 'Authentication decisions by route, decision and reason code',
+      help: 'Authentication decisions by route pattern, decision and reason code',
       labelNames: ['app', 'route', 'decision', 'reason'],
-      registry: this.registry,
+      registers: [this.registry],
     });
     this.httpDuration = new Histogram({
       name: 'portcullis_http_request_duration_seconds',
@@ -53,6 +52,6 @@ export class MetricsService {
   }
 
   authDecision(route: string, decision: string, reason: string): void {
-    this.authDecisions.inc(this.app, route, decision, reason);
+    this.authDecisions.inc({ app: this.app, route, decision, reason });
   }
 }

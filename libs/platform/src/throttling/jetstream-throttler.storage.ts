@@ -1,10 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '@portcullis/auth';
+import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '../messaging';
 import type { KV, NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
-import { applyHit, ThrottleWindow } from './throttle-window';
+import { applyHit, ThrottlerStorageRecord, ThrottleWindow } from './throttle-window';
 
 const MAX_ATTEMPTS = 25;
 /** Entries whose last state this replica remembers, to write without reading first. */

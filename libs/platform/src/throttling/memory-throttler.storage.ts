@@ -1,6 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { applyHit, ThrottleWindow } from './throttle-window';
+import { applyHit, ThrottlerStorageRecord, ThrottleWindow } from './throttle-window';
 
 /**
  * The same counting rule as JetStreamThrottlerStorage, in this process only.

@@ -1,4 +1,7 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+
+/** What a throttler storage answers for one hit (the package does not export its name for it). */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * One key's fixed-window state, as stored (JSON in the JetStream bucket, an
