@@ -82,7 +82,7 @@ function secretOf(name: string): string {
 function table(shape: z.ZodRawShape, names: string[]): string[] {
   const rows = ['| variable | default | secret | accepts | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const name of names) {
-    const schema = shape[name] as z.ZodTypeAny;
+    const schema = shape[name];
     if (!schema.description) throw new Error(`${name} has no .describe() text in its schema`);
     rows.push(`| \`${name}\` | ${cell(defaultOf(schema))} | ${secretOf(name)} | ${cell(acceptsOf(schema))} | ${cell(schema.description)} |`);
   }

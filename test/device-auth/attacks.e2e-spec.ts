@@ -62,7 +62,7 @@ describe('device-auth: JWT attacks', () => {
     ...over,
   });
   const sign = (payload: Record<string, unknown>, header: Record<string, unknown> = {}, key: KeyObject = real.privateKey) =>
-    new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header } as never).sign(key);
+    new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header }).sign(key);
 
   async function expectRefused(token: string): Promise<void> {
     const r = await da.call('GET', '/device/info', { token });

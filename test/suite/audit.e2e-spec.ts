@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuditEvent, AuditEventEnvelope, BotSessionEvent, Subjects } from '@portcullis/contracts';
+import { AuditEventEnvelope, BotSessionEvent, Subjects } from '@portcullis/contracts';
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection, Subscription } from 'nats';
@@ -84,14 +84,14 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
     const seen = (await waitFor(() => {
       const list = ours(id);
       return list.length >= 2 ? list : undefined;
-    }))!;
+    }));
     expect(seen.map((e) => [e.app, e.decision, e.reason]).sort()).toEqual([
       ['bot-control', 'allow', 'ok'],
       ['interface-proxy', 'allow', 'ok'],
     ]);
     expect(seen.find((e) => e.app === 'interface-proxy')?.principal).toBe(deviceId);
     // The session event bot-control published on NATS names the same request.
-    const started = (await waitFor(() => botEvents.find((e) => e.data.request_id === id)))!;
+    const started = (await waitFor(() => botEvents.find((e) => e.data.request_id === id)));
     expect(started.data.pid).toBe(res.body.pid);
     // The same events, in the same format, are the apps' JSON audit log lines.
     expect(proxy.logs.audits().find((a) => a.request_id === id)).toEqual(seen.find((e) => e.app === 'interface-proxy'));
@@ -108,8 +108,8 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
     expect(gwRes.status).toBe(401);
     const events = (await waitFor(() => {
       const list = ['p', 'b', 'd', 'g'].map((l) => ours(rid(l))[0]);
-      return list.every(Boolean) ? (list as AuditEvent[]) : undefined;
-    }))!;
+      return list.every(Boolean) ? (list) : undefined;
+    }));
     expect(events.map((e) => e.app)).toEqual(['interface-proxy', 'bot-control', 'device-auth', 'room-gateway']);
     for (const e of events) {
       expect(e.decision).toBe('deny');

@@ -92,7 +92,7 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
     await nc?.close();
   });
 
-  const metrics = (url: string) => http('GET', `${url}/metrics`).then((r) => r.text as string);
+  const metrics = (url: string) => http('GET', `${url}/metrics`).then((r) => r.text);
 
   it('refuses a message handler without a mark in each app, and counts and audits the refusal; an @Internal() one runs', async () => {
     // One message each, in the envelope Nest's NATS transport puts on the wire for emit(); every app subscribes.

@@ -194,9 +194,9 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
         const res = (await waitFor(async () => {
           const r = await joinVia(i, token, id);
           return r.status === 401 ? undefined : r;
-        }, 10000, 100))!;
+        }, 10000, 100));
         expect(res.status).toBe(200);
-        const event = (await waitFor(() => seen.find((e) => e.request_id === id)))!;
+        const event = (await waitFor(() => seen.find((e) => e.request_id === id)));
         expect(event.pid).toBe(res.body.pid);
       }
       sub.unsubscribe();

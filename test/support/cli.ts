@@ -78,8 +78,8 @@ export class Sandbox {
   spawnDaemon(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; out: () => string } {
     const child = spawn(process.execPath, args, { cwd: opts.cwd ?? this.cwd, env: this.env(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', () => this.output.push(out));
     this.spawned.push(child);
     return { child, out: () => out };
@@ -96,7 +96,7 @@ export class Sandbox {
     } catch {
       /* no background daemon */
     }
-    await Promise.all(this.spawned.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all(this.spawned.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -15,7 +15,7 @@ runDaemon({ location: locateConfig() }).then(
   },
   (err: unknown) => {
     const known = err instanceof ConfigFileError || err instanceof DaemonStartError;
-    process.stderr.write(`portcullis daemon: ${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`portcullis daemon: ${known ? (err).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(known && err instanceof ConfigFileError ? 7 : 8);
   },
 );

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProduction, parseEnv, port, shortSecrets, splitList } from '@portcullis/platform';
 import { DEVICE_TOKEN_MAX_TTL_SECONDS, KvBuckets } from '@portcullis/contracts';
 import { z } from 'zod';
@@ -82,7 +83,7 @@ function readFile(name: string, path: string, problems: string[], read: (p: stri
 
 export function loadDeviceAuthConfig(
   env: Record<string, string | undefined> = process.env,
-  read: (p: string) => string = (p) => require('node:fs').readFileSync(p, 'utf8'),
+  read: (p: string) => string = (p) => readFileSync(p, 'utf8'),
 ): DeviceAuthConfig {
   const files: { signing?: string; previous: string[] } = { previous: [] };
   const e = parseEnv(shape, env, (c) => {

@@ -4,14 +4,20 @@ import { createThrottlerStorage, markThrottled, MetricsService, NatsConnectionSe
 import type { FastifyReply } from 'fastify';
 import { DeviceAuthConfig } from './config';
 
+/** What the sign-in limits read of a request: its parsed body and its client address. */
+export interface SignInRequest {
+  body?: unknown;
+  ip?: string;
+}
+
 /** Per-device tracker: the device_id in the body. */
-export function deviceTracker(req: Record<string, any>): string {
-  const id = req.body?.device_id;
+export function deviceTracker(req: SignInRequest): string {
+  const id = (req.body as { device_id?: unknown } | undefined)?.device_id;
   return typeof id === 'string' ? `device:${id.slice(0, 128)}` : 'device:(none)';
 }
 
 /** Per-address tracker: req.ip honours X-Forwarded-For only from TRUSTED_PROXIES (bootApp's trustProxy). */
-export function addressTracker(req: Record<string, any>): string {
+export function addressTracker(req: SignInRequest): string {
   return `ip:${String(req.ip)}`;
 }
 
@@ -64,7 +70,7 @@ export class SignInLimits {
   }
 
   /** Before the credential check: refuses (SignInThrottled) while the device or the address is blocked. Counts nothing. */
-  async admit(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async admit(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const [device, address] = await Promise.all([
       this.storage.peek(deviceTracker(req), SIGN_IN_DEVICE),
       this.storage.peek(addressTracker(req), SIGN_IN_ADDRESS_FAILURES),
@@ -75,7 +81,7 @@ export class SignInLimits {
   }
 
   /** A successful sign-in counts against its device only. */
-  async succeeded(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async succeeded(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const device = await this.countDevice(req);
     if (device.isBlocked) this.refuse(reply, device.timeToBlockExpire, 'throttled_device');
   }
@@ -85,14 +91,14 @@ export class SignInLimits {
    * device over the limit is refused for the device's sake and not also charged to the
    * address: one storming device must not use up its neighbours' allowance.
    */
-  async failed(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async failed(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const device = await this.countDevice(req);
     if (device.isBlocked) this.refuse(reply, device.timeToBlockExpire, 'throttled_device');
     const address = await this.storage.increment(addressTracker(req), this.ttl, this.cfg.addressFailureLimit, this.ttl, SIGN_IN_ADDRESS_FAILURES);
     if (address.isBlocked) this.refuse(reply, address.timeToBlockExpire, 'throttled_address');
   }
 
-  private countDevice(req: Record<string, any>) {
+  private countDevice(req: SignInRequest) {
     return this.storage.increment(deviceTracker(req), this.ttl, this.cfg.rateLimit, this.ttl, SIGN_IN_DEVICE);
   }
 

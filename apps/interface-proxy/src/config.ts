@@ -94,7 +94,7 @@ export function loadInterfaceProxyConfig(env: Record<string, string | undefined>
     botControlTimeoutMs: e.BOT_CONTROL_TIMEOUT_MS,
     deviceTokens: e.INTERFACE_AUTH_REQUIRED ? deviceTokenSettings(e) : undefined,
     callerAuth: e.INTERFACE_AUTH_REQUIRED && e.INTERFACE_JWKS_URL
-      ? { jwksUrl: e.INTERFACE_JWKS_URL as string, issuer: e.INTERFACE_JWT_ISSUER as string, audience: e.INTERFACE_JWT_AUDIENCE as string }
+      ? { jwksUrl: e.INTERFACE_JWKS_URL, issuer: e.INTERFACE_JWT_ISSUER as string, audience: e.INTERFACE_JWT_AUDIENCE as string }
       : undefined,
     dashboard:
       (e.DASHBOARD_ENABLED ?? Boolean(e.PORTCULLIS_ADMIN_API_KEY)) && e.PORTCULLIS_ADMIN_API_KEY

@@ -112,7 +112,7 @@ export async function peerSession(o: PeerOptions, globals: GlobalOptions, env = 
     if (current && current.expiresAt - Date.now() > MIN_VALIDITY_MS) return current.token;
     if (!client) {
       const { DeviceClient } = await import('@portcullis/device-client');
-      client = new DeviceClient({ baseUrl, deviceId, deviceSecret: secret as string });
+      client = new DeviceClient({ baseUrl, deviceId, deviceSecret: secret });
     }
     let t: string;
     try {

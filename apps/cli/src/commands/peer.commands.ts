@@ -138,10 +138,9 @@ export function registerPeerCommands(program: Command, globals: () => GlobalOpti
       try {
         const workerId = await findWorker(conn, o.worker, Number(o.wait) * 1000);
         const output = await new Promise<string>((resolve, reject) => {
-          let session: ClientSession;
           const id = `${Date.now()}`;
           let resultTimer: NodeJS.Timeout | undefined;
-          session = new PskClientSession({
+          const session: ClientSession = new PskClientSession({
             secret: resolved.secret,
             binding: { roomId: o.room, workerId, clientId: peer.deviceId },
             send: (m) => conn.send(workerId, m),

@@ -38,7 +38,7 @@ export function readConfigFile(path: string): LoadedFile {
   }
   let data: TomlTable;
   try {
-    data = parse(text) as TomlTable;
+    data = parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
       // smol-toml's first message line says what is wrong; its code block would echo file content (maybe a key), so it is dropped.
@@ -145,7 +145,7 @@ function sortKeys(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as TomlTable)[k])]));
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as TomlTable)[k])]));
   }
   return v;
 }

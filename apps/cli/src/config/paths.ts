@@ -45,7 +45,7 @@ export function locateConfig(opts: LocateOptions = {}): ConfigLocation {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const home = opts.home ?? homedir();
-  const explicit = opts.flag ? { p: opts.flag, origin: 'flag' as const } : env[CONFIG_ENV] ? { p: env[CONFIG_ENV]!, origin: 'env' as const } : undefined;
+  const explicit = opts.flag ? { p: opts.flag, origin: 'flag' as const } : env[CONFIG_ENV] ? { p: env[CONFIG_ENV], origin: 'env' as const } : undefined;
   if (explicit) {
     const p = expandHome(explicit.p, home);
     const path = isAbsolute(p) ? p : resolve(cwd, p);

@@ -56,7 +56,7 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
   /** A spent single-use token past its expiry fails verification anyway, so its row can go. */
   async purgeSpentTokens(): Promise<number> {
     try {
-      const [, affected] = (await this.ds.query('DELETE FROM signaling_room_token_uses WHERE expires_at < now()')) as [unknown, number];
+      const [, affected] = await this.ds.query<[unknown, number]>('DELETE FROM signaling_room_token_uses WHERE expires_at < now()');
       return affected ?? 0;
     } catch (err) {
       this.logger.warn(`purge of spent room tokens failed: ${err instanceof Error ? err.message : String(err)}`);

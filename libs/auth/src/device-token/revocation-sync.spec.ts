@@ -21,7 +21,7 @@ class ResponderModule {}
 
 describe(RevocationSyncService.name, () => {
   it('loads the snapshot at start and again after every reconnect, ignoring other issuers', async () => {
-    const responder = await (await Test.createTestingModule({ imports: [ResponderModule] }).compile()).createNestMicroservice({ strategy: new InProcessServer() });
+    const responder = (await Test.createTestingModule({ imports: [ResponderModule] }).compile()).createNestMicroservice({ strategy: new InProcessServer() });
     await responder.listen();
     const reconnects: Array<() => void> = [];
     const source: RevocationNatsSource = { enabled: false, connection: async () => undefined, onReconnect: (fn) => reconnects.push(fn) };

@@ -54,13 +54,13 @@ const strategies: StrategyFactory[] = [
 type Carrier = Record<string | symbol, unknown>;
 function http(handler: keyof Routes, method: string, headers: Record<string, string> = {}): { ctx: ExecutionContextHost; req: Carrier } {
   const req: Carrier = { method, url: `/${handler}`, headers, routeOptions: { url: `/${handler}` }, ip: '127.0.0.1', id: 'r1' };
-  const ctx = new ExecutionContextHost([req, {}], Routes, Routes.prototype[handler] as never);
+  const ctx = new ExecutionContextHost([req, {}], Routes, Routes.prototype[handler]);
   ctx.setType('http');
   return { ctx, req };
 }
 
 function rpc(handler: keyof Routes): ExecutionContextHost {
-  const ctx = new ExecutionContextHost([{}, {}], Routes, Routes.prototype[handler] as never);
+  const ctx = new ExecutionContextHost([{}, {}], Routes, Routes.prototype[handler]);
   ctx.setType('rpc');
   return ctx;
 }
@@ -137,7 +137,7 @@ describe('AuthGuard rules: route mark × mode × credential → decision', () =>
     expect(refused.error).toBeInstanceOf(RpcException);
     expect(audits.map((a) => [a.action, a.decision, a.reason])).toEqual([['nats spec.unmarked', 'deny', 'unmarked_route']]);
     expect((await decide(rpc('internalMessage'), g)).passed).toBe(true);
-    const odd = new ExecutionContextHost([{}, {}], Routes, Routes.prototype.enforced as never);
+    const odd = new ExecutionContextHost([{}, {}], Routes, Routes.prototype.enforced);
     odd.setType('graphql');
     expect((await decide(odd, g)).status).toBe(401);
     expect(audits.at(-1)?.reason).toBe('unknown_context');

@@ -6,7 +6,7 @@ import type { AuditDecision } from '@portcullis/contracts';
 import { AUTH_OUTCOME, AuditLog, AuthOutcome, DependencyUnavailable, isDependencyOutage, MetricsService, outageDependency, Public } from '@portcullis/platform';
 import type { IncomingMessage } from 'node:http';
 import { AUTH_PRINCIPAL, AuthRoute } from './decorators';
-import { Accepted, AuthKind, AuthRejected, AuthRequest, AuthStrategy, RejectReason, RouteAuth, RouteMode, UNAUTHORIZED_BODY } from './strategy';
+import { Accepted, AuthKind, AuthRejected, AuthRequest, AuthStrategy, RouteMode, UNAUTHORIZED_BODY } from './strategy';
 
 /** Builds one strategy once every provider of the app exists; `get` finds any provider of the app by its token. */
 export type StrategyFactory = (get: <T>(token: unknown) => T) => AuthStrategy;
@@ -70,7 +70,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   onModuleInit(): void {
-    const get = <T>(token: unknown): T => this.moduleRef.get(token as never, { strict: false }) as T;
+    const get = <T>(token: unknown): T => this.moduleRef.get<unknown, T>(token as never, { strict: false });
     for (const make of this.factories) {
       const strategy = make(get);
       if (this.strategies.has(strategy.kind)) throw new Error(`two ${strategy.kind} strategies registered`);

@@ -13,7 +13,10 @@ function fakeTimers(): PskTimers & { advance(ms: number): void } {
     clear: (h) => pending.delete(h as number),
     advance(ms) {
       now += ms;
-      for (const [k, t] of [...pending]) if (t.at <= now) (pending.delete(k), t.fn());
+      for (const [k, t] of [...pending]) if (t.at <= now) {
+          pending.delete(k);
+          t.fn();
+        }
     },
   };
 }

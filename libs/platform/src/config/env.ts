@@ -197,6 +197,6 @@ export const MIN_PRODUCTION_SECRET_BYTES = 32;
 /** Problems for each named secret that is set but shorter than `min` bytes (checked in production). */
 export function shortSecrets(values: Record<string, unknown>, names: readonly string[], min = MIN_PRODUCTION_SECRET_BYTES): string[] {
   return names
-    .filter((n) => typeof values[n] === 'string' && Buffer.byteLength(values[n] as string) < min)
+    .filter((n) => typeof values[n] === 'string' && Buffer.byteLength(values[n]) < min)
     .map((n) => `${n}: must be at least ${min} bytes in production`);
 }

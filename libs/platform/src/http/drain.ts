@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -64,7 +63,7 @@ const drains = new WeakMap<object, HttpDrain>();
  * the bound, and preClose destroys whatever socket is still open (an upgraded one nobody closed).
  */
 export function installDrain(app: NestFastifyApplication, drainMs: number): HttpDrain {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   const drain = new HttpDrain(fastify.server, drainMs);
   drains.set(app, drain);
   fastify.addHook('onRequest', (_req, reply, done) => {

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -84,7 +84,7 @@ export function httpRoutes(app: NestFastifyApplication): Array<{ method: string;
  *   A response that has started (an SSE stream) is left alone.
  */
 export function installEdge(app: NestFastifyApplication, limits: HttpLimits): void {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   const routes: Array<{ method: string; url: string }> = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (r) => {
@@ -99,7 +99,7 @@ export function installEdge(app: NestFastifyApplication, limits: HttpLimits): vo
       const value = parseJsonBody(body, limits.jsonMaxDepth, (text) => {
         let out: unknown;
         let failed: Error | undefined;
-        defaultJson(req as never, text, (err, v) => {
+        void defaultJson(req as never, text, (err, v) => {
           if (err) failed = err;
           else out = v;
         });

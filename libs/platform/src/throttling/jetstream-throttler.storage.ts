@@ -116,7 +116,7 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     }
     if (!entry) return undefined;
     const live = entry.operation === 'PUT' && entry.value.length > 0;
-    return { revision: entry.revision, state: live ? (entry.json() as ThrottleWindow) : undefined };
+    return { revision: entry.revision, state: live ? entry.json<ThrottleWindow>() : undefined };
   }
 
   private remember(entryKey: string, v: { revision: number; state?: ThrottleWindow }): void {

@@ -15,6 +15,8 @@ export function scrub(text: string, secrets: string[]): string {
     .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]')
     .replace(/(bearer|basic)\s+(?!\[redacted\])[^\s)\]}"',;]+/gi, '$1 [redacted]')
     .replace(/[A-Za-z0-9_\-+/=.:]{24,}/g, '[redacted]')
+    // Control characters from a provider's answer would forge or break log lines.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .trim();
   return out.length > MAX_TEXT ? `${out.slice(0, MAX_TEXT)}…` : out;
