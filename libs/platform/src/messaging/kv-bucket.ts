@@ -100,8 +100,13 @@ export class JetStreamBucket {
     return nc;
   }
 
-  /** The bound view, binding first when needed; concurrent callers share one bind. Rejects with KvUnavailable. */
-  bound(): Promise<KV> {
+  /**
+   * The bound view, binding first when needed; concurrent callers share one bind. Rejects with
+   * KvUnavailable, at once while NATS is disconnected: a read or write on a bound view would
+   * otherwise wait out its whole timeout, and every request needing the bucket with it.
+   */
+  async bound(): Promise<KV> {
+    await this.connection();
     if (!this.view) {
       const p = this.bind();
       this.view = p;
