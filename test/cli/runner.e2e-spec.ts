@@ -66,6 +66,22 @@ describe('README: npm start on embedded defaults', () => {
     expect((await sb.run(['device', 'show', 'no-such-device'])).code).toBe(4);
     expect((await sb.run(['device', 'register', '--customer', ''])).code).toBe(5);
 
+    // Every app of the one process audits as itself: a refused sign-in is device-auth's, a
+    // room request without a key is room-gateway's.
+    const roomGateway = s.apps.find((a: { app: string }) => a.app === 'room-gateway').url;
+    expect((await http('POST', `${roomGateway}/api/rooms/create`, { json: { profile: 'conversation' } })).status).toBe(401);
+    const auditLines = () =>
+      d
+        .out()
+        .split('\n')
+        .filter((l) => l.includes('"context":"Audit"'))
+        .map((l) => JSON.parse(l) as { app: string; audit: { app: string; action: string; decision: string } });
+    await waitFor(() => auditLines().some((l) => l.audit.action === 'POST /api/rooms/create'), 10000);
+    const audited = auditLines();
+    expect(audited.find((l) => l.audit.action === 'device.auth' && l.audit.decision === 'deny')).toMatchObject({ app: 'device-auth', audit: { app: 'device-auth' } });
+    expect(audited.find((l) => l.audit.action === 'POST /api/rooms/create')).toMatchObject({ app: 'room-gateway', audit: { app: 'room-gateway', decision: 'deny' } });
+    for (const l of audited) expect(l.audit.app).toBe(l.app);
+
     // Ctrl-C (SIGINT) stops it cleanly.
     d.child.kill('SIGINT');
     await waitFor(() => !processAlive(d.child.pid as number), 20000);

@@ -58,11 +58,10 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
     await expect(one.increment(key, 10_000, 3, 20_000, 'default')).resolves.toMatchObject({ isBlocked: true, totalHits: 4 });
   });
 
-  it('counts right when a replica writes against a state it remembers but another replica has moved on', async () => {
+  it('counts on from what another replica wrote since this one last counted', async () => {
     const key = `stale-${randomBytes(4).toString('hex')}`;
     await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 1 });
     for (let i = 2; i <= 4; i++) await expect(two.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: i });
-    // `one` still remembers revision 1 / one hit: its write must fail and re-read.
     await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 5 });
   });
 
@@ -72,6 +71,31 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
       Array.from({ length: 40 }, (_, i) => (i % 2 ? two : one).increment(key, 30_000, 1000, 0, 'default')),
     );
     expect(results.map((r) => r.totalHits).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('loses no hit when two replicas each count one key many times at once', async () => {
+    const key = `race-many-${randomBytes(4).toString('hex')}`;
+    const perReplica = 30;
+    const hammer = (s: JetStreamThrottlerStorage) =>
+      Promise.all(Array.from({ length: perReplica }, () => s.increment(key, 30_000, 1000, 0, 'default')));
+    await Promise.all([hammer(one), hammer(two)]);
+    await expect(one.peek(key, 'default')).resolves.toMatchObject({ hits: 2 * perReplica });
+  });
+
+  it('starts a fresh count over a deleted entry', async () => {
+    const del = `${bucket}_del`;
+    const s = new JetStreamThrottlerStorage(async () => a, del, 60_000);
+    try {
+      await s.increment('k', 10_000, 1, 0, 'default');
+      await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: true });
+      // Deleting leaves a marker in the stream (an operator clearing a limit): the next hit writes over it.
+      const kv = await a.jetstream().views.kv(del);
+      for await (const k of await kv.keys()) await kv.delete(k);
+      await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: false, totalHits: 1 });
+      await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: true, totalHits: 2 });
+    } finally {
+      await (await a.jetstreamManager()).streams.delete(`KV_${del}`).catch(() => undefined);
+    }
   });
 
   it('starts over once the window has passed', async () => {

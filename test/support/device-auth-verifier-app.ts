@@ -31,7 +31,7 @@ class WhoAmIController {
       nats: NatsConnectionService,
       metrics: MetricsService,
     }),
-    AuthModule.forRoot({ app: 'verifier', strategies: [(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] }),
+    AuthModule.forRoot({ strategies: [(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] }),
   ],
   controllers: [WhoAmIController],
 })

@@ -62,7 +62,7 @@ export class BotControlModule {
         ...(cfg.deviceTokens
           ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
-        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
+        AuthModule.forRoot({ strategies: strategies(cfg) }),
       ],
       controllers: [SessionsController, EventsController],
       providers: [

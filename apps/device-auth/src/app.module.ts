@@ -62,7 +62,7 @@ export class DeviceAuthModule {
         RevocationModule,
         AdminModule,
         VapiModule,
-        AuthModule.forRoot({ app: cfg.app, strategies: deviceAuthStrategies }),
+        AuthModule.forRoot({ strategies: deviceAuthStrategies }),
       ],
       providers: [
         {

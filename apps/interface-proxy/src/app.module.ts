@@ -57,7 +57,7 @@ export class InterfaceProxyModule {
         ...(cfg.deviceTokens
           ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
           : []),
-        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
+        AuthModule.forRoot({ strategies: strategies(cfg) }),
       ],
       providers: [
         { provide: APP_FILTER, useClass: DetailExceptionFilter },

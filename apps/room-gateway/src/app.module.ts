@@ -41,8 +41,8 @@ export class RoomGatewayModule {
         PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas, readiness: signalingReadiness(cfg.signaling) }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
-        SignalingModule.forRoot(cfg.app, cfg.signaling),
-        AuthModule.forRoot({ app: cfg.app, strategies: strategies(cfg) }),
+        SignalingModule.forRoot(cfg.signaling),
+        AuthModule.forRoot({ strategies: strategies(cfg) }),
       ],
       controllers: [DocsController],
       providers: [

@@ -15,8 +15,8 @@ export interface AuditEvent {
 
 /**
  * What a plain NATS subscriber on `Subjects.auditEvent` reads: the Nest NATS
- * transport's JSON envelope around the event (every app publishes through
- * `@portcullis/platform`'s AuditPublisher).
+ * transport's JSON envelope around the event (every app emits it through
+ * `@portcullis/platform`'s AuditLog).
  */
 export interface AuditEventEnvelope {
   pattern: 'portcullis.audit.event';

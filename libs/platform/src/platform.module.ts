@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { AUDIT_APP, AuditPublisher } from './audit/audit.publisher';
+import { AuditLog } from './audit/audit-log';
 import { HealthModule } from './health/health.module';
 import { AppLoggerModule } from './logging/logger.module';
 import { MessagingModule } from './messaging/messaging.module';
@@ -17,7 +17,7 @@ export interface PlatformOptions {
   readiness?: Provider;
 }
 
-/** What every app gets: logging, messaging, health, metrics, audit events on the bus. */
+/** What every app gets: logging, messaging, health, metrics, the audit log. */
 @Global()
 @Module({})
 export class PlatformModule {
@@ -32,11 +32,10 @@ export class PlatformModule {
       controllers: [MetricsController],
       providers: [
         { provide: MetricsService, useValue: new MetricsService(opts.app) },
-        // Every AuditLog of this app also goes out on Subjects.auditEvent.
-        { provide: AUDIT_APP, useValue: opts.app },
-        AuditPublisher,
+        // The app's one audit log: its log line, its event on the bus, its counter.
+        AuditLog,
       ],
-      exports: [MetricsService, AppLoggerModule, MessagingModule],
+      exports: [MetricsService, AuditLog, AppLoggerModule, MessagingModule],
     };
   }
 }

@@ -170,7 +170,7 @@ export class DevicesService {
     );
     const updated = Array.isArray(rows[0]) ? rows[0] : rows;
     if (!updated.length) throw new NotFoundException({ detail: 'device not found' });
-    this.audit.record({ principal: deviceId, action: 'device.rotate_secret', decision: 'allow', reason: `overlap_${overlapSeconds}s` });
+    this.audit.record({ principal: deviceId, action: 'device.rotate_secret', decision: 'allow', reason: 'admin' });
     return { device: await this.get(deviceId), secret };
   }
 

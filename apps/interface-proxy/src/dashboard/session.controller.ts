@@ -19,9 +19,11 @@ export interface SessionView {
 @ApiExcludeController()
 @Controller('dashboard/api/session')
 export class SessionController {
-  private readonly audit = new AuditLog('interface-proxy');
-
-  constructor(private readonly sessions: DashboardSessions, private readonly keys: AdminKeySource) {}
+  constructor(
+    private readonly sessions: DashboardSessions,
+    private readonly keys: AdminKeySource,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Public()
   @Post()

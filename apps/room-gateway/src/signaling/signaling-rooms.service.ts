@@ -9,7 +9,7 @@ import { RoomTokenUse } from '../database/room-token-use.entity';
 import { SignalingRoom } from '../database/signaling-room.entity';
 import { SignalingConfig } from '../config';
 import { RoomTokens } from './room-tokens';
-import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
+import { SIGNALING_CONFIG } from './signaling.tokens';
 import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
 
@@ -38,7 +38,7 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(SIGNALING_CONFIG) private readonly cfg: SignalingConfig,
-    @Inject(SIGNALING_AUDIT) private readonly audit: AuditLog,
+    private readonly audit: AuditLog,
     private readonly relay: SignalingRelay,
     private readonly publisher: SignalingPublisher,
   ) {
@@ -232,12 +232,12 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
   }
 
   private record(device: DevicePrincipal, action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
-    this.audit.record({ principal: device.deviceId, action: roomId ? `${action} ${roomId}` : action, decision, reason });
+    this.audit.record({ principal: device.deviceId, action, target: roomId, decision, reason });
   }
 
   /** The key itself was audited (as a fingerprint) by the auth guard; here the operator is just "admin". */
   private adminRecord(action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
-    this.audit.record({ principal: 'admin', action: roomId ? `admin.${action} ${roomId}` : `admin.${action}`, decision, reason });
+    this.audit.record({ principal: 'admin', action: `admin.${action}`, target: roomId, decision, reason });
   }
 }
 

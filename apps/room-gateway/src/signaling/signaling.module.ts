@@ -1,6 +1,6 @@
 import { DynamicModule, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditLog, DeviceTokenModule } from '@portcullis/auth';
+import { DeviceTokenModule } from '@portcullis/auth';
 import { EVENTS_CLIENT, NatsConnectionService, runMigrations } from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { SignalingConfig } from '../config';
@@ -10,7 +10,7 @@ import { SignalingController, SignalingRevocationListener } from './signaling.co
 import { SignalingPublisher } from './signaling.publisher';
 import { SignalingRelay } from './signaling.relay';
 import { SignalingRoomsService } from './signaling-rooms.service';
-import { SIGNALING_AUDIT, SIGNALING_CONFIG } from './signaling.tokens';
+import { SIGNALING_CONFIG } from './signaling.tokens';
 
 /** Says once, in the app's log, why the signaling routes are absent or how room tokens are keyed. */
 @Injectable()
@@ -29,7 +29,7 @@ const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNot
  */
 @Module({})
 export class SignalingModule {
-  static forRoot(app: string, cfg: SignalingConfig | undefined): DynamicModule {
+  static forRoot(cfg: SignalingConfig | undefined): DynamicModule {
     if (!cfg) return { module: SignalingModule, providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')] };
     const keyNotice = cfg.roomTokenKeyGenerated
       ? notice('warn', 'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process')
@@ -56,7 +56,6 @@ export class SignalingModule {
       controllers: [SignalingController, SignalingAdminController, SignalingRevocationListener],
       providers: [
         { provide: SIGNALING_CONFIG, useValue: cfg },
-        { provide: SIGNALING_AUDIT, useFactory: () => new AuditLog(app) },
         keyNotice,
         SignalingRelay,
         SignalingPublisher,

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { EventPattern, RpcException } from '@nestjs/microservices';
 import type { AuditEvent } from '@portcullis/contracts';
-import { AUTH_OUTCOME, AuditLog, AuthOutcome, DependencyUnavailable, MetricsService } from '@portcullis/platform';
+import { AppLogger, AUTH_OUTCOME, AuditLog, AuthOutcome, createPino, DependencyUnavailable, InProcessClient, MetricsService } from '@portcullis/platform';
 import { SharedSecretStrategy } from '../strategies/shared-secret.strategy';
 import { AuthGuard, StrategyFactory } from './auth.guard';
 import { Auth, AUTH_PRINCIPAL, Internal, Public } from './decorators';
@@ -39,10 +39,17 @@ class Routes {
 function guard(factories: StrategyFactory[]): { guard: AuthGuard; audits: AuditEvent[]; metrics: MetricsService } {
   const app = `guard-spec-${Math.random().toString(36).slice(2)}`;
   const metrics = new MetricsService(app);
-  const g = new AuthGuard(new Reflector(), { get: () => undefined } as never, metrics, app, factories);
-  g.onModuleInit();
+  // The app's audit log as the platform builds it; its JSON lines are what the spec reads.
   const audits: AuditEvent[] = [];
-  AuditLog.addAppSink(app, (e) => audits.push(e));
+  const lines = {
+    write: (line: string) => {
+      const { audit } = JSON.parse(line) as { audit?: AuditEvent };
+      if (audit) audits.push(audit);
+    },
+  };
+  const audit = new AuditLog(new AppLogger(createPino({ app, level: 'debug', stream: lines as never })), metrics, new InProcessClient());
+  const g = new AuthGuard(new Reflector(), { get: () => undefined } as never, metrics, audit, factories);
+  g.onModuleInit();
   return { guard: g, audits, metrics };
 }
 

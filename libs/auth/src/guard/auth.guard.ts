@@ -11,7 +11,6 @@ import { Accepted, AuthKind, AuthRejected, AuthRequest, AuthStrategy, RouteMode,
 /** Builds one strategy once every provider of the app exists; `get` finds any provider of the app by its token. */
 export type StrategyFactory = (get: <T>(token: unknown) => T) => AuthStrategy;
 
-export const AUTH_APP = Symbol('AUTH_APP');
 export const AUTH_STRATEGY_FACTORIES = Symbol('AUTH_STRATEGY_FACTORIES');
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -57,17 +56,14 @@ export function auditAction(site: Pick<DecisionSite, 'transport' | 'method' | 'r
 export class AuthGuard implements CanActivate, OnModuleInit {
   private readonly logger = new Logger('AuthGuard');
   private readonly strategies = new Map<AuthKind, AuthStrategy>();
-  readonly audit: AuditLog;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
     private readonly metrics: MetricsService,
-    @Inject(AUTH_APP) app: string,
+    private readonly audit: AuditLog,
     @Inject(AUTH_STRATEGY_FACTORIES) private readonly factories: StrategyFactory[],
-  ) {
-    this.audit = new AuditLog(app);
-  }
+  ) {}
 
   onModuleInit(): void {
     const get = <T>(token: unknown): T => this.moduleRef.get<unknown, T>(token as never, { strict: false });

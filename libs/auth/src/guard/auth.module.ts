@@ -1,10 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AUTH_APP, AUTH_STRATEGY_FACTORIES, AuthGuard, StrategyFactory } from './auth.guard';
+import { AUTH_STRATEGY_FACTORIES, AuthGuard, StrategyFactory } from './auth.guard';
 
 export interface AuthModuleOptions {
-  /** App name for audit events. */
-  app: string;
   /**
    * The strategies this app accepts, one per kind, each built once the app's providers
    * exist: `(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })`.
@@ -25,7 +23,6 @@ export class AuthModule {
       module: AuthModule,
       global: true,
       providers: [
-        { provide: AUTH_APP, useValue: opts.app },
         { provide: AUTH_STRATEGY_FACTORIES, useValue: opts.strategies },
         AuthGuard,
         { provide: APP_GUARD, useExisting: AuthGuard },

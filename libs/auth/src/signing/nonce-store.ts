@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isNoResponders, JetStreamBucket, KvUnavailable, type KvStorage } from '@portcullis/platform';
+import { isNoResponders, isWrongLastSequence, JetStreamBucket, KvUnavailable, type KvStorage } from '@portcullis/platform';
 import type { KV, NatsConnection } from 'nats';
 
 /** Remembers nonces for as long as a signature could still be accepted. */
@@ -101,11 +101,5 @@ export class JetStreamNonceStore extends NonceStore {
 }
 
 const ONE = new Uint8Array([1]);
-/** JetStream's "wrong last sequence": the key already has an entry. */
-const WRONG_LAST_SEQUENCE = 10071;
-
-function isWrongLastSequence(err: unknown): boolean {
-  return (err as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code === WRONG_LAST_SEQUENCE;
-}
 /** A KV key is one subject token; anything else is not a nonce we issued a format for. */
 const NONCE_TOKEN = /^[A-Za-z0-9_=-]{1,200}$/;

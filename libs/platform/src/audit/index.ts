@@ -1,2 +1,1 @@
-export * from './audit.publisher';
 export * from './audit-log';

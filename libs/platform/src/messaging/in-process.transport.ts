@@ -68,11 +68,6 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 }
 
 export class InProcessClient extends ClientProxy {
-  /** emit() without the Observable, for callers that are already off the emitter's call stack. */
-  emitNow(pattern: string, data: unknown): void {
-    bus.emit(pattern, data);
-  }
-
   async connect(): Promise<void> {
     /* always connected */
   }

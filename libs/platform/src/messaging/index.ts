@@ -2,4 +2,3 @@ export * from './in-process.transport';
 export * from './nats-connection.service';
 export * from './messaging.module';
 export * from './kv-bucket';
-export * from './kv-write';

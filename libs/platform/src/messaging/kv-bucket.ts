@@ -44,6 +44,18 @@ export function isNoResponders(err: unknown): boolean {
   return e?.code === '503' || (typeof e?.message === 'string' && /no responders|stream not found/i.test(e.message));
 }
 
+/**
+ * A `kv.create` or `kv.update` JetStream refused because the key's last
+ * revision was not the one given: another writer got there first (or, for
+ * create, the key exists). nats.js v2 rejects with a NatsError carrying the
+ * server's API error; 10071 is "wrong last sequence", and newer servers send
+ * the same refusal as 10164.
+ */
+export function isWrongLastSequence(err: unknown): boolean {
+  const code = (err as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code;
+  return code === 10071 || code === 10164;
+}
+
 const API_TIMEOUT_MS = 2000;
 /** Read by readiness; never written, so the read answers "no entry" when all is well. */
 const PROBE_KEY = 'portcullis-readiness-probe';

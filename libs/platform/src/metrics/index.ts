@@ -1,4 +1,3 @@
 export * from './metrics.service';
 export * from './metrics.controller';
 export * from './http-metrics.hook';
-export * from './keyed-counter';

@@ -14,6 +14,7 @@ export class MetricsService {
   readonly throttled: Counter<'app' | 'route'>;
   readonly revocationsReceived: Counter<'app'>;
   readonly natsConnected: Gauge<'app'>;
+  readonly auditEvents: Counter<'app' | 'action' | 'decision' | 'reason'>;
 
   constructor(readonly app: string) {
     this.registry.setDefaultLabels({ app });
@@ -47,6 +48,12 @@ export class MetricsService {
       name: 'portcullis_nats_connected',
       help: '1 when the NATS connection is up (always 1 for the in-process transport)',
       labelNames: ['app'],
+      registers: [this.registry],
+    });
+    this.auditEvents = new Counter({
+      name: 'portcullis_audit_events_total',
+      help: 'Audit events (authentication decisions) by action, decision and reason code',
+      labelNames: ['app', 'action', 'decision', 'reason'],
       registers: [this.registry],
     });
   }

@@ -1,32 +1,31 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { isNoResponders, JetStreamBucket, KvRevisionConflict, KvUnavailable, kvWriteIfRevision, type KvStorage } from '../messaging';
+import { isNoResponders, isWrongLastSequence, JetStreamBucket, KvUnavailable, type KvStorage } from '../messaging';
 import type { KV, NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { DependencyUnavailable } from '../errors/dependency-unavailable';
 import { applyHit, ThrottlerStorageRecord, ThrottleWindow } from './throttle-window';
 
+/** Writes lost to other replicas before a hit gives up; only a key hammered from many replicas at once gets near it. */
 const MAX_ATTEMPTS = 25;
-/** Entries whose last state this replica remembers, to write without reading first. */
-const MAX_REMEMBERED = 10_000;
 
-const WRITE_TIMEOUT_MS = 2000;
+/** An entry as read: the revision the next write must name, and its window (none when deleted). */
+interface StoredWindow {
+  revision: number;
+  state?: ThrottleWindow;
+}
 
 /**
  * A @nestjs/throttler v6 storage shared by every replica: one JetStream
  * key-value entry per (throttler, tracker key) holding the fixed-window state
- * (see applyHit). Each increment reads the entry and writes it back with
- * a revision-checked write (what KV's `create`/`update` send),
- * retrying when another replica won the race, so no hit is lost or counted
- * twice. The bucket's max age removes idle entries. The bucket is kept on
- * disk (file storage) by default: with memory storage every NATS restart
- * would hand each client a fresh budget, which an attacker guessing device
- * secrets could wait for or provoke. It is bound again after every reconnect
- * and whenever a write finds it gone (JetStreamBucket).
- *
- * Each replica remembers the last state and revision it saw per entry and
- * writes against that directly (one round trip); a stale revision fails and
- * the entry is read again. A remembered block is answered locally until it
- * ends, since nothing lifts a block early.
+ * (see applyHit). Each hit reads the entry, applies the window and writes the
+ * result back with `kv.create` (no entry yet) or `kv.update` at the revision
+ * it read. Both are refused when another replica wrote in between, and the hit
+ * is then read and counted again, so no hit is lost or counted twice. The
+ * bucket's max age removes idle entries. The bucket is kept on disk (file
+ * storage) by default: with memory storage every NATS restart would hand each
+ * client a fresh budget, which an attacker guessing device secrets could wait
+ * for or provoke. It is bound again after every reconnect and whenever a
+ * write finds it gone (JetStreamBucket).
  *
  * Usage (the same for every app):
  *
@@ -47,7 +46,6 @@ const WRITE_TIMEOUT_MS = 2000;
  */
 export class JetStreamThrottlerStorage implements ThrottlerStorage {
   readonly kv: JetStreamBucket;
-  private readonly seen = new Map<string, { revision: number; state?: ThrottleWindow }>();
 
   constructor(
     nc: () => Promise<NatsConnection | undefined>,
@@ -63,50 +61,55 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
       throw new Error(`throttler "${throttlerName}": ttl/blockDuration exceed the bucket max age (${this.maxAgeMs} ms)`);
     }
     try {
-      return await this.count(key, ttl, limit, blockDuration, throttlerName);
+      return await this.count(entryKeyOf(key, throttlerName), ttl, limit, blockDuration, throttlerName);
     } catch (err) {
       if (err instanceof KvUnavailable) throw new DependencyUnavailable('NATS', undefined, { cause: err });
       throw err;
     }
   }
 
-  private async count(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  /** The entry's window as stored, without counting a hit (undefined: none). */
+  async peek(key: string, throttlerName: string): Promise<ThrottleWindow | undefined> {
+    try {
+      return (await this.read(await this.kv.bound(), entryKeyOf(key, throttlerName)))?.state;
+    } catch (err) {
+      if (err instanceof KvUnavailable) throw new DependencyUnavailable('NATS', undefined, { cause: err });
+      throw err;
+    }
+  }
+
+  private async count(entryKey: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     let kv = await this.kv.bound();
-    // Hashing keeps entry names within KV's key alphabet and free of whatever the tracker was.
-    const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
-    let known = this.seen.get(entryKey);
     let rebound = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!known || attempt > 0) known = await this.read(kv, entryKey);
-      const step = applyHit(known?.state, Date.now(), ttl, limit, blockDuration);
+      const stored = await this.read(kv, entryKey);
+      const step = applyHit(stored?.state, Date.now(), ttl, limit, blockDuration);
+      // A hit refused while blocked changes nothing: nothing to write.
       if (!step.next) return step.record;
-      const data = new TextEncoder().encode(JSON.stringify(step.next));
+      const data = JSON.stringify(step.next);
       try {
-        const nc = await this.kv.connection();
-        // Revision-checked, so a replica that raced us makes this fail rather than overwrite.
-        const revision = await kvWriteIfRevision(nc, this.bucket, entryKey, data, known?.revision ?? 0, WRITE_TIMEOUT_MS);
-        this.remember(entryKey, { revision, state: step.next });
+        // An entry expired by the bucket's max age is gone (create); a deleted
+        // one leaves a marker whose revision is the one to write over (update).
+        if (stored) await kv.update(entryKey, data, stored.revision);
+        else await kv.create(entryKey, data);
         return step.record;
       } catch (err) {
-        if (err instanceof KvUnavailable) throw err;
-        if (!(err instanceof KvRevisionConflict)) {
+        if (!isWrongLastSequence(err)) {
           this.kv.invalidate(kv);
           // Nobody answered, so nothing was written: the bucket is gone (a NATS restart); bind it again once and count again.
           if (rebound || !isNoResponders(err)) throw new KvUnavailable(this.bucket, { cause: err });
           rebound = true;
-          this.seen.delete(entryKey);
           kv = await this.kv.bound();
           continue;
         }
-        // Another replica (or request) wrote first, or the entry expired: re-read and count again.
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+        // Another replica (or request) wrote first: wait a moment, so racing writers fall out of step, then read and count again.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
     throw new Error(`throttler "${throttlerName}": too much contention on one key`);
   }
 
-  /** The entry's current state; a deleted or expired entry reads as a revision to write over, or nothing. */
-  private async read(kv: KV, entryKey: string): Promise<{ revision: number; state?: ThrottleWindow } | undefined> {
+  private async read(kv: KV, entryKey: string): Promise<StoredWindow | undefined> {
     let entry;
     try {
       entry = await kv.get(entryKey);
@@ -118,22 +121,9 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     const live = entry.operation === 'PUT' && entry.value.length > 0;
     return { revision: entry.revision, state: live ? entry.json<ThrottleWindow>() : undefined };
   }
+}
 
-  private remember(entryKey: string, v: { revision: number; state?: ThrottleWindow }): void {
-    this.seen.delete(entryKey);
-    this.seen.set(entryKey, v);
-    // Oldest first in a Map: drop the least recently written.
-    if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
-  }
-
-  /** The entry's window as stored, without counting a hit (undefined: none). */
-  async peek(key: string, throttlerName: string): Promise<ThrottleWindow | undefined> {
-    const entryKey = createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
-    try {
-      return (await this.read(await this.kv.bound(), entryKey))?.state;
-    } catch (err) {
-      if (err instanceof KvUnavailable) throw new DependencyUnavailable('NATS', undefined, { cause: err });
-      throw err;
-    }
-  }
+/** Hashing keeps entry names within KV's key alphabet and free of whatever the tracker was (an IP, a device id). */
+function entryKeyOf(key: string, throttlerName: string): string {
+  return createHash('sha256').update(`${throttlerName}\u0000${key}`).digest('hex');
 }
