@@ -62,7 +62,8 @@ function acceptsOf(schema: z.ZodTypeAny): string {
   if (s instanceof z.ZodNumber) {
     const min = s.minValue;
     const max = s.maxValue;
-    const range = max !== null && max < Number.MAX_SAFE_INTEGER ? ` ${min ?? 0}–${max}` : min !== null ? ` ≥ ${min}` : '';
+    const range =
+      max !== null && max < Number.MAX_SAFE_INTEGER ? ` ${min ?? 0}–${max}` : min !== null ? ` ≥ ${min}` : '';
     return `integer${range}`;
   }
   if (s instanceof z.ZodString) {
@@ -84,7 +85,9 @@ function table(shape: z.ZodRawShape, names: string[]): string[] {
   for (const name of names) {
     const schema = shape[name];
     if (!schema.description) throw new Error(`${name} has no .describe() text in its schema`);
-    rows.push(`| \`${name}\` | ${cell(defaultOf(schema))} | ${secretOf(name)} | ${cell(acceptsOf(schema))} | ${cell(schema.description)} |`);
+    rows.push(
+      `| \`${name}\` | ${cell(defaultOf(schema))} | ${secretOf(name)} | ${cell(acceptsOf(schema))} | ${cell(schema.description)} |`,
+    );
   }
   return rows;
 }

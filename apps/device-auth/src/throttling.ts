@@ -1,6 +1,12 @@
 import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import { createThrottlerStorage, markThrottled, MetricsService, NatsConnectionService, ThrottleWindow } from '@portcullis/platform';
+import {
+  createThrottlerStorage,
+  markThrottled,
+  MetricsService,
+  NatsConnectionService,
+  ThrottleWindow,
+} from '@portcullis/platform';
 import type { FastifyReply } from 'fastify';
 import { DeviceAuthConfig } from './config';
 
@@ -11,13 +17,13 @@ export interface SignInRequest {
 }
 
 /** Per-device tracker: the device_id in the body. */
-export function deviceTracker(req: SignInRequest): string {
+function deviceTracker(req: SignInRequest): string {
   const id = (req.body as { device_id?: unknown } | undefined)?.device_id;
   return typeof id === 'string' ? `device:${id.slice(0, 128)}` : 'device:(none)';
 }
 
 /** Per-address tracker: req.ip honours X-Forwarded-For only from TRUSTED_PROXIES (bootApp's trustProxy). */
-export function addressTracker(req: SignInRequest): string {
+function addressTracker(req: SignInRequest): string {
   return `ip:${String(req.ip)}`;
 }
 
@@ -27,8 +33,8 @@ export interface PeekableThrottlerStorage extends ThrottlerStorage {
 }
 
 /** The throttler names the windows are stored under. */
-export const SIGN_IN_DEVICE = 'device';
-export const SIGN_IN_ADDRESS_FAILURES = 'ip-failures';
+const SIGN_IN_DEVICE = 'device';
+const SIGN_IN_ADDRESS_FAILURES = 'ip-failures';
 
 export type SignInRefusal = 'throttled_device' | 'throttled_address';
 
@@ -77,7 +83,8 @@ export class SignInLimits {
     ]);
     const now = Date.now();
     if (device && device.blockedUntil > now) this.refuse(reply, (device.blockedUntil - now) / 1000, 'throttled_device');
-    if (address && address.blockedUntil > now) this.refuse(reply, (address.blockedUntil - now) / 1000, 'throttled_address');
+    if (address && address.blockedUntil > now)
+      this.refuse(reply, (address.blockedUntil - now) / 1000, 'throttled_address');
   }
 
   /** A successful sign-in counts against its device only. */
@@ -94,7 +101,13 @@ export class SignInLimits {
   async failed(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const device = await this.countDevice(req);
     if (device.isBlocked) this.refuse(reply, device.timeToBlockExpire, 'throttled_device');
-    const address = await this.storage.increment(addressTracker(req), this.ttl, this.cfg.addressFailureLimit, this.ttl, SIGN_IN_ADDRESS_FAILURES);
+    const address = await this.storage.increment(
+      addressTracker(req),
+      this.ttl,
+      this.cfg.addressFailureLimit,
+      this.ttl,
+      SIGN_IN_ADDRESS_FAILURES,
+    );
     if (address.isBlocked) this.refuse(reply, address.timeToBlockExpire, 'throttled_address');
   }
 

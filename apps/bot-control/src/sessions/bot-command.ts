@@ -14,7 +14,7 @@ function bundledWorker(): string {
   return join(dir, BOT_WORKER);
 }
 
-export function defaultBotCommand(): string[] {
+function defaultBotCommand(): string[] {
   return [process.execPath, bundledWorker()];
 }
 

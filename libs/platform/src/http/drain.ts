@@ -16,7 +16,10 @@ export class HttpDrain {
   private readonly responses = new Set<ServerResponse>();
   private draining?: Promise<void>;
 
-  constructor(private readonly server: Server, private readonly drainMs: number) {
+  constructor(
+    private readonly server: Server,
+    private readonly drainMs: number,
+  ) {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -68,7 +71,11 @@ export function installDrain(app: NestFastifyApplication, drainMs: number): Http
   drains.set(app, drain);
   fastify.addHook('onRequest', (_req, reply, done) => {
     if (!drain.closing) return done();
-    void reply.code(503).header('connection', 'close').header('retry-after', '1').send({ detail: 'the server is shutting down' });
+    void reply
+      .code(503)
+      .header('connection', 'close')
+      .header('retry-after', '1')
+      .send({ detail: 'the server is shutting down' });
   });
   fastify.addHook('onSend', (_req, reply, payload, done) => {
     // Answers finished while draining end their connection, so no keep-alive socket outlives the drain.

@@ -11,7 +11,12 @@ export function installHttpMetrics(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (req, reply, done) => {
     metrics.httpDuration.observe(
-      { app: metrics.app, method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        app: metrics.app,
+        method: req.method,
+        route: req.routeOptions?.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
     done();

@@ -9,7 +9,9 @@ const MAX_TEXT = 300;
 export function scrub(text: string, secrets: string[]): string {
   let out = text.slice(0, 4096);
   // Longest first, so a secret inside another (an API key inside "key:secret") cannot leave a remainder.
-  const forms = [...new Set(secrets.filter(Boolean).flatMap((s) => [s, encodeURIComponent(s)]))].sort((a, b) => b.length - a.length);
+  const forms = [...new Set(secrets.filter(Boolean).flatMap((s) => [s, encodeURIComponent(s)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   for (const form of forms) out = out.split(form).join('[redacted]');
   out = out
     .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]')
