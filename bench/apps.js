@@ -30,7 +30,14 @@ function startApp(app, env = {}) {
 async function startScript(script, env = {}) {
   const port = await freePort();
   const child = spawn(...pinned(SERVER_CPU, [process.execPath, script]), {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   started.add(child);

@@ -31,7 +31,11 @@ class OpenSessionsController {
   }
 }
 const SECRET = process.env.BOT_CONTROL_SHARED_SECRET;
-const method = (name) => [OpenSessionsController.prototype, name, Object.getOwnPropertyDescriptor(OpenSessionsController.prototype, name)];
+const method = (name) => [
+  OpenSessionsController.prototype,
+  name,
+  Object.getOwnPropertyDescriptor(OpenSessionsController.prototype, name),
+];
 Public()(...method('list'));
 Get('open/sessions')(...method('list'));
 Public()(...method('checked'));

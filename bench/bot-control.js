@@ -41,7 +41,9 @@ const SERVER = require.resolve('./bot-control-server');
 
 function run(opts) {
   return new Promise((resolve, reject) => {
-    autocannon({ duration: SECONDS, connections: 10, pipelining: 1, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
+    autocannon({ duration: SECONDS, connections: 10, pipelining: 1, ...opts }, (err, r) =>
+      err ? reject(err) : resolve(r),
+    );
   });
 }
 
@@ -57,7 +59,14 @@ function post(url, body) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', resolve);
@@ -89,28 +98,74 @@ async function p50Sequential(url, body, n) {
   try {
     // Part 3's upstream: the app as it ships, open.
     const open = await up(await startApp('bot-control', {}));
-    const guardedEnv = { BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' };
+    const guardedEnv = {
+      BOT_CONTROL_SHARED_SECRET: SECRET,
+      BOT_CONTROL_AUTH_REQUIRED: '1',
+      BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1',
+    };
     const guarded = [await up(await startScript(SERVER, guardedEnv)), await up(await startScript(SERVER, guardedEnv))];
     const signingEnv = { NATS_URL, BOT_CONTROL_SHARED_SECRET: SECRET, BOT_CONTROL_AUTH_REQUIRED: '1' };
-    const signing = [await up(await startApp('bot-control', signingEnv)), await up(await startApp('bot-control', signingEnv))];
+    const signing = [
+      await up(await startApp('bot-control', signingEnv)),
+      await up(await startApp('bot-control', signingEnv)),
+    ];
     const proxy = await up(await startApp('interface-proxy', { BOT_CONTROL_BASE_URL: open.url }));
     const body = JSON.stringify({ room_url: ROOM });
     // One live bot per server: every join below takes the cheap "reused" path, and every
     // GET /sessions answers the same one-session list.
     for (const s of [open, ...guarded, ...signing]) {
-      await fetch(`${s.url}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET }, body });
+      await fetch(`${s.url}/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-bot-secret': SECRET },
+        body,
+      });
     }
 
-    console.log(`bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s a side, crossed over two servers loaded at once and then alternating on one (bench/pairs.js), after ${WARMUP}s warm-up, 10 connections a side${pinned.describe()}\n`);
+    console.log(
+      `bot-control benchmarks: ${ROUNDS} rounds x ${SECONDS}s a side, crossed over two servers loaded at once and then alternating on one (bench/pairs.js), after ${WARMUP}s warm-up, 10 connections a side${pinned.describe()}\n`,
+    );
 
     const withSecret = { headers: { 'x-bot-secret': SECRET } };
-    const route = (path, opts = {}) => (s) => ({ url: `${s.url}${path}`, ...opts });
+    const route =
+      (path, opts = {}) =>
+      (s) => ({ url: `${s.url}${path}`, ...opts });
     const pairOpts = { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, load };
-    const pair = (label, servers, sideA, sideB, nameA, nameB, target) => printPair(label, servers, sideA, sideB, [nameA, nameB], target, pairOpts);
-    await pair('0. control: GET /open/sessions against itself', guarded, route('/open/sessions', withSecret), route('/open/sessions', withSecret), 'first', 'second', 'ideal 1.000x');
-    await pair('1a. GET /sessions guarded (shared secret) / unguarded, the same request', guarded, route('/sessions', withSecret), route('/open/sessions', withSecret), 'guarded', 'unguarded', '>= 0.95x');
-    await pair('1b. GET /sessions guarded / unguarded without the header', guarded, route('/sessions', withSecret), route('/open/sessions'), 'guarded', 'unguarded');
-    await pair('1c. floor: GET /open/sessions with only the digest comparison of the secret / without', guarded, route('/open/sessions/checked', withSecret), route('/open/sessions', withSecret), 'compared', 'unguarded');
+    const pair = (label, servers, sideA, sideB, nameA, nameB, target) =>
+      printPair(label, servers, sideA, sideB, [nameA, nameB], target, pairOpts);
+    await pair(
+      '0. control: GET /open/sessions against itself',
+      guarded,
+      route('/open/sessions', withSecret),
+      route('/open/sessions', withSecret),
+      'first',
+      'second',
+      'ideal 1.000x',
+    );
+    await pair(
+      '1a. GET /sessions guarded (shared secret) / unguarded, the same request',
+      guarded,
+      route('/sessions', withSecret),
+      route('/open/sessions', withSecret),
+      'guarded',
+      'unguarded',
+      '>= 0.95x',
+    );
+    await pair(
+      '1b. GET /sessions guarded / unguarded without the header',
+      guarded,
+      route('/sessions', withSecret),
+      route('/open/sessions'),
+      'guarded',
+      'unguarded',
+    );
+    await pair(
+      '1c. floor: GET /open/sessions with only the digest comparison of the secret / without',
+      guarded,
+      route('/open/sessions/checked', withSecret),
+      route('/open/sessions', withSecret),
+      'compared',
+      'unguarded',
+    );
 
     const json = { 'content-type': 'application/json' };
     const sign = () => ({ ...json, ...signRequest(SECRET, { method: 'POST', pathWithQuery: '/join', body }) });
@@ -143,7 +198,9 @@ async function p50Sequential(url, body, n) {
     }
     const pp = median(viaProxy);
     const dp = median(direct);
-    console.log(`3. POST /join p50 through interface-proxy ${pp.toFixed(3)} ms vs direct ${dp.toFixed(3)} ms -> adds ${(pp - dp).toFixed(3)} ms (target <= 1 ms), ratio ${(pp / dp).toFixed(2)}x`);
+    console.log(
+      `3. POST /join p50 through interface-proxy ${pp.toFixed(3)} ms vs direct ${dp.toFixed(3)} ms -> adds ${(pp - dp).toFixed(3)} ms (target <= 1 ms), ratio ${(pp / dp).toFixed(2)}x`,
+    );
   } finally {
     for (const c of procs) c.kill('SIGTERM');
   }

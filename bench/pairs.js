@@ -92,11 +92,16 @@ async function crossedPair(first, second, sideA, sideB, { rounds, seconds, warmu
       const [na, nb] = await Promise.all([load(a.opts, seconds), load(b.opts, seconds)]);
       const after = [cpuMicros(a.pid), cpuMicros(b.pid)];
       const cpuKnown = before.concat(after).every((x) => x !== undefined);
-      round.push({ na, nb, ca: cpuKnown ? (after[0] - before[0]) / Math.max(1, na) : undefined, cb: cpuKnown ? (after[1] - before[1]) / Math.max(1, nb) : undefined });
+      round.push({
+        na,
+        nb,
+        ca: cpuKnown ? (after[0] - before[0]) / Math.max(1, na) : undefined,
+        cb: cpuKnown ? (after[1] - before[1]) / Math.max(1, nb) : undefined,
+      });
     }
     const [one, two] = round;
     ratios.push(Math.sqrt((one.na / one.nb) * (two.na / two.nb)));
-    bias.push(Math.sqrt((one.na / one.nb) / (two.na / two.nb)));
+    bias.push(Math.sqrt(one.na / one.nb / (two.na / two.nb)));
     rps.a.push((one.na + two.na) / (2 * seconds));
     rps.b.push((one.nb + two.nb) / (2 * seconds));
     if (round.every((o) => o.ca !== undefined && o.cb !== undefined)) {
@@ -135,11 +140,14 @@ async function alternatingPair(a, b, { rounds, seconds, warmup, load }) {
 function describePair(label, r, nameA, nameB, target) {
   const bias = r.bias === undefined ? '' : `; first server ${r.bias.toFixed(3)}x the second's speed, cancelled`;
   const head = `${label}: ${nameA} ${r.rpsA.toFixed(0)} req/s, ${nameB} ${r.rpsB.toFixed(0)} req/s ${r.how} -> ratio ${r.ratio.toFixed(3)}x (median of ${r.rounds} rounds, range ${r.min.toFixed(3)}-${r.max.toFixed(3)}${bias}${target ? `; target ${target}` : ''})`;
-  if (r.cpuA === undefined || r.cpuB === undefined) return `${head}\n   (server CPU per request: not available without /proc)`;
+  if (r.cpuA === undefined || r.cpuB === undefined)
+    return `${head}\n   (server CPU per request: not available without /proc)`;
   const extra = r.cpuA - r.cpuB;
   // Loaded at once, the ratio is a cost ratio only while the servers keep their core busy; well
   // under 100% the load generator was the bottleneck and the ratio reads closer to 1 than the costs.
-  const busy = r.how.startsWith('at ') ? `; servers' core ${Math.round((r.cpuA * r.rpsA + r.cpuB * r.rpsB) / 1e4)}% busy` : '';
+  const busy = r.how.startsWith('at ')
+    ? `; servers' core ${Math.round((r.cpuA * r.rpsA + r.cpuB * r.rpsB) / 1e4)}% busy`
+    : '';
   return `${head}\n   server CPU per request: ${nameA} ${r.cpuA.toFixed(1)} µs, ${nameB} ${r.cpuB.toFixed(1)} µs (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs)${busy}`;
 }
 
@@ -151,7 +159,9 @@ function describePair(label, r, nameA, nameB, target) {
 async function printPair(label, [first, second], sideA, sideB, [nameA, nameB], target, opts) {
   console.log(describePair(label, await crossedPair(first, second, sideA, sideB, opts), nameA, nameB, target));
   const alone = (side) => ({ pid: first.pid, opts: side(first) });
-  console.log(describePair('    same pair, one server', await alternatingPair(alone(sideA), alone(sideB), opts), nameA, nameB));
+  console.log(
+    describePair('    same pair, one server', await alternatingPair(alone(sideA), alone(sideB), opts), nameA, nameB),
+  );
 }
 
 module.exports = { alternatingPair, crossedPair, cpuMicros, describePair, median, printPair };

@@ -10,7 +10,9 @@ const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 
 const enabled =
-  process.env.BENCH_PIN !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+  process.env.BENCH_PIN !== '0' &&
+  os.cpus().length >= 2 &&
+  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
 
 const LOAD_CPU = 0;
 const SERVER_CPU = 1;

@@ -90,7 +90,11 @@ function run(url, body) {
         method: 'POST',
         connections: CONNECTIONS,
         duration: SECONDS,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'x-provider-auth': `Bearer ${KEY}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${KEY}`,
+          'x-provider-auth': `Bearer ${KEY}`,
+        },
         body: JSON.stringify(body),
       },
       (err, res) => (err ? reject(err) : resolve({ ...res, times })),
@@ -110,17 +114,46 @@ const fmt = (n) => n.toFixed(3);
 
 async function main() {
   const daily = await fakeDaily();
-  const targets = [{ name: 'direct', url: `${daily.url}/v1/rooms`, body: { privacy: 'public', properties: { enable_chat: true } } }];
+  const targets = [
+    { name: 'direct', url: `${daily.url}/v1/rooms`, body: { privacy: 'public', properties: { enable_chat: true } } },
+  ];
   const gwMem = await gateway(daily.url, undefined);
-  targets.push({ name: 'gateway (in-memory limits)', url: `${gwMem.url}/api/rooms/create`, body: { profile: 'conversation' }, child: gwMem.child });
+  targets.push({
+    name: 'gateway (in-memory limits)',
+    url: `${gwMem.url}/api/rooms/create`,
+    body: { profile: 'conversation' },
+    child: gwMem.child,
+  });
   if (await natsUp()) {
     const gwNats = await gateway(daily.url, NATS_URL);
-    targets.push({ name: 'gateway (NATS-shared limits)', url: `${gwNats.url}/api/rooms/create`, body: { profile: 'conversation' }, child: gwNats.child });
+    targets.push({
+      name: 'gateway (NATS-shared limits)',
+      url: `${gwNats.url}/api/rooms/create`,
+      body: { profile: 'conversation' },
+      child: gwNats.child,
+    });
   } else {
     console.log(`NATS not reachable at ${NATS_URL}: skipping the shared-limiter variant`);
   }
   // Warm up (JIT, keep-alive sockets, the KV bucket).
-  for (const t of targets) await new Promise((r) => autocannon({ url: t.url, method: 'POST', duration: 1, connections: CONNECTIONS, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'x-provider-auth': `Bearer ${KEY}` }, body: JSON.stringify(t.body) }, r));
+  for (const t of targets)
+    await new Promise((r) =>
+      autocannon(
+        {
+          url: t.url,
+          method: 'POST',
+          duration: 1,
+          connections: CONNECTIONS,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${KEY}`,
+            'x-provider-auth': `Bearer ${KEY}`,
+          },
+          body: JSON.stringify(t.body),
+        },
+        r,
+      ),
+    );
 
   const results = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -134,7 +167,9 @@ async function main() {
   const p50 = (name) => median(results[name].map((r) => pct(r.times, 50)));
   const p99 = (name) => median(results[name].map((r) => pct(r.times, 99)));
   const rps = (name) => median(results[name].map((r) => r.requests.average));
-  console.log(`\nroom create, ${CONNECTIONS} connection(s), ${ROUNDS} x ${SECONDS} s per target, interleaved${pinned.describe()}\n`);
+  console.log(
+    `\nroom create, ${CONNECTIONS} connection(s), ${ROUNDS} x ${SECONDS} s per target, interleaved${pinned.describe()}\n`,
+  );
   console.log('target                          p50 ms   p99 ms    req/s   p50 added ms   p50 ratio   throughput ratio');
   for (const t of targets) {
     const added = p50(t.name) - p50('direct');

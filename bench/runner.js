@@ -21,7 +21,10 @@ const MAIN = join(ROOT, 'dist/apps/cli/src/main.js');
 const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 const PG_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Math.max(1, Number(process.argv[2] || 1));
-const APPS = (process.env.BENCH_APPS || 'device-auth,bot-control,room-gateway,interface-proxy').split(',').map((s) => s.trim()).filter(Boolean);
+const APPS = (process.env.BENCH_APPS || 'device-auth,bot-control,room-gateway,interface-proxy')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +44,11 @@ async function startOnce(home, extraEnv) {
   delete env.PORTCULLIS_CONFIG;
   Object.assign(env, extraEnv);
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [MAIN, 'start', '--foreground'], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'start', '--foreground'], {
+    cwd: home,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const until = Date.now() + 120000;
@@ -113,7 +120,14 @@ async function withDatabase(fn) {
         add('real NATS + Postgres', await startOnce(real, { NATS_URL, DATABASE_URL: db }));
       });
     } catch (e) {
-      failures.push(`real NATS + Postgres: ${e.message.split('\n').filter((l) => l.startsWith('portcullis')).join(' ') || e.message}`);
+      failures.push(
+        `real NATS + Postgres: ${
+          e.message
+            .split('\n')
+            .filter((l) => l.startsWith('portcullis'))
+            .join(' ') || e.message
+        }`,
+      );
     } finally {
       rmSync(real, { recursive: true, force: true });
     }
@@ -125,8 +139,12 @@ async function withDatabase(fn) {
     return { mode: m, apps: rs[0].apps, ms: median(rs.map((r) => r.ms)), rss: median(rs.map((r) => r.rss)) };
   });
   const base = summary.find((s) => s.mode.startsWith('real')) || summary[0];
-  console.log(`all-in-one runner (${APPS.join(', ')}): time to every app healthy, and resident memory (median of ${RUNS} run(s))`);
-  console.log(`${'mode'.padEnd(32)}${'apps'.padStart(5)}${'healthy ms'.padStart(12)}${'RSS MB'.padStart(9)}${'time vs real'.padStart(14)}${'RSS vs real'.padStart(13)}`);
+  console.log(
+    `all-in-one runner (${APPS.join(', ')}): time to every app healthy, and resident memory (median of ${RUNS} run(s))`,
+  );
+  console.log(
+    `${'mode'.padEnd(32)}${'apps'.padStart(5)}${'healthy ms'.padStart(12)}${'RSS MB'.padStart(9)}${'time vs real'.padStart(14)}${'RSS vs real'.padStart(13)}`,
+  );
   for (const s of summary) {
     console.log(
       `${s.mode.padEnd(32)}${String(s.apps).padStart(5)}${s.ms.toFixed(0).padStart(12)}${s.rss.toFixed(0).padStart(9)}` +

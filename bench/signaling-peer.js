@@ -16,10 +16,16 @@ function worker(reply) {
     let s = sessions.get(from);
     if (!s || data?.type === 'HELLO') {
       s?.dispose();
-      s = new PskWorkerSession({ secret: SECRET, binding: { roomId: ROOM_ID, workerId: WORKER_ID, clientId: from }, send: (m) => reply(from, m), onDone: () => undefined });
+      s = new PskWorkerSession({
+        secret: SECRET,
+        binding: { roomId: ROOM_ID, workerId: WORKER_ID, clientId: from },
+        send: (m) => reply(from, m),
+        onDone: () => undefined,
+      });
       sessions.set(from, s);
     }
-    if (s.accept(data) && data.type === 'COMMAND') reply(from, { type: 'RESULT', id: data.id, ok: true, output: data.args?.[0] ?? '' });
+    if (s.accept(data) && data.type === 'COMMAND')
+      reply(from, { type: 'RESULT', id: data.id, ok: true, output: data.args?.[0] ?? '' });
   };
 }
 

@@ -43,7 +43,11 @@ async function sql(url, q) {
 }
 
 async function json(method, url, body, headers = {}) {
-  const r = await fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const b = await r.json();
   if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(b)}`);
   return b;
@@ -66,7 +70,12 @@ function channel(ws, wrap) {
 
 function handshake(ch, binding) {
   return new Promise((resolve, reject) => {
-    const s = new PskClientSession({ secret: SECRET, binding, send: (m) => ch.send(m), onDone: (o) => (o.ok ? resolve() : reject(new Error(o.reason))) });
+    const s = new PskClientSession({
+      secret: SECRET,
+      binding,
+      send: (m) => ch.send(m),
+      onDone: (o) => (o.ok ? resolve() : reject(new Error(o.reason))),
+    });
     ch.onData = (d) => s.accept(d);
     s.start();
   });
@@ -121,20 +130,48 @@ async function main() {
   let peer;
   try {
     const da = await startDeviceAuth(
-      loadDeviceAuthConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: u.toString(), NATS_URL, PORTCULLIS_DATA_DIR: dataDir, PORTCULLIS_ADMIN_API_KEY: adminKey, DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket }),
+      loadDeviceAuthConfig({
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: u.toString(),
+        NATS_URL,
+        PORTCULLIS_DATA_DIR: dataDir,
+        PORTCULLIS_ADMIN_API_KEY: adminKey,
+        DEVICE_AUTH_ISSUER: issuer,
+        DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket,
+      }),
       { logStream: quiet() },
     );
     apps.push(da);
     const daUrl = (await da.getUrl()).replace('[::1]', '127.0.0.1');
     const gw = await startRoomGateway(
-      loadRoomGatewayConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', NATS_URL, DATABASE_URL: u.toString(), DEVICE_AUTH_URL: daUrl, DEVICE_AUTH_ISSUER: issuer, ROOM_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex') }),
+      loadRoomGatewayConfig({
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        NATS_URL,
+        DATABASE_URL: u.toString(),
+        DEVICE_AUTH_URL: daUrl,
+        DEVICE_AUTH_ISSUER: issuer,
+        ROOM_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
+      }),
       { logStream: quiet() },
     );
     apps.push(gw);
     const gwUrl = (await gw.getUrl()).replace('[::1]', '127.0.0.1');
     const device = async (id) => {
-      const d = await json('POST', `${daUrl}/admin/devices`, { device_id: id, customer_id: 'bench', name: id }, { 'x-portcullis-api-key': adminKey });
-      return { id, token: (await json('POST', `${daUrl}/device/auth`, { device_id: id, device_secret: d.device_secret })).access_token };
+      const d = await json(
+        'POST',
+        `${daUrl}/admin/devices`,
+        { device_id: id, customer_id: 'bench', name: id },
+        { 'x-portcullis-api-key': adminKey },
+      );
+      return {
+        id,
+        token: (await json('POST', `${daUrl}/device/auth`, { device_id: id, device_secret: d.device_secret }))
+          .access_token,
+      };
     };
     const [owner, w, c] = await Promise.all([device('bench_owner'), device('bench_worker'), device('bench_client')]);
     const bearer = (d) => ({ authorization: `Bearer ${d.token}` });
@@ -148,7 +185,10 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    for (const [d, role] of [[w, 'worker'], [c, 'client']]) {
+    for (const [d, role] of [
+      [w, 'worker'],
+      [c, 'client'],
+    ]) {
       const inv = await json('POST', `${gwUrl}/signaling/rooms/${room.room_id}/tokens`, { role }, bearer(owner));
       await json('POST', `${gwUrl}/signaling/rooms/join`, { room_token: inv.room_token }, bearer(d));
     }
@@ -171,10 +211,18 @@ async function main() {
     const f = (x) => x.toFixed(3);
     console.log(`\nsignaling rooms, ${SECONDS} s per phase, client here, worker in another process\n`);
     console.log('                               relay       direct WS   relay/direct');
-    console.log(`PSK handshakes/s               ${hsRelay.toFixed(0).padEnd(12)}${hsDirect.toFixed(0).padEnd(12)}${(hsRelay / hsDirect).toFixed(2)}`);
-    console.log(`round trip p50 (ms)            ${f(rtRelay.p50).padEnd(12)}${f(rtDirect.p50).padEnd(12)}${(rtRelay.p50 / rtDirect.p50).toFixed(2)}`);
-    console.log(`round trip p99 (ms)            ${f(rtRelay.p99).padEnd(12)}${f(rtDirect.p99).padEnd(12)}${(rtRelay.p99 / rtDirect.p99).toFixed(2)}`);
-    console.log(`relay added latency per message (one way, p50): ${f((rtRelay.p50 - rtDirect.p50) / 2)} ms  (${rtRelay.n} / ${rtDirect.n} round trips)`);
+    console.log(
+      `PSK handshakes/s               ${hsRelay.toFixed(0).padEnd(12)}${hsDirect.toFixed(0).padEnd(12)}${(hsRelay / hsDirect).toFixed(2)}`,
+    );
+    console.log(
+      `round trip p50 (ms)            ${f(rtRelay.p50).padEnd(12)}${f(rtDirect.p50).padEnd(12)}${(rtRelay.p50 / rtDirect.p50).toFixed(2)}`,
+    );
+    console.log(
+      `round trip p99 (ms)            ${f(rtRelay.p99).padEnd(12)}${f(rtDirect.p99).padEnd(12)}${(rtRelay.p99 / rtDirect.p99).toFixed(2)}`,
+    );
+    console.log(
+      `relay added latency per message (one way, p50): ${f((rtRelay.p50 - rtDirect.p50) / 2)} ms  (${rtRelay.n} / ${rtDirect.n} round trips)`,
+    );
     relayWs.close();
     directWs.close();
   } finally {

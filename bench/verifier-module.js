@@ -9,7 +9,15 @@
  */
 const { Writable } = require('node:stream');
 const { Controller, Get, Inject, Module } = require('@nestjs/common');
-const { Auth, AuthGuard, AuthModule, DeviceTokenModule, DeviceTokenStrategy, DeviceTokenVerifier, Public } = require('../libs/auth/src');
+const {
+  Auth,
+  AuthGuard,
+  AuthModule,
+  DeviceTokenModule,
+  DeviceTokenStrategy,
+  DeviceTokenVerifier,
+  Public,
+} = require('../libs/auth/src');
 const { EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } = require('../libs/platform/src');
 
 const devNull = () => new Writable({ write: (_c, _e, cb) => cb() });
@@ -19,15 +27,29 @@ function verifierModule({ daUrl, issuer, audience, natsUrl }) {
     constructor(guard) {
       this.guard = guard;
     }
-    open() { return { ok: true }; }
-    guarded() { return { ok: true }; }
+    open() {
+      return { ok: true };
+    }
+    guarded() {
+      return { ok: true };
+    }
     audited() {
       // The guard's own record path, so the floor runs the code the guard runs.
-      this.guard.record({ transport: 'http', method: 'GET', route: '/open/audited' }, 'allow', 'ok', 'bench-device', true);
+      this.guard.record(
+        { transport: 'http', method: 'GET', route: '/open/audited' },
+        'allow',
+        'ok',
+        'bench-device',
+        true,
+      );
       return { ok: true };
     }
   }
-  const method = (name) => [BenchController.prototype, name, Object.getOwnPropertyDescriptor(BenchController.prototype, name)];
+  const method = (name) => [
+    BenchController.prototype,
+    name,
+    Object.getOwnPropertyDescriptor(BenchController.prototype, name),
+  ];
   Inject(AuthGuard)(BenchController, undefined, 0);
   Public()(...method('open'));
   Get('open')(...method('open'));
@@ -48,7 +70,10 @@ function verifierModule({ daUrl, issuer, audience, natsUrl }) {
         nats: NatsConnectionService,
         metrics: MetricsService,
       }),
-      AuthModule.forRoot({ app: 'bench-verifier', strategies: [(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] }),
+      AuthModule.forRoot({
+        app: 'bench-verifier',
+        strategies: [(get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })],
+      }),
     ],
     controllers: [BenchController],
   })(VerifierModule);

@@ -12,8 +12,20 @@ const { bootApp } = require('../libs/platform/src');
 const { verifierModule } = require('./verifier-module');
 
 const env = process.env;
-const mod = verifierModule({ daUrl: env.DEVICE_AUTH_URL, issuer: env.DEVICE_AUTH_ISSUER, audience: env.DEVICE_AUTH_AUDIENCE, natsUrl: env.NATS_URL });
-bootApp(mod, { app: 'bench-verifier', port: Number(env.PORT), host: env.HOST ?? '127.0.0.1', natsUrl: env.NATS_URL, microservice: true, shutdownHooks: true }).catch((err) => {
+const mod = verifierModule({
+  daUrl: env.DEVICE_AUTH_URL,
+  issuer: env.DEVICE_AUTH_ISSUER,
+  audience: env.DEVICE_AUTH_AUDIENCE,
+  natsUrl: env.NATS_URL,
+});
+bootApp(mod, {
+  app: 'bench-verifier',
+  port: Number(env.PORT),
+  host: env.HOST ?? '127.0.0.1',
+  natsUrl: env.NATS_URL,
+  microservice: true,
+  shutdownHooks: true,
+}).catch((err) => {
   process.stderr.write(`bench verifier failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

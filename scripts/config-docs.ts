@@ -62,7 +62,8 @@ function acceptsOf(schema: z.ZodTypeAny): string {
   if (s instanceof z.ZodNumber) {
     const min = s.minValue;
     const max = s.maxValue;
-    const range = max !== null && max < Number.MAX_SAFE_INTEGER ? ` ${min ?? 0}–${max}` : min !== null ? ` ≥ ${min}` : '';
+    const range =
+      max !== null && max < Number.MAX_SAFE_INTEGER ? ` ${min ?? 0}–${max}` : min !== null ? ` ≥ ${min}` : '';
     return `integer${range}`;
   }
   if (s instanceof z.ZodString) {
@@ -82,9 +83,11 @@ function secretOf(name: string): string {
 function table(shape: z.ZodRawShape, names: string[]): string[] {
   const rows = ['| variable | default | secret | accepts | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const name of names) {
-    const schema = shape[name] as z.ZodTypeAny;
+    const schema = shape[name];
     if (!schema.description) throw new Error(`${name} has no .describe() text in its schema`);
-    rows.push(`| \`${name}\` | ${cell(defaultOf(schema))} | ${secretOf(name)} | ${cell(acceptsOf(schema))} | ${cell(schema.description)} |`);
+    rows.push(
+      `| \`${name}\` | ${cell(defaultOf(schema))} | ${secretOf(name)} | ${cell(acceptsOf(schema))} | ${cell(schema.description)} |`,
+    );
   }
   return rows;
 }

@@ -99,7 +99,12 @@ describe('bot-control sessions (open mode, real bot processes, real NATS)', () =
   it('a leave that is ignored ends in SIGKILL after the grace period', async () => {
     // A bot that ignores SIGTERM.
     const stubborn = await runBotControl({
-      BOT_COMMAND: JSON.stringify([process.execPath, '-e', "process.on('SIGTERM',()=>{});console.log('ready');setInterval(()=>{},1000)", '--']),
+      BOT_COMMAND: JSON.stringify([
+        process.execPath,
+        '-e',
+        "process.on('SIGTERM',()=>{});console.log('ready');setInterval(()=>{},1000)",
+        '--',
+      ]),
       BOT_LEAVE_GRACE_MS: '300',
     });
     try {
@@ -147,7 +152,11 @@ describe('bot-control sessions (open mode, real bot processes, real NATS)', () =
     await waitFor(() => want.every((t) => sse.events.some((e) => e.event === t && e.data.pid === body.pid)));
     await waitFor(() => want.every((t) => ws.messages.some((m) => m.type === t && m.pid === body.pid)));
     await waitFor(() => want.every((t) => natsEvents.some((e) => e.type === t && e.room_url === url)));
-    expect(sse.events.find((e) => e.event === 'started')?.data).toMatchObject({ pid: body.pid, room_url: url, type: 'started' });
+    expect(sse.events.find((e) => e.event === 'started')?.data).toMatchObject({
+      pid: body.pid,
+      room_url: url,
+      type: 'started',
+    });
     sse.close();
     ws.close();
   });
@@ -155,7 +164,8 @@ describe('bot-control sessions (open mode, real bot processes, real NATS)', () =
   it('leaves no bot behind on shutdown', async () => {
     const other = await runBotControl({});
     const pids: number[] = [];
-    for (let i = 0; i < 3; i++) pids.push((await http('POST', `${other.url}/join`, { json: { room_url: room('shutdown') } })).body.pid);
+    for (let i = 0; i < 3; i++)
+      pids.push((await http('POST', `${other.url}/join`, { json: { room_url: room('shutdown') } })).body.pid);
     expect(pids.every(processAlive)).toBe(true);
     await other.close();
     expect(pids.every(gone)).toBe(true);
@@ -170,7 +180,11 @@ describe('bot-control shared-secret auth', () => {
   let changeOnly: Running<BotControlConfig>;
 
   beforeAll(async () => {
-    enforced = await runBotControl({ BOT_CONTROL_SHARED_SECRET: secret, BOT_CONTROL_SHARED_SECRET_PREV: previous, BOT_CONTROL_AUTH_REQUIRED: '1' });
+    enforced = await runBotControl({
+      BOT_CONTROL_SHARED_SECRET: secret,
+      BOT_CONTROL_SHARED_SECRET_PREV: previous,
+      BOT_CONTROL_AUTH_REQUIRED: '1',
+    });
     shadow = await runBotControl({ BOT_CONTROL_SHARED_SECRET: secret, BOT_CONTROL_AUTH_REQUIRED: '0' });
     changeOnly = await runBotControl({ BOT_CONTROL_SHARED_SECRET: secret, BOT_CONTROL_AUTH_REQUIRED_CHANGE: '1' });
   });
@@ -200,12 +214,20 @@ describe('bot-control shared-secret auth', () => {
       expect((await http('POST', `${enforced.url}${path}`)).status).toBe(401);
     }
     expect((await http('DELETE', `${enforced.url}/sessions/1`)).status).toBe(401);
-    const reasons = enforced.logs.audits().filter((a) => a.decision === 'deny').map((a) => a.reason);
+    const reasons = enforced.logs
+      .audits()
+      .filter((a) => a.decision === 'deny')
+      .map((a) => a.reason);
     expect(reasons).toEqual(expect.arrayContaining(['missing_credential', 'invalid_credential']));
   });
 
   it('enforced: current secret, previous secret and the Bearer form are accepted', async () => {
-    for (const headers of [{ 'x-bot-secret': secret }, { 'x-bot-secret': previous }, { authorization: `Bearer ${secret}` }, { authorization: `bearer ${previous}` }] as Array<Record<string, string>>) {
+    for (const headers of [
+      { 'x-bot-secret': secret },
+      { 'x-bot-secret': previous },
+      { authorization: `Bearer ${secret}` },
+      { authorization: `bearer ${previous}` },
+    ] as Array<Record<string, string>>) {
       const res = await http('POST', `${enforced.url}/join`, { headers, json: { room_url: room('ok') } });
       expect(res.status).toBe(200);
       const del = await http('DELETE', `${enforced.url}/sessions/${res.body.pid}`, { headers });
@@ -218,13 +240,18 @@ describe('bot-control shared-secret auth', () => {
   });
 
   it('shadow mode: refused-to-be requests pass, but are logged and counted as would_deny', async () => {
-    const res = await http('POST', `${shadow.url}/join`, { headers: { 'x-bot-secret': 'nope' }, json: { room_url: room('shadow') } });
+    const res = await http('POST', `${shadow.url}/join`, {
+      headers: { 'x-bot-secret': 'nope' },
+      json: { room_url: room('shadow') },
+    });
     expect(res.status).toBe(200);
     await http('DELETE', `${shadow.url}/sessions/${res.body.pid}`);
     const audit = shadow.logs.audits().find((a) => a.decision === 'would_deny' && a.reason === 'invalid_credential');
     expect(audit).toMatchObject({ app: 'bot-control', action: 'POST /join' });
     const metrics = (await http('GET', `${shadow.url}/metrics`)).text;
-    expect(metrics).toMatch(/portcullis_auth_decisions_total\{app="bot-control",route="\/join",decision="would_deny",reason="invalid_credential"\} 1/);
+    expect(metrics).toMatch(
+      /portcullis_auth_decisions_total\{app="bot-control",route="\/join",decision="would_deny",reason="invalid_credential"\} 1/,
+    );
     expect(metrics).toMatch(/decision="would_deny",reason="missing_credential"\} 1/);
     expect(metrics).not.toContain(secret);
   });
@@ -234,11 +261,17 @@ describe('bot-control shared-secret auth', () => {
     expect(join.status).toBe(200);
     expect((await http('POST', `${changeOnly.url}/sessions/${join.body.pid}/leave`)).status).toBe(401);
     expect((await http('DELETE', `${changeOnly.url}/sessions/${join.body.pid}`)).status).toBe(401);
-    expect((await http('POST', `${changeOnly.url}/sessions/${join.body.pid}/leave`, { headers: { 'x-bot-secret': secret } })).status).toBe(202);
+    expect(
+      (await http('POST', `${changeOnly.url}/sessions/${join.body.pid}/leave`, { headers: { 'x-bot-secret': secret } }))
+        .status,
+    ).toBe(202);
   });
 
   it('never echoes a presented secret into responses', async () => {
-    const res = await http('POST', `${enforced.url}/join`, { headers: { 'x-bot-secret': secret }, json: { room_url: 'http://bad', token: secret } });
+    const res = await http('POST', `${enforced.url}/join`, {
+      headers: { 'x-bot-secret': secret },
+      json: { room_url: 'http://bad', token: secret },
+    });
     expect(res.status).toBe(400);
     expect(res.text).not.toContain(secret);
   });

@@ -10,7 +10,12 @@ async function signed(
   base: string,
   secret: string,
   req: { method: string; path: string; body?: unknown },
-  tamper: { method?: string; path?: string; body?: string; headers?: (h: Record<string, string>) => Record<string, string> } = {},
+  tamper: {
+    method?: string;
+    path?: string;
+    body?: string;
+    headers?: (h: Record<string, string>) => Record<string, string>;
+  } = {},
   now = Date.now(),
 ) {
   const body = req.body === undefined ? '' : JSON.stringify(req.body);
@@ -20,11 +25,18 @@ async function signed(
   if (sentBody) headers['content-type'] = 'application/json';
   return {
     headers,
-    res: await http(tamper.method ?? req.method, `${base}${tamper.path ?? req.path}`, { headers, body: sentBody || undefined }),
+    res: await http(tamper.method ?? req.method, `${base}${tamper.path ?? req.path}`, {
+      headers,
+      body: sentBody || undefined,
+    }),
   };
 }
 
-const join = () => ({ method: 'POST', path: '/join', body: { room_url: `https://example.daily.co/sig-${randomUUID()}` } });
+const join = () => ({
+  method: 'POST',
+  path: '/join',
+  body: { room_url: `https://example.daily.co/sig-${randomUUID()}` },
+});
 
 describe('bot-control HMAC request signing (nonces shared through NATS JetStream)', () => {
   const secret = canary('sign-secret');
@@ -47,7 +59,10 @@ describe('bot-control HMAC request signing (nonces shared through NATS JetStream
 
   afterAll(async () => {
     const sessions = (await http('GET', `${a.url}/sessions`)).body as Array<{ pid: number }>;
-    for (const s of sessions) await http('DELETE', `${a.url}/sessions/${s.pid}`, { headers: { 'x-bot-secret': secret } }).catch(() => undefined);
+    for (const s of sessions)
+      await http('DELETE', `${a.url}/sessions/${s.pid}`, { headers: { 'x-bot-secret': secret } }).catch(
+        () => undefined,
+      );
     await Promise.all([a.close(), b.close()]);
     for (const app of [a, b]) {
       expect(app.logs.text).not.toContain(secret);
@@ -73,10 +88,16 @@ describe('bot-control HMAC request signing (nonces shared through NATS JetStream
     const original = await signed(a.url, secret, req);
     expect(original.res.status).toBe(200);
     const body = JSON.stringify(req.body);
-    const again = await http('POST', `${a.url}/join`, { headers: { ...original.headers, 'content-type': 'application/json' }, body });
+    const again = await http('POST', `${a.url}/join`, {
+      headers: { ...original.headers, 'content-type': 'application/json' },
+      body,
+    });
     expect(again.status).toBe(401);
     expect(again.text).toBe('{"detail":"unauthorized"}');
-    const elsewhere = await http('POST', `${b.url}/join`, { headers: { ...original.headers, 'content-type': 'application/json' }, body });
+    const elsewhere = await http('POST', `${b.url}/join`, {
+      headers: { ...original.headers, 'content-type': 'application/json' },
+      body,
+    });
     expect(elsewhere.status).toBe(401);
     expect(b.logs.audits().some((e) => e.reason === 'replayed_nonce')).toBe(true);
   });
@@ -93,7 +114,12 @@ describe('bot-control HMAC request signing (nonces shared through NATS JetStream
     const { body } = await http('GET', `${a.url}/sessions`);
     const pid = (body as Array<{ pid: number }>)[0].pid;
     // Method: signed as leave (POST), sent as DELETE.
-    const m = await signed(a.url, secret, { method: 'POST', path: `/sessions/${pid}/leave` }, { method: 'DELETE', path: `/sessions/${pid}` });
+    const m = await signed(
+      a.url,
+      secret,
+      { method: 'POST', path: `/sessions/${pid}/leave` },
+      { method: 'DELETE', path: `/sessions/${pid}` },
+    );
     expect(m.res.status).toBe(401);
     // Path: signed for another session.
     const p = await signed(a.url, secret, { method: 'DELETE', path: '/sessions/1' }, { path: `/sessions/${pid}` });

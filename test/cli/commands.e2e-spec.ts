@@ -23,12 +23,20 @@ describe('portcullis commands and exit codes', () => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        const send = (status: number, obj: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
+        const send = (status: number, obj: unknown) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
         const name = decodeURIComponent((req.url ?? '').split('/')[2] ?? '');
         if (req.headers.authorization !== `Bearer ${providerKey}`) return send(401, { error: 'authentication-error' });
         if (req.method === 'POST' && req.url === '/rooms') {
           const b = JSON.parse(body || '{}');
-          const room = { id: `id-${rooms.size + 1}`, name: b.name ?? `room-${rooms.size + 1}`, url: `https://fake.daily.co/${b.name}`, privacy: b.privacy ?? 'public', config: b.properties ?? {}, created_at: new Date().toISOString() };
+          const room = {
+            id: `id-${rooms.size + 1}`,
+            name: b.name ?? `room-${rooms.size + 1}`,
+            url: `https://fake.daily.co/${b.name}`,
+            privacy: b.privacy ?? 'public',
+            config: b.properties ?? {},
+            created_at: new Date().toISOString(),
+          };
           rooms.set(room.name, room);
           return send(200, room);
         }
@@ -46,7 +54,9 @@ describe('portcullis commands and exit codes', () => {
     const dailyUrl = `http://127.0.0.1:${(daily.address() as AddressInfo).port}`;
     writeText(
       join(sb.cwd, 'portcullis.toml'),
-      freePortsToml(`[suite]\napps = ["bot-control", "room-gateway"]\nsignaling = false\nlog_level = "warn"\n\n[env.room-gateway]\nDAILY_API_BASE_URL = "${dailyUrl}"\n`),
+      freePortsToml(
+        `[suite]\napps = ["bot-control", "room-gateway"]\nsignaling = false\nlog_level = "warn"\n\n[env.room-gateway]\nDAILY_API_BASE_URL = "${dailyUrl}"\n`,
+      ),
     );
   });
   afterAll(async () => {
@@ -94,7 +104,9 @@ describe('portcullis commands and exit codes', () => {
     expect(wrong.code).toBe(2);
     expect(seenAuth.filter((a) => a === `Bearer ${providerKey}`).length).toBeGreaterThanOrEqual(4);
 
-    expect((await sb.run(['rooms', 'create', '--profile', 'conversation', '--overrides', '{nope'], { env })).code).toBe(1);
+    expect((await sb.run(['rooms', 'create', '--profile', 'conversation', '--overrides', '{nope'], { env })).code).toBe(
+      1,
+    );
     expect(sb.output.join('\n')).not.toContain(providerKey);
   }, 120000);
 
@@ -109,22 +121,44 @@ describe('portcullis commands and exit codes', () => {
 
     // join -> listed -> leave, with the room token passed through the environment, never argv or output.
     const roomToken = canary('room-token');
-    const joined = await sb.run(['--json', 'bot', 'join', '--room-url', 'https://example.daily.co/standup', '--bot', 'pearl', '--token-env', 'ROOM_TOKEN'], { env: { ROOM_TOKEN: roomToken } });
+    const joined = await sb.run(
+      [
+        '--json',
+        'bot',
+        'join',
+        '--room-url',
+        'https://example.daily.co/standup',
+        '--bot',
+        'pearl',
+        '--token-env',
+        'ROOM_TOKEN',
+      ],
+      { env: { ROOM_TOKEN: roomToken } },
+    );
     expect(joined.code).toBe(0);
     const { pid } = JSON.parse(joined.stdout) as { pid: number };
-    const listed = JSON.parse((await sb.run(['--json', 'bot', 'sessions'])).stdout) as Array<{ pid: number; bot: string; state: string }>;
+    const listed = JSON.parse((await sb.run(['--json', 'bot', 'sessions'])).stdout) as Array<{
+      pid: number;
+      bot: string;
+      state: string;
+    }>;
     expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ pid, bot: 'pearl', state: 'running' })]));
     const table = await sb.run(['bot', 'sessions']);
     expect(table.stdout).toMatch(new RegExp(`PID\\s+ROOM_URL[\\s\\S]*${pid}\\s+https://example.daily.co/standup`));
     expect((await sb.run(['bot', 'leave', String(pid)])).code).toBe(0);
-    expect((await sb.run(['bot', 'join', '--room-url', 'https://example.daily.co/x', '--token-env', 'UNSET_VAR'])).code).toBe(1);
+    expect(
+      (await sb.run(['bot', 'join', '--room-url', 'https://example.daily.co/x', '--token-env', 'UNSET_VAR'])).code,
+    ).toBe(1);
     expect((await sb.run(['bot', 'join', '--room-url', 'http://insecure.example/x'])).code).toBe(5);
     expect(sb.output.join('\n')).not.toContain(roomToken);
 
     // A wrong shared secret is refused with exit 2 and a message saying where the secret lives.
     const path = join(sb.cwd, 'portcullis.toml');
     const other = join(sb.root, 'other.toml');
-    writeText(other, readFileSync(path, 'utf8').replace(/shared_secret = "[^"]+"/, `shared_secret = "${'c'.repeat(64)}"`));
+    writeText(
+      other,
+      readFileSync(path, 'utf8').replace(/shared_secret = "[^"]+"/, `shared_secret = "${'c'.repeat(64)}"`),
+    );
     const refused = await sb.run(['--config', other, 'bot', 'sessions']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('[bot_control] shared_secret');

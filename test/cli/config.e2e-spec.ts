@@ -42,8 +42,14 @@ describe('portcullis config file (CLI subprocess)', () => {
     writeText(viaEnv, freePortsToml());
     writeText(viaFlag, freePortsToml());
 
-    expect(await statusJson([], { PORTCULLIS_CONFIG: viaEnv })).toMatchObject({ config_file: viaEnv, config_origin: 'env' });
-    expect(await statusJson(['--config', 'sub/flag.toml'], { PORTCULLIS_CONFIG: viaEnv })).toMatchObject({ config_file: viaFlag, config_origin: 'flag' });
+    expect(await statusJson([], { PORTCULLIS_CONFIG: viaEnv })).toMatchObject({
+      config_file: viaEnv,
+      config_origin: 'env',
+    });
+    expect(await statusJson(['--config', 'sub/flag.toml'], { PORTCULLIS_CONFIG: viaEnv })).toMatchObject({
+      config_file: viaFlag,
+      config_origin: 'flag',
+    });
   });
 
   it('a corrupt file: a clear error naming the file and line, exit 7, the file untouched and no key echoed', async () => {
@@ -86,7 +92,11 @@ describe('portcullis config file (CLI subprocess)', () => {
 
   it('warns, naming the fix, when a file holding a key is readable by others', async () => {
     const path = join(sb.cwd, 'portcullis.toml');
-    writeText(path, freePortsToml(`[suite]\nlog_level = "warn"\n`).replace('[daemon]\n', `[daemon]\napi_key = "${'a'.repeat(64)}"\n`), 0o644);
+    writeText(
+      path,
+      freePortsToml(`[suite]\nlog_level = "warn"\n`).replace('[daemon]\n', `[daemon]\napi_key = "${'a'.repeat(64)}"\n`),
+      0o644,
+    );
     chmodSync(path, 0o644);
     const r = await sb.run(['status']);
     expect(r.stderr).toContain(`Fix: chmod 600 ${path}`);

@@ -21,7 +21,10 @@ describe('README: npm start on embedded defaults', () => {
 
     const d = sb.spawnDaemon([join(ROOT, 'dist/apps/cli/src/main.js'), 'start', '--foreground'], { cwd: sb.cwd });
     await waitFor(() => d.child.exitCode !== null || d.out().includes('portcullis is running'), 90000, 100);
-    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({ exitCode: null, output: '' });
+    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({
+      exitCode: null,
+      output: '',
+    });
     expect(d.out()).toContain(`Generated [daemon] api_key`);
     expect(d.out()).toContain(`config file  ${sb.userConfig}`);
 
@@ -41,7 +44,9 @@ describe('README: npm start on embedded defaults', () => {
     const reg = await sb.run(['--json', 'device', 'register', '--customer', 'acme', '--name', 'lobby']);
     expect(reg.code).toBe(0);
     const device = JSON.parse(reg.stdout);
-    const auth = await http('POST', `${deviceAuth}/device/auth`, { json: { device_id: device.device_id, device_secret: device.device_secret } });
+    const auth = await http('POST', `${deviceAuth}/device/auth`, {
+      json: { device_id: device.device_id, device_secret: device.device_secret },
+    });
     expect(auth.status).toBe(200);
     expect(auth.body).toMatchObject({ token_type: 'Bearer', customer_id: 'acme' });
     expect(auth.body.access_token.split('.')).toHaveLength(3);
@@ -52,8 +57,16 @@ describe('README: npm start on embedded defaults', () => {
     expect(shown.stdout).not.toContain(device.device_secret);
 
     // The rest of the device lifecycle through the CLI.
-    const authAs = (secret: string) => http('POST', `${deviceAuth}/device/auth`, { json: { device_id: device.device_id, device_secret: secret } });
-    const rotated = await sb.run(['--json', 'device', 'rotate-secret', device.device_id, '--secret-file', join(sb.root, 'new.secret')]);
+    const authAs = (secret: string) =>
+      http('POST', `${deviceAuth}/device/auth`, { json: { device_id: device.device_id, device_secret: secret } });
+    const rotated = await sb.run([
+      '--json',
+      'device',
+      'rotate-secret',
+      device.device_id,
+      '--secret-file',
+      join(sb.root, 'new.secret'),
+    ]);
     expect(rotated.code).toBe(0);
     const newSecret = readFileSync(join(sb.root, 'new.secret'), 'utf8').trim();
     expect(rotated.stdout).not.toContain(newSecret);
@@ -69,7 +82,9 @@ describe('README: npm start on embedded defaults', () => {
     // Every app of the one process audits as itself: a refused sign-in is device-auth's, a
     // room request without a key is room-gateway's.
     const roomGateway = s.apps.find((a: { app: string }) => a.app === 'room-gateway').url;
-    expect((await http('POST', `${roomGateway}/api/rooms/create`, { json: { profile: 'conversation' } })).status).toBe(401);
+    expect((await http('POST', `${roomGateway}/api/rooms/create`, { json: { profile: 'conversation' } })).status).toBe(
+      401,
+    );
     const auditLines = () =>
       d
         .out()
@@ -78,8 +93,14 @@ describe('README: npm start on embedded defaults', () => {
         .map((l) => JSON.parse(l) as { app: string; audit: { app: string; action: string; decision: string } });
     await waitFor(() => auditLines().some((l) => l.audit.action === 'POST /api/rooms/create'), 10000);
     const audited = auditLines();
-    expect(audited.find((l) => l.audit.action === 'device.auth' && l.audit.decision === 'deny')).toMatchObject({ app: 'device-auth', audit: { app: 'device-auth' } });
-    expect(audited.find((l) => l.audit.action === 'POST /api/rooms/create')).toMatchObject({ app: 'room-gateway', audit: { app: 'room-gateway', decision: 'deny' } });
+    expect(audited.find((l) => l.audit.action === 'device.auth' && l.audit.decision === 'deny')).toMatchObject({
+      app: 'device-auth',
+      audit: { app: 'device-auth' },
+    });
+    expect(audited.find((l) => l.audit.action === 'POST /api/rooms/create')).toMatchObject({
+      app: 'room-gateway',
+      audit: { app: 'room-gateway', decision: 'deny' },
+    });
     for (const l of audited) expect(l.audit.app).toBe(l.app);
 
     // Ctrl-C (SIGINT) stops it cleanly.

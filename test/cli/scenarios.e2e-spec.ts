@@ -44,13 +44,21 @@ describe('CLI and daemon agree on the admin key (both as real processes)', () =>
     expect(reg.code).toBe(0);
     const listed = await sb.run(['--json', 'device', 'list']);
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout).devices.map((d: { device_id: string }) => d.device_id)).toContain(JSON.parse(reg.stdout).device_id);
+    expect(JSON.parse(listed.stdout).devices.map((d: { device_id: string }) => d.device_id)).toContain(
+      JSON.parse(reg.stdout).device_id,
+    );
     const sessions = await sb.run(['bot', 'sessions']);
     expect(sessions.code).toBe(0);
 
     // Daemon and CLI reading different files: told so, not silently refused.
     const other = join(sb.root, 'other.toml');
-    writeText(other, freePortsToml(`[suite]\ndata_dir = "${dataDir}"\n`).replace('[daemon]\n', `[daemon]\napi_key = "${'b'.repeat(64)}"\n`));
+    writeText(
+      other,
+      freePortsToml(`[suite]\ndata_dir = "${dataDir}"\n`).replace(
+        '[daemon]\n',
+        `[daemon]\napi_key = "${'b'.repeat(64)}"\n`,
+      ),
+    );
     const refused = await sb.run(['--config', other, 'device', 'list']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`this server reads its key from [daemon] api_key in ${path}`);
@@ -81,7 +89,10 @@ describe('CLI and daemon agree on the admin key (both as real processes)', () =>
 
     const d = sb.spawnDaemon([DAEMON_JS]);
     await waitFor(() => d.child.exitCode !== null || readDaemonState(sb.dataDir)?.ready, 60000, 100);
-    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({ exitCode: null, output: '' });
+    expect({ exitCode: d.child.exitCode, output: d.child.exitCode === null ? '' : d.out().slice(-800) }).toEqual({
+      exitCode: null,
+      output: '',
+    });
     const state = readDaemonState(sb.dataDir)!;
     expect(state.pid).toBe(d.child.pid);
     const key = apiKeyIn(readFileSync(path, 'utf8')) as string;
@@ -90,11 +101,15 @@ describe('CLI and daemon agree on the admin key (both as real processes)', () =>
     const status = await sb.run(['--json', 'status']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ key_matches: true, daemon_config_file: path });
-    expect((await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': key } })).status).toBe(200);
+    expect(
+      (await http('GET', `${state.control_url}/daemon/status`, { headers: { 'x-portcullis-api-key': key } })).status,
+    ).toBe(200);
     expect((await sb.run(['bot', 'sessions'])).code).toBe(0);
 
     // The daemon logged what it did, by fingerprint only.
-    expect(d.out()).toMatch(new RegExp(`generated \\[daemon\\] api_key and saved it to ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(d.out()).toMatch(
+      new RegExp(`generated \\[daemon\\] api_key and saved it to ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     expect(d.out()).toContain(state.key_fingerprint);
     expect(d.out()).not.toContain(key);
 

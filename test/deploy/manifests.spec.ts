@@ -23,7 +23,9 @@ const K8S = join(ROOT, 'deploy', 'k8s');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 
 type Obj = Record<string, any>;
-const TEST_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const TEST_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const APPS = { 'interface-proxy': 3000, 'bot-control': 3001, 'device-auth': 3002, 'room-gateway': 3003 } as const;
 type App = keyof typeof APPS;
 const STATELESS: App[] = ['interface-proxy', 'device-auth', 'room-gateway'];
@@ -161,7 +163,11 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const pods = [...deployments.map((d) => d.spec.template.spec), ...of('Job').map((j) => j.spec.template.spec)];
     expect(pods).toHaveLength(5);
     for (const pod of pods) {
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(pod.automountServiceAccountToken).toBe(false);
       const volumes = new Map<string, Obj>(pod.volumes.map((v: Obj) => [v.name, v]));
       for (const c of pod.containers) {
@@ -182,7 +188,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
     // device-auth's data dir is writable scratch space, not the image.
     const da = byApp('device-auth').spec.template.spec;
-    expect(da.containers[0].volumeMounts).toContainEqual({ name: 'data', mountPath: configMap.data.PORTCULLIS_DATA_DIR });
+    expect(da.containers[0].volumeMounts).toContainEqual({
+      name: 'data',
+      mountPath: configMap.data.PORTCULLIS_DATA_DIR,
+    });
   });
 
   it('keeps secrets out: Secret references only, no secret-named value in env or the ConfigMap', () => {
@@ -203,7 +212,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
   });
 
-  it("gives every app exactly variables it reads, enough to pass its own production config check", () => {
+  it('gives every app exactly variables it reads, enough to pass its own production config check', () => {
     const known = variablesReadByApps();
     for (const key of Object.keys(configMap.data)) expect(known).toContain(key);
     expect(configMap.data.NODE_ENV).toBe('production');
@@ -224,8 +233,13 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         }
         const cfg = LOADERS[app](env) as Obj;
         if (app === 'device-auth') expect(cfg.migrateOnStart).toBe(false);
-        if (app === 'room-gateway' && withOptional) expect(cfg.signaling).toMatchObject({ migrateOnStart: false, deviceAuthUrl: 'http://device-auth:3002' });
-        if (app === 'interface-proxy') expect([cfg.deviceTokens?.jwksUrl, cfg.dashboard]).toEqual(['http://device-auth:3002/.well-known/jwks.json', undefined]);
+        if (app === 'room-gateway' && withOptional)
+          expect(cfg.signaling).toMatchObject({ migrateOnStart: false, deviceAuthUrl: 'http://device-auth:3002' });
+        if (app === 'interface-proxy')
+          expect([cfg.deviceTokens?.jwksUrl, cfg.dashboard]).toEqual([
+            'http://device-auth:3002/.well-known/jwks.json',
+            undefined,
+          ]);
       }
     }
   });
@@ -269,17 +283,26 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const selecting = (labels: Record<string, string>, type: 'Ingress' | 'Egress') =>
       policies.filter((p) => p.spec.policyTypes.includes(type) && matches(p.spec.podSelector, labels));
     const egressPorts = (labels: Record<string, string>) =>
-      selecting(labels, 'Egress').flatMap((p) => (p.spec.egress ?? []).flatMap((r: Obj) => (r.ports ?? []).map((x: Obj) => x.port)));
+      selecting(labels, 'Egress').flatMap((p) =>
+        (p.spec.egress ?? []).flatMap((r: Obj) => (r.ports ?? []).map((x: Obj) => x.port)),
+      );
 
     it('deny everything by default, both ways', () => {
-      const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress)!;
+      const deny = policies.find(
+        (p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress,
+      )!;
       expect(deny.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
     });
 
     it('allow DNS from every pod', () => {
       const dns = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.egress)!;
-      expect(dns.spec.egress[0].ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
-      expect(dns.spec.egress[0].to[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'kube-system' });
+      expect(dns.spec.egress[0].ports).toEqual([
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ]);
+      expect(dns.spec.egress[0].to[0].namespaceSelector.matchLabels).toEqual({
+        'kubernetes.io/metadata.name': 'kube-system',
+      });
     });
 
     it("let only interface-proxy reach bot-control's port", () => {
@@ -291,12 +314,14 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       }
       // and interface-proxy may leave for it
       expect(egressPorts(podLabels('interface-proxy'))).toContain(3001);
-      for (const other of ['device-auth', 'room-gateway', 'portcullis-migrate']) expect(egressPorts(podLabels(other))).not.toContain(3001);
+      for (const other of ['device-auth', 'room-gateway', 'portcullis-migrate'])
+        expect(egressPorts(podLabels(other))).not.toContain(3001);
     });
 
     it('let only the apps reach NATS, and only device-auth, room-gateway and the migration reach Postgres', () => {
       for (const app of Object.keys(APPS)) expect(egressPorts(podLabels(app))).toContain(4222);
-      for (const app of ['device-auth', 'room-gateway', 'portcullis-migrate']) expect(egressPorts(podLabels(app))).toContain(5432);
+      for (const app of ['device-auth', 'room-gateway', 'portcullis-migrate'])
+        expect(egressPorts(podLabels(app))).toContain(5432);
       for (const app of ['interface-proxy', 'bot-control']) expect(egressPorts(podLabels(app))).not.toContain(5432);
       const strangers: Record<string, string>[] = [{ 'app.kubernetes.io/name': 'something-else' }, {}];
       for (const labels of strangers) {
@@ -312,7 +337,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 function interpolate(value: string, env: Record<string, string>): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
     const v = env[name];
-    if (op?.endsWith('-')) return v === undefined || (op === ':-' && v === '') ? arg ?? '' : v;
+    if (op?.endsWith('-')) return v === undefined || (op === ':-' && v === '') ? (arg ?? '') : v;
     if (op?.endsWith('?') && (v === undefined || (op === ':?' && v === ''))) throw new Error(`${name}: ${arg}`);
     return v ?? '';
   });
@@ -335,7 +360,15 @@ describe('docker-compose.yml and .env.example', () => {
   const referenced = new Set([...text.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
 
   it('runs the whole suite: nats with JetStream, postgres on a named volume, the migration job, four apps', () => {
-    expect(Object.keys(services).sort()).toEqual(['bot-control', 'device-auth', 'interface-proxy', 'migrate', 'nats', 'postgres', 'room-gateway']);
+    expect(Object.keys(services).sort()).toEqual([
+      'bot-control',
+      'device-auth',
+      'interface-proxy',
+      'migrate',
+      'nats',
+      'postgres',
+      'room-gateway',
+    ]);
     expect(services.nats.command).toContain('-js');
     const pgVolume = (services.postgres.volumes as string[])[0].split(':');
     expect(pgVolume[1]).toBe('/var/lib/postgresql/data');
@@ -351,7 +384,9 @@ describe('docker-compose.yml and .env.example', () => {
   it('gives every service a healthcheck (apps on /health/ready of their own port); only the one-shot job has none', () => {
     const waitedToComplete = new Set(
       Object.values(services).flatMap((s) =>
-        Object.entries((s.depends_on ?? {}) as Record<string, Obj>).filter(([, d]) => d.condition === 'service_completed_successfully').map(([n]) => n),
+        Object.entries((s.depends_on ?? {}) as Record<string, Obj>)
+          .filter(([, d]) => d.condition === 'service_completed_successfully')
+          .map(([n]) => n),
       ),
     );
     for (const [name, s] of Object.entries(services)) {
@@ -374,7 +409,8 @@ describe('docker-compose.yml and .env.example', () => {
       expect(Array.isArray(s.depends_on)).toBe(false);
       for (const [dep, d] of Object.entries((s.depends_on ?? {}) as Record<string, Obj>)) {
         expect(services[dep]).toBeDefined();
-        if (services[dep].healthcheck?.disable) expect([name, d.condition]).toEqual([name, 'service_completed_successfully']);
+        if (services[dep].healthcheck?.disable)
+          expect([name, d.condition]).toEqual([name, 'service_completed_successfully']);
         else expect([name, d.condition]).toEqual([name, 'service_healthy']);
       }
     }
@@ -392,7 +428,13 @@ describe('docker-compose.yml and .env.example', () => {
       }
     }
     // NATS has no credentials inside the compose network.
-    expect(new Set(Object.values(services).map((s) => s.environment?.NATS_URL).filter(Boolean))).toEqual(new Set(['nats://nats:4222']));
+    expect(
+      new Set(
+        Object.values(services)
+          .map((s) => s.environment?.NATS_URL)
+          .filter(Boolean),
+      ),
+    ).toEqual(new Set(['nats://nats:4222']));
     for (const [name, value] of example) if (SECRET_NAME.test(name)) expect([name, value]).toEqual([name, '']);
     expect(services['device-auth'].environment.DEVICE_AUTH_SIGNING_KEY_FILE).toMatch(/^\/run\/secrets\//);
     expect(services['device-auth'].secrets).toEqual(['device_auth_signing_key']);
@@ -434,10 +476,11 @@ describe('docker-compose.yml and .env.example', () => {
     }
   });
 
-  it("gives every app an environment that passes its own production config check once .env is filled in", () => {
+  it('gives every app an environment that passes its own production config check once .env is filled in', () => {
     const known = variablesReadByApps();
     const env: Record<string, string> = Object.fromEntries(example);
-    for (const [name, value] of example) if (value === '' && SECRET_NAME.test(name) && !name.includes('_PREV')) env[name] = 'y'.repeat(48);
+    for (const [name, value] of example)
+      if (value === '' && SECRET_NAME.test(name) && !name.includes('_PREV')) env[name] = 'y'.repeat(48);
     for (const app of Object.keys(APPS) as App[]) {
       const raw = services[app].environment as Record<string, string>;
       const resolved = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(String(v), env)]));
@@ -447,10 +490,16 @@ describe('docker-compose.yml and .env.example', () => {
       // The apps never migrate on start here; the `migrate` service does.
       if (app === 'device-auth') expect(cfg.migrateOnStart).toBe(false);
       if (app === 'room-gateway') expect(cfg.signaling).toMatchObject({ migrateOnStart: false });
-      if (app === 'interface-proxy') expect([cfg.deviceTokens?.jwksUrl, cfg.dashboard]).toEqual(['http://device-auth:3002/.well-known/jwks.json', undefined]);
+      if (app === 'interface-proxy')
+        expect([cfg.deviceTokens?.jwksUrl, cfg.dashboard]).toEqual([
+          'http://device-auth:3002/.well-known/jwks.json',
+          undefined,
+        ]);
     }
     // Without a filled-in .env, compose refuses to start rather than run with an empty secret.
-    expect(() => interpolate(services['bot-control'].environment.BOT_CONTROL_SHARED_SECRET, Object.fromEntries(example))).toThrow(/BOT_CONTROL_SHARED_SECRET/);
+    expect(() =>
+      interpolate(services['bot-control'].environment.BOT_CONTROL_SHARED_SECRET, Object.fromEntries(example)),
+    ).toThrow(/BOT_CONTROL_SHARED_SECRET/);
   });
 });
 
@@ -485,7 +534,9 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   it('keeps local state and secrets out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['.git', 'node_modules', 'dist', '.env', '.data', '**/*.pem']) expect(ignored).toContain(p);
   });
 });

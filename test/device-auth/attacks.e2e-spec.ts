@@ -61,8 +61,11 @@ describe('device-auth: JWT attacks', () => {
     exp: now() + 600,
     ...over,
   });
-  const sign = (payload: Record<string, unknown>, header: Record<string, unknown> = {}, key: KeyObject = real.privateKey) =>
-    new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header } as never).sign(key);
+  const sign = (
+    payload: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+    key: KeyObject = real.privateKey,
+  ) => new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header }).sign(key);
 
   async function expectRefused(token: string): Promise<void> {
     const r = await da.call('GET', '/device/info', { token });
@@ -99,7 +102,10 @@ describe('device-auth: JWT attacks', () => {
     // A verifier that remembers verified tokens: the genuine token is cached first.
     const revocations = new RevocationMap();
     revocations.load({ iss: da.cfg.issuer, entries: [], at: new Date().toISOString() });
-    const caching = new DeviceTokenVerifier({ jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience }, revocations);
+    const caching = new DeviceTokenVerifier(
+      { jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience },
+      revocations,
+    );
     await expect(caching.verify(valid)).resolves.toMatchObject({ deviceId });
     const [h, p, s] = valid.split('.');
     const decoded = JSON.parse(Buffer.from(p, 'base64url').toString());
@@ -113,7 +119,11 @@ describe('device-auth: JWT attacks', () => {
   it('refuses HS256 signed with the public key', async () => {
     const jwks = (await da.call('GET', '/.well-known/jwks.json')).body;
     const pub = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
-    const secrets = [pub.export({ format: 'pem', type: 'spki' }).toString(), JSON.stringify(jwks.keys[0]), pub.export({ format: 'der', type: 'spki' })];
+    const secrets = [
+      pub.export({ format: 'pem', type: 'spki' }).toString(),
+      JSON.stringify(jwks.keys[0]),
+      pub.export({ format: 'der', type: 'spki' }),
+    ];
     for (const secret of secrets) {
       const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid })}.${b64(claims())}`;
       await expectRefused(`${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`);
@@ -125,7 +135,9 @@ describe('device-auth: JWT attacks', () => {
     await expectRefused(await sign(claims(), { jwk }, attacker.privateKey));
     await expectRefused(await sign(claims(), { jwk, kid: undefined }, attacker.privateKey));
     const port = (jku.address() as AddressInfo).port;
-    await expectRefused(await sign(claims(), { jku: `http://127.0.0.1:${port}/jwks.json`, kid: 'attacker' }, attacker.privateKey));
+    await expectRefused(
+      await sign(claims(), { jku: `http://127.0.0.1:${port}/jwks.json`, kid: 'attacker' }, attacker.privateKey),
+    );
   });
 
   it('refuses unknown and path-like kids, and the attacker key under the real kid', async () => {
@@ -148,7 +160,9 @@ describe('device-auth: JWT attacks', () => {
     await expectRefused(await sign(claims({ gen: undefined })));
     await expectRefused(await sign(claims({ jti: undefined })));
     // Only the registry knows a device's customer: device-auth refuses a token that names another.
-    expect((await da.call('GET', '/device/info', { token: await sign(claims({ cid: 'another_customer' })) })).status).toBe(401);
+    expect(
+      (await da.call('GET', '/device/info', { token: await sign(claims({ cid: 'another_customer' })) })).status,
+    ).toBe(401);
   });
 
   it('refuses garbage without a 5xx', async () => {
@@ -158,6 +172,8 @@ describe('device-auth: JWT attacks', () => {
     }
     expect((await da.call('GET', '/device/info', { headers: { authorization: 'Basic abc' } })).status).toBe(401);
     // A header over Node's limit is refused before any code of ours runs: 431, still not a 5xx.
-    expect((await da.call('GET', '/device/info', { headers: { authorization: `Bearer ${'x'.repeat(20000)}` } })).status).toBe(431);
+    expect(
+      (await da.call('GET', '/device/info', { headers: { authorization: `Bearer ${'x'.repeat(20000)}` } })).status,
+    ).toBe(431);
   });
 });

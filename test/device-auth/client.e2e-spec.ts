@@ -17,7 +17,10 @@ describe('DeviceClient', () => {
   beforeAll(async () => {
     await vapi.start();
     db = await createTestDatabase('da_client');
-    da = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_RATE_LIMIT: '1000', VAPI_API_KEY: vapiKey, VAPI_BASE_URL: vapi.url } });
+    da = await startTestDeviceAuth({
+      databaseUrl: db.url,
+      env: { DEVICE_AUTH_RATE_LIMIT: '1000', VAPI_API_KEY: vapiKey, VAPI_BASE_URL: vapi.url },
+    });
   });
 
   afterAll(async () => {
@@ -31,19 +34,35 @@ describe('DeviceClient', () => {
     const { device_secret } = await da.register(id);
     const clock = new ManualClock();
     const events: DeviceClientEvent[] = [];
-    const client = new DeviceClient({ baseUrl: da.url, deviceId: id, deviceSecret: device_secret, clock, onEvent: (e) => events.push(e) });
+    const client = new DeviceClient({
+      baseUrl: da.url,
+      deviceId: id,
+      deviceSecret: device_secret,
+      clock,
+      onEvent: (e) => events.push(e),
+    });
     return { id, secret: device_secret, clock, events, client };
   }
 
   const actions = async (id: string) =>
-    ((await da.admin('GET', `/admin/audit?device_id=${id}&limit=50`)).body.events as Array<{ action: string; outcome: string }>)
+    (
+      (await da.admin('GET', `/admin/audit?device_id=${id}&limit=50`)).body.events as Array<{
+        action: string;
+        outcome: string;
+      }>
+    )
       .reverse()
       .map((e) => `${e.action}:${e.outcome}`);
 
   const settle = (events: DeviceClientEvent[], n: number) =>
     new Promise<void>((resolve, reject) => {
       const until = Date.now() + 5000;
-      const check = () => (events.length >= n ? resolve() : Date.now() > until ? reject(new Error(`only ${events.length} events`)) : setTimeout(check, 10));
+      const check = () =>
+        events.length >= n
+          ? resolve()
+          : Date.now() > until
+            ? reject(new Error(`only ${events.length} events`))
+            : setTimeout(check, 10);
       check();
     });
 
@@ -107,10 +126,19 @@ describe('DeviceClient', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pc-pi-'));
     const config = join(dir, 'device_config.json');
     writeFileSync(config, JSON.stringify({ device_id: id, proxy_url: da.url, vapi_assistant_id: 'asst-pi' }));
-    const child = spawn(process.execPath, ['-r', join(__dirname, '..', 'support', 'device-auth-register.js'), join(__dirname, '..', '..', 'libs', 'device-client', 'src', 'pi-client.ts'), config], {
-      env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        join(__dirname, '..', 'support', 'device-auth-register.js'),
+        join(__dirname, '..', '..', 'libs', 'device-client', 'src', 'pi-client.ts'),
+        config,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', DEVICE_SECRET: secret },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

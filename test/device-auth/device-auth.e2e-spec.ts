@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceTokenVerifier, RevocationMap } from '@portcullis/auth';
 import { canary } from '../support/env';
-import { createTestDatabase, sql, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  sql,
+  RunningDeviceAuth,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 
 describe('device-auth', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -15,7 +21,8 @@ describe('device-auth', () => {
   const issued: string[] = [];
 
   // The rate limit has its own file; here many authentications come from one address.
-  const start = () => startTestDeviceAuth({ databaseUrl: db.url, dataDir, pepper, adminKey, env: { DEVICE_AUTH_RATE_LIMIT: '1000' } });
+  const start = () =>
+    startTestDeviceAuth({ databaseUrl: db.url, dataDir, pepper, adminKey, env: { DEVICE_AUTH_RATE_LIMIT: '1000' } });
 
   beforeAll(async () => {
     db = await createTestDatabase('da_main');
@@ -50,7 +57,10 @@ describe('device-auth', () => {
     });
     const token = auth.body.access_token as string;
     issued.push(token);
-    const [header, payload] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'ES256', kid: expect.any(String), typ: 'at+jwt' });
     expect(payload).toEqual({
       iss: 'portcullis-device-auth',
@@ -79,7 +89,12 @@ describe('device-auth', () => {
 
     const revoked = await da.admin('POST', `/admin/devices/${id}/revoke`);
     expect(revoked.status).toBe(200);
-    expect(revoked.body).toMatchObject({ device_id: id, active: false, token_generation: 2, revoked_at: expect.any(String) });
+    expect(revoked.body).toMatchObject({
+      device_id: id,
+      active: false,
+      token_generation: 2,
+      revoked_at: expect.any(String),
+    });
 
     for (const t of [token, refreshed.body.access_token]) {
       const r = await da.call('POST', '/device/refresh', { token: t });
@@ -109,10 +124,18 @@ describe('device-auth', () => {
   });
 
   it('answers malformed bodies with 400', async () => {
-    for (const json of [{}, { device_id: 'x' }, { device_id: 1, device_secret: 'y' }, { device_id: 'x', device_secret: 'y', extra: 1 }]) {
+    for (const json of [
+      {},
+      { device_id: 'x' },
+      { device_id: 1, device_secret: 'y' },
+      { device_id: 'x', device_secret: 'y', extra: 1 },
+    ]) {
       expect((await da.call('POST', '/device/auth', { json })).status).toBe(400);
     }
-    const r = await da.call('POST', '/device/auth', { headers: { 'content-type': 'application/json' }, json: undefined });
+    const r = await da.call('POST', '/device/auth', {
+      headers: { 'content-type': 'application/json' },
+      json: undefined,
+    });
     expect(r.status).toBe(400);
   });
 
@@ -137,7 +160,12 @@ describe('device-auth', () => {
   });
 
   it('guards the admin API with X-Portcullis-API-Key and a fixed 401', async () => {
-    const attempts: Array<Record<string, string>> = [{}, { 'x-portcullis-api-key': 'wrong' }, { 'x-portcullis-api-key': `${adminKey}x` }, { authorization: `Bearer ${adminKey}` }];
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { 'x-portcullis-api-key': 'wrong' },
+      { 'x-portcullis-api-key': `${adminKey}x` },
+      { authorization: `Bearer ${adminKey}` },
+    ];
     for (const headers of attempts) {
       const r = await da.call('GET', '/admin/devices', { headers });
       expect(r.status).toBe(401);
@@ -157,7 +185,10 @@ describe('device-auth', () => {
     const before = (await da.authenticate(id, secret)).body.access_token as string;
     const revocations = new RevocationMap();
     revocations.load({ iss: da.cfg.issuer, entries: [], at: new Date().toISOString() });
-    const verifier = new DeviceTokenVerifier({ jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience }, revocations);
+    const verifier = new DeviceTokenVerifier(
+      { jwksUrl: `${da.url}/.well-known/jwks.json`, issuer: da.cfg.issuer, audience: da.cfg.audience },
+      revocations,
+    );
     await expect(verifier.verify(before)).resolves.toMatchObject({ deviceId: id });
 
     const rot = await da.admin('POST', '/admin/signing-keys/rotate');
@@ -173,13 +204,18 @@ describe('device-auth', () => {
     await da.close();
     da = await start();
     for (const t of [before, after]) expect((await da.call('GET', '/device/info', { token: t })).status).toBe(200);
-    expect((await da.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid).sort()).toEqual([...rot.body.kids].sort());
+    expect(
+      (await da.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid).sort(),
+    ).toEqual([...rot.body.kids].sort());
   });
 
   it('keeps secrets out of the database, the logs and the answers', async () => {
     const { id, secret } = await registered('scan');
     issued.push((await da.authenticate(id, secret)).body.access_token);
-    const [tables] = await sql<{ tablename: string }>(db.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+    const [tables] = await sql<{ tablename: string }>(
+      db.url,
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
+    );
     expect(tables.length).toBeGreaterThanOrEqual(3);
     const rows = await sql(db.url, ...tables.map((t) => `SELECT * FROM "${t.tablename}"`));
     const dump = rows.map((r) => JSON.stringify(r));

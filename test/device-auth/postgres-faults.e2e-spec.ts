@@ -28,7 +28,13 @@ describe('device-auth during a Postgres outage', () => {
     da = await startTestDeviceAuth({
       databaseUrl: pg.url,
       // Short database timeouts so the frozen-server case below answers quickly.
-      env: { DEVICE_AUTH_RATE_LIMIT: '1000', VAPI_API_KEY: vapiKey, VAPI_BASE_URL: vapi.url, DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: '1000', DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: '1000' },
+      env: {
+        DEVICE_AUTH_RATE_LIMIT: '1000',
+        VAPI_API_KEY: vapiKey,
+        VAPI_BASE_URL: vapi.url,
+        DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: '1000',
+        DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: '1000',
+      },
     });
     deviceId = uniqueDeviceId('pgf');
     secret = (await da.register(deviceId)).device_secret;
@@ -98,10 +104,18 @@ describe('device-auth during a Postgres outage', () => {
       const started = await da.call('POST', '/vapi/start', { token, json: { assistant_id: 'asst-outage' } });
       expect(started.status).toBe(200);
       expect(vapi.calls.get(started.body.id)).toMatchObject({ assistantId: 'asst-outage' });
-      expect((await da.call('POST', '/vapi/stop', { token, json: { call_id: started.body.id } })).body).toEqual({ call_id: started.body.id, status: 'ending' });
+      expect((await da.call('POST', '/vapi/stop', { token, json: { call_id: started.body.id } })).body).toEqual({
+        call_id: started.body.id,
+        status: 'ending',
+      });
       // ...and a bad or revoked token is still refused as before.
-      expect((await da.call('POST', '/vapi/start', { token: revokedToken, json: { assistant_id: 'x' } })).status).toBe(401);
-      expect((await da.call('POST', '/vapi/start', { token: `${token.slice(0, -4)}AAAA`, json: { assistant_id: 'x' } })).status).toBe(401);
+      expect((await da.call('POST', '/vapi/start', { token: revokedToken, json: { assistant_id: 'x' } })).status).toBe(
+        401,
+      );
+      expect(
+        (await da.call('POST', '/vapi/start', { token: `${token.slice(0, -4)}AAAA`, json: { assistant_id: 'x' } }))
+          .status,
+      ).toBe(401);
       expect((await da.call('GET', '/device/info')).status).toBe(401);
     } finally {
       await load.stop();
@@ -139,7 +153,11 @@ describe('device-auth during a Postgres outage', () => {
       // Bounded by the connect and query timeouts; without them these requests would never be answered.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const answered = await Promise.race([
-        Promise.all([da.call('GET', '/device/info', { token }), da.authenticate(deviceId, secret), da.admin('GET', '/admin/devices')]),
+        Promise.all([
+          da.call('GET', '/device/info', { token }),
+          da.authenticate(deviceId, secret),
+          da.admin('GET', '/admin/devices'),
+        ]),
         new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 20000))),
       ]).finally(() => clearTimeout(timer));
       expect(answered).toBeDefined();

@@ -1,6 +1,14 @@
 import { http } from '../support/http';
 import { AttemptsRetention } from '../../apps/device-auth/src/devices/attempts-retention';
-import { createTestDatabase, deleteBucket, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  deleteBucket,
+  randomClientIp,
+  RunningDeviceAuth,
+  sql,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 
 /** /device/auth: 5 a minute per device, 5 failures a minute per address, counted across replicas (JetStream KV). */
 describe('device-auth rate limit', () => {
@@ -13,8 +21,15 @@ describe('device-auth rate limit', () => {
     db = await createTestDatabase('da_rate');
     // Two replicas started together on a fresh database (migrations under an advisory lock):
     // one database, one pepper, one admin key, one rate-limit bucket.
-    const shared = { adminKey: `admin-${bucket}`, pepper: `pepper-${bucket}`, env: { DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket } };
-    [one, two] = await Promise.all([startTestDeviceAuth({ databaseUrl: db.url, ...shared }), startTestDeviceAuth({ databaseUrl: db.url, ...shared })]);
+    const shared = {
+      adminKey: `admin-${bucket}`,
+      pepper: `pepper-${bucket}`,
+      env: { DEVICE_AUTH_RATE_LIMIT_BUCKET: bucket },
+    };
+    [one, two] = await Promise.all([
+      startTestDeviceAuth({ databaseUrl: db.url, ...shared }),
+      startTestDeviceAuth({ databaseUrl: db.url, ...shared }),
+    ]);
   });
 
   afterAll(async () => {
@@ -25,13 +40,17 @@ describe('device-auth rate limit', () => {
   });
 
   const auth = (via: RunningDeviceAuth, deviceId: string, secret: string, ip: string) =>
-    http('POST', `${via.url}/device/auth`, { json: { device_id: deviceId, device_secret: secret }, headers: { 'x-forwarded-for': ip } });
+    http('POST', `${via.url}/device/auth`, {
+      json: { device_id: deviceId, device_secret: secret },
+      headers: { 'x-forwarded-for': ip },
+    });
 
   it('limits one device to 5 attempts a minute across two instances, whatever the address', async () => {
     const id = uniqueDeviceId('rl_dev');
     const { device_secret } = await one.register(id);
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await auth(i % 2 ? two : one, id, device_secret, randomClientIp())).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await auth(i % 2 ? two : one, id, device_secret, randomClientIp())).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const refused = await auth(two, id, device_secret, randomClientIp());
     expect(refused.status).toBe(429);
@@ -47,7 +66,8 @@ describe('device-auth rate limit', () => {
   it('limits one client address to 5 attempts a minute across devices and instances', async () => {
     const ip = randomClientIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await auth(i % 2 ? one : two, uniqueDeviceId('rl_ip'), 'ds_wrong', ip)).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await auth(i % 2 ? one : two, uniqueDeviceId('rl_ip'), 'ds_wrong', ip)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     expect((await auth(one, uniqueDeviceId('rl_ip'), 'ds_wrong', randomClientIp())).status).toBe(401);
   });
@@ -80,11 +100,18 @@ describe('device-auth rate limit', () => {
     expect(healthy).toEqual([200, 200, 200, 200]);
     // The 6th failure is on record as itself (its answer became 429); the six refused before any
     // credential check are on record aggregated: a row per window (two if the run straddled a window edge).
-    const rows = (await one.admin('GET', `/admin/audit?device_id=${revoked}`)).body.events.filter((e: { reason: string }) => e.reason === 'throttled_device');
+    const rows = (await one.admin('GET', `/admin/audit?device_id=${revoked}`)).body.events.filter(
+      (e: { reason: string }) => e.reason === 'throttled_device',
+    );
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.length).toBeLessThanOrEqual(2);
     expect(rows.reduce((n: number, e: { attempts: number }) => n + e.attempts, 0)).toBe(6);
-    expect(rows[0]).toMatchObject({ action: 'device.auth', outcome: 'deny', client_ip: ip, window_start: expect.any(String) });
+    expect(rows[0]).toMatchObject({
+      action: 'device.auth',
+      outcome: 'deny',
+      client_ip: ip,
+      window_start: expect.any(String),
+    });
   });
 
   it('purges sign-in attempts older than the retention setting (default 30 days)', async () => {
@@ -107,7 +134,8 @@ describe('device-auth rate limit', () => {
     try {
       // Not trusted: every request counts against 127.0.0.1 whatever the header claims.
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await auth(untrusting, uniqueDeviceId('rl_xff'), 'ds_wrong', randomClientIp())).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await auth(untrusting, uniqueDeviceId('rl_xff'), 'ds_wrong', randomClientIp())).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       const audit = await untrusting.admin('GET', '/admin/audit?limit=5');
       const mine = audit.body.events.filter((e: { id: number }) => e.id > before);

@@ -23,12 +23,15 @@ describe('device-auth revocation in a second app', () => {
     await db?.drop();
   });
 
-  const whoami = (token: string) => http('GET', `${verifier!.url}/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  const whoami = (token: string) =>
+    http('GET', `${verifier!.url}/whoami`, { headers: { authorization: `Bearer ${token}` } });
 
   it('publishes revocations on NATS without any secret or token in the payload', async () => {
     const nc: NatsConnection = await connect({ servers: NATS_URL });
     const seen: string[] = [];
-    const sub = nc.subscribe('portcullis.device.>', { callback: (_e, m) => seen.push(`${m.subject} ${new TextDecoder().decode(m.data)}`) });
+    const sub = nc.subscribe('portcullis.device.>', {
+      callback: (_e, m) => seen.push(`${m.subject} ${new TextDecoder().decode(m.data)}`),
+    });
     try {
       const id = uniqueDeviceId('rev_nats');
       const { device_secret } = await da.register(id);
@@ -37,8 +40,14 @@ describe('device-auth revocation in a second app', () => {
       await waitFor(() => seen.some((l) => l.includes(id)), 2000);
       const line = seen.find((l) => l.includes(id)) as string;
       expect(line.startsWith('portcullis.device.revoked ')).toBe(true);
-      expect(JSON.parse(line.slice(line.indexOf(' ') + 1)).data).toEqual({ iss: issuer, device_id: id, min_generation: 2, revoked_at: expect.any(String) });
-      for (const s of [device_secret, token, da.adminKey, da.cfg.pepper as string]) expect(seen.join('\n')).not.toContain(s);
+      expect(JSON.parse(line.slice(line.indexOf(' ') + 1)).data).toEqual({
+        iss: issuer,
+        device_id: id,
+        min_generation: 2,
+        revoked_at: expect.any(String),
+      });
+      for (const s of [device_secret, token, da.adminKey, da.cfg.pepper as string])
+        expect(seen.join('\n')).not.toContain(s);
     } finally {
       sub.unsubscribe();
       await nc.close();
@@ -70,7 +79,9 @@ describe('device-auth revocation in a second app', () => {
     expect((await whoami(tokenB)).status).toBe(200);
     const metrics = (await http('GET', `${verifier.url}/metrics`)).text;
     expect(metrics).toMatch(/portcullis_revocations_received_total\{app="verifier"\} [1-9]/);
-    expect(metrics).toMatch(/portcullis_auth_decisions_total\{app="verifier",route="\/whoami",decision="deny",reason="revoked"\} [1-9]/);
+    expect(metrics).toMatch(
+      /portcullis_auth_decisions_total\{app="verifier",route="\/whoami",decision="deny",reason="revoked"\} [1-9]/,
+    );
     expect(metrics).not.toContain(tokenA);
 
     await verifier.stop();

@@ -1,5 +1,12 @@
 import { DeviceClient, DeviceClientEvent, DeviceCredentialsRefused } from '@portcullis/device-client';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, sql, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  randomClientIp,
+  RunningDeviceAuth,
+  sql,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 import { http } from '../support/http';
 
 /**
@@ -18,7 +25,10 @@ describe('a sign-in storm behind a shared address', () => {
   beforeAll(async () => {
     db = await createTestDatabase('da_storm');
     // The default 5 a window; a short window so the test need not wait a minute for a block to end.
-    da = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_RATE_LIMIT: '5', DEVICE_AUTH_RATE_WINDOW_SECONDS: '3' } });
+    da = await startTestDeviceAuth({
+      databaseUrl: db.url,
+      env: { DEVICE_AUTH_RATE_LIMIT: '5', DEVICE_AUTH_RATE_WINDOW_SECONDS: '3' },
+    });
     const creds = async (label: string) => {
       const { device_id, device_secret } = await da.register(uniqueDeviceId(label));
       return { device_id, device_secret };
@@ -37,7 +47,10 @@ describe('a sign-in storm behind a shared address', () => {
   function viaSharedAddress() {
     const sent: Array<{ at: number; status: number }> = [];
     const f = (async (url: string | URL, init?: RequestInit) => {
-      const res = await fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': address } });
+      const res = await fetch(url, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': address },
+      });
       if (String(url).endsWith('/device/auth')) sent.push({ at: Date.now(), status: res.status });
       return res;
     }) as typeof fetch;
@@ -45,7 +58,14 @@ describe('a sign-in storm behind a shared address', () => {
   }
 
   const client = (d: { device_id: string; device_secret: string }, f: typeof fetch, events: DeviceClientEvent[] = []) =>
-    new DeviceClient({ baseUrl: da.url, deviceId: d.device_id, deviceSecret: d.device_secret, fetch: f, retryMs: 200, onEvent: (e) => events.push(e) });
+    new DeviceClient({
+      baseUrl: da.url,
+      deviceId: d.device_id,
+      deviceSecret: d.device_secret,
+      fetch: f,
+      retryMs: 200,
+      onEvent: (e) => events.push(e),
+    });
 
   /** The neighbour signs in afresh, with the real client. */
   async function neighbourSignsIn(): Promise<boolean> {
@@ -103,7 +123,9 @@ describe('a sign-in storm behind a shared address', () => {
     expect(statuses.slice(-3)).toEqual([401, 401, 401]);
     expect(statuses.slice(0, -3).every((s) => s === 429)).toBe(true);
     expect(statuses.length).toBeLessThanOrEqual(5);
-    const retries = events.filter((e): e is Extract<DeviceClientEvent, { type: 'retry_scheduled' }> => e.type === 'retry_scheduled');
+    const retries = events.filter(
+      (e): e is Extract<DeviceClientEvent, { type: 'retry_scheduled' }> => e.type === 'retry_scheduled',
+    );
     for (const r of retries.filter((x) => x.status === 429)) expect(r.inMs).toBeGreaterThanOrEqual(1000);
     const after401 = retries.filter((x) => x.status === 401).map((x) => x.inMs);
     expect(after401).toHaveLength(2);

@@ -33,7 +33,13 @@ describe('device-auth Vapi proxy', () => {
   it('starts a web call with the server-held key, tagged with the device and customer', async () => {
     const r = await da.call('POST', '/vapi/start', {
       token,
-      json: { assistant_id: 'asst-1', assistant_overrides: { firstMessageMode: 'assistant-speaks-first', metadata: { room: 'lobby', portcullis_device_id: 'pi_forged' } } },
+      json: {
+        assistant_id: 'asst-1',
+        assistant_overrides: {
+          firstMessageMode: 'assistant-speaks-first',
+          metadata: { room: 'lobby', portcullis_device_id: 'pi_forged' },
+        },
+      },
     });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id: expect.any(String), type: 'webCall', assistantId: 'asst-1' });
@@ -70,7 +76,13 @@ describe('device-auth Vapi proxy', () => {
   });
 
   it('maps vendor failures to clear statuses, never passing the vendor’s key error on', async () => {
-    for (const [vendor, ours] of [[401, 502], [403, 502], [500, 502], [422, 400], [429, 503]] as const) {
+    for (const [vendor, ours] of [
+      [401, 502],
+      [403, 502],
+      [500, 502],
+      [422, 400],
+      [429, 503],
+    ] as const) {
       vapi.failWith = vendor;
       const r = await da.call('POST', '/vapi/start', { token, json: { assistant_id: 'asst-3' } });
       expect([vendor, r.status]).toEqual([vendor, ours]);
@@ -80,7 +92,12 @@ describe('device-auth Vapi proxy', () => {
   });
 
   it('answers 502 when the server key is wrong, without echoing what the vendor said', async () => {
-    const wrong = await startTestDeviceAuth({ databaseUrl: db.url, pepper: da.cfg.pepper, dataDir: da.dataDir, env: { VAPI_API_KEY: canary('wrongvapi'), VAPI_BASE_URL: vapi.url } });
+    const wrong = await startTestDeviceAuth({
+      databaseUrl: db.url,
+      pepper: da.cfg.pepper,
+      dataDir: da.dataDir,
+      env: { VAPI_API_KEY: canary('wrongvapi'), VAPI_BASE_URL: vapi.url },
+    });
     try {
       const r = await wrong.call('POST', '/vapi/start', { token, json: { assistant_id: 'asst-4' } });
       expect(r.status).toBe(502);

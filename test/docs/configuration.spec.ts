@@ -13,7 +13,13 @@ describe('docs/configuration.md', () => {
 
   it('lists every variable each app reads, with its meaning', () => {
     const doc = renderConfigurationDoc();
-    for (const name of ['NATS_URL', 'BOT_CONTROL_SHARED_SECRET', 'DASHBOARD_SESSION_TTL_SECONDS', 'DEVICE_TOKEN_TTL_SECONDS', 'ROOM_TOKEN_SIGNING_KEY']) {
+    for (const name of [
+      'NATS_URL',
+      'BOT_CONTROL_SHARED_SECRET',
+      'DASHBOARD_SESSION_TTL_SECONDS',
+      'DEVICE_TOKEN_TTL_SECONDS',
+      'ROOM_TOKEN_SIGNING_KEY',
+    ]) {
       expect(doc).toContain(`| \`${name}\` |`);
     }
     expect(doc).toMatch(/\| `BOT_CONTROL_SHARED_SECRET` \| unset \| \*\*yes\*\* \|/);

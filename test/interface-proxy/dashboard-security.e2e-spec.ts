@@ -17,10 +17,18 @@ interface Raw {
 }
 
 /** node:http rather than fetch: these tests set Host, Origin and Sec-Fetch-Site themselves. */
-function raw(base: string, method: string, path: string, opts: { headers?: Record<string, string>; json?: unknown } = {}): Promise<Raw> {
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; json?: unknown } = {},
+): Promise<Raw> {
   const u = new URL(path, base);
   const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
-  const headers: Record<string, string> = { ...(body ? { 'content-type': 'application/json' } : {}), ...(opts.headers ?? {}) };
+  const headers: Record<string, string> = {
+    ...(body ? { 'content-type': 'application/json' } : {}),
+    ...(opts.headers ?? {}),
+  };
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -53,14 +61,21 @@ describe('dashboard session security (HTTP)', () => {
   let origin: string;
   const seen: Raw[] = [];
 
-  const call = async (method: string, path: string, opts: { headers?: Record<string, string>; json?: unknown } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; json?: unknown } = {},
+  ) => {
     const r = await raw(proxy.url, method, path, opts);
     seen.push(r);
     return r;
   };
 
   async function signIn(): Promise<{ cookie: string; csrf: string; setCookie: string }> {
-    const r = await call('POST', '/dashboard/api/session', { headers: { origin }, json: { api_key: deviceAuth.adminKey } });
+    const r = await call('POST', '/dashboard/api/session', {
+      headers: { origin },
+      json: { api_key: deviceAuth.adminKey },
+    });
     expect(r.status).toBe(200);
     const sc = setCookie(r) as string;
     return { cookie: sc.split(';')[0], csrf: r.body.csrf_token, setCookie: sc };
@@ -102,12 +117,18 @@ describe('dashboard session security (HTTP)', () => {
     });
     expect(r.status).toBe(200);
     expect(setCookie(r)?.split('; ')).toEqual(expect.arrayContaining(['Secure', 'HttpOnly', 'SameSite=Strict']));
-    const local = await call('POST', '/dashboard/api/session', { headers: { host: `localhost:${new URL(proxy.url).port}` }, json: { api_key: deviceAuth.adminKey } });
+    const local = await call('POST', '/dashboard/api/session', {
+      headers: { host: `localhost:${new URL(proxy.url).port}` },
+      json: { api_key: deviceAuth.adminKey },
+    });
     expect(setCookie(local)?.split('; ')).not.toContain('Secure');
   });
 
   it('refuses a wrong key with a readable message and no cookie', async () => {
-    const r = await call('POST', '/dashboard/api/session', { headers: { origin }, json: { api_key: `${deviceAuth.adminKey}x` } });
+    const r = await call('POST', '/dashboard/api/session', {
+      headers: { origin },
+      json: { api_key: `${deviceAuth.adminKey}x` },
+    });
     expect(r.status).toBe(401);
     expect(r.body).toEqual({ detail: 'that admin API key is not accepted' });
     expect(setCookie(r)).toBeUndefined();
@@ -117,7 +138,11 @@ describe('dashboard session security (HTTP)', () => {
   });
 
   it('refuses sign-in from another origin (login CSRF), even with the right key', async () => {
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null' }] as Array<Record<string, string>>) {
+    for (const headers of [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'null' },
+    ] as Array<Record<string, string>>) {
       const r = await call('POST', '/dashboard/api/session', { headers, json: { api_key: deviceAuth.adminKey } });
       expect(r.status).toBe(403);
       expect(setCookie(r)).toBeUndefined();
@@ -125,12 +150,23 @@ describe('dashboard session security (HTTP)', () => {
   });
 
   it('requires the session on every API route', async () => {
-    for (const [method, path] of [['GET', '/dashboard/api/session'], ['GET', '/dashboard/api/devices'], ['GET', '/dashboard/api/bots'], ['GET', '/dashboard/api/rooms'], ['POST', '/dashboard/api/rooms/secret']]) {
-      const r = await call(method, path, { headers: { origin }, json: method === 'POST' ? { room_id: 'r1' } : undefined });
+    for (const [method, path] of [
+      ['GET', '/dashboard/api/session'],
+      ['GET', '/dashboard/api/devices'],
+      ['GET', '/dashboard/api/bots'],
+      ['GET', '/dashboard/api/rooms'],
+      ['POST', '/dashboard/api/rooms/secret'],
+    ]) {
+      const r = await call(method, path, {
+        headers: { origin },
+        json: method === 'POST' ? { room_id: 'r1' } : undefined,
+      });
       expect([path, r.status]).toEqual([path, 401]);
       expect(r.body).toEqual({ detail: 'not signed in' });
     }
-    const forged = await call('GET', '/dashboard/api/devices', { headers: { cookie: `portcullis_dashboard=${randomBytes(32).toString('base64url')}` } });
+    const forged = await call('GET', '/dashboard/api/devices', {
+      headers: { cookie: `portcullis_dashboard=${randomBytes(32).toString('base64url')}` },
+    });
     expect(forged.status).toBe(401);
   });
 
@@ -138,11 +174,17 @@ describe('dashboard session security (HTTP)', () => {
     const { cookie, csrf } = await signIn();
     const deviceId = uniqueDeviceId('dash_csrf');
     const register = (headers: Record<string, string>) =>
-      call('POST', '/dashboard/api/devices', { headers: { cookie, ...headers }, json: { device_id: deviceId, customer_id: 'cust_dash' } });
+      call('POST', '/dashboard/api/devices', {
+        headers: { cookie, ...headers },
+        json: { device_id: deviceId, customer_id: 'cust_dash' },
+      });
 
     const refused = [
       await register({ origin }),
-      await register({ origin, 'x-csrf-token': `${csrf.slice(0, -1)}A` === csrf ? `${csrf.slice(0, -1)}B` : `${csrf.slice(0, -1)}A` }),
+      await register({
+        origin,
+        'x-csrf-token': `${csrf.slice(0, -1)}A` === csrf ? `${csrf.slice(0, -1)}B` : `${csrf.slice(0, -1)}A`,
+      }),
       await register({ origin: 'https://evil.example', 'x-csrf-token': csrf }),
       await register({ 'sec-fetch-site': 'same-site', 'x-csrf-token': csrf }),
       await register({ origin: proxy.url.replace('http:', 'https:'), 'x-csrf-token': csrf }),
@@ -155,8 +197,15 @@ describe('dashboard session security (HTTP)', () => {
 
     const ok = await register({ origin, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf });
     expect(ok.status).toBe(201);
-    expect(ok.body).toMatchObject({ device_id: deviceId, customer_id: 'cust_dash', active: true, device_secret: expect.any(String) });
-    const revokeNoToken = await call('POST', `/dashboard/api/devices/${deviceId}/revoke`, { headers: { cookie, origin } });
+    expect(ok.body).toMatchObject({
+      device_id: deviceId,
+      customer_id: 'cust_dash',
+      active: true,
+      device_secret: expect.any(String),
+    });
+    const revokeNoToken = await call('POST', `/dashboard/api/devices/${deviceId}/revoke`, {
+      headers: { cookie, origin },
+    });
     expect(revokeNoToken.status).toBe(403);
     expect((await deviceAuth.admin('GET', `/admin/devices/${deviceId}`)).body.active).toBe(true);
     const signOutNoToken = await call('DELETE', '/dashboard/api/session', { headers: { cookie, origin } });
@@ -182,10 +231,14 @@ describe('dashboard session security (HTTP)', () => {
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(page.text).not.toMatch(/\son[a-z]+=/i);
-    for (const asset of ['dashboard.js', 'dashboard.css']) expect((await call('GET', `/dashboard/assets/${asset}`)).status).toBe(200);
+    for (const asset of ['dashboard.js', 'dashboard.css'])
+      expect((await call('GET', `/dashboard/assets/${asset}`)).status).toBe(200);
     expect((await call('GET', '/dashboard/assets/..%2Fsrc%2Fconfig.ts')).status).toBe(404);
     const { cookie } = await signIn();
-    for (const r of [await call('GET', '/dashboard/api/devices', { headers: { cookie } }), await call('GET', '/dashboard/api/devices')]) {
+    for (const r of [
+      await call('GET', '/dashboard/api/devices', { headers: { cookie } }),
+      await call('GET', '/dashboard/api/devices'),
+    ]) {
       expect(r.headers['cache-control']).toBe('no-store');
       expect(r.headers['content-security-policy']).toBeDefined();
     }
@@ -198,19 +251,29 @@ describe('dashboard session security (HTTP)', () => {
     expect(bots.body).toEqual({ detail: 'bot control server unavailable' });
     const rooms = await call('GET', '/dashboard/api/rooms', { headers: { cookie } });
     expect(rooms.body).toEqual({ detail: 'room-gateway is unavailable' });
-    const missing = await call('POST', '/dashboard/api/devices/pi_nope_000/revoke', { headers: { cookie, origin, 'x-csrf-token': csrf } });
+    const missing = await call('POST', '/dashboard/api/devices/pi_nope_000/revoke', {
+      headers: { cookie, origin, 'x-csrf-token': csrf },
+    });
     expect(missing.status).toBe(404);
     expect(typeof missing.body.detail).toBe('string');
-    const badId = await call('POST', '/dashboard/api/devices/..%2F..%2Fadmin/revoke', { headers: { cookie, origin, 'x-csrf-token': csrf } });
+    const badId = await call('POST', '/dashboard/api/devices/..%2F..%2Fadmin/revoke', {
+      headers: { cookie, origin, 'x-csrf-token': csrf },
+    });
     expect(badId.status).toBe(400);
     expect(badId.body).toEqual({ detail: 'invalid device id' });
   });
 
-  it('reports a device-auth that refuses the dashboard key as a server problem, not the operator\'s', async () => {
+  it("reports a device-auth that refuses the dashboard key as a server problem, not the operator's", async () => {
     const otherKey = canary('other-admin');
-    const misconfigured = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: otherKey, DEVICE_AUTH_URL: deviceAuth.url });
+    const misconfigured = await runInterfaceProxy({
+      PORTCULLIS_ADMIN_API_KEY: otherKey,
+      DEVICE_AUTH_URL: deviceAuth.url,
+    });
     try {
-      const s = await raw(misconfigured.url, 'POST', '/dashboard/api/session', { headers: { origin: misconfigured.url }, json: { api_key: otherKey } });
+      const s = await raw(misconfigured.url, 'POST', '/dashboard/api/session', {
+        headers: { origin: misconfigured.url },
+        json: { api_key: otherKey },
+      });
       const cookie = (setCookie(s) as string).split(';')[0];
       const r = await raw(misconfigured.url, 'GET', '/dashboard/api/devices', { headers: { cookie } });
       expect(r.status).toBe(502);
@@ -223,22 +286,35 @@ describe('dashboard session security (HTTP)', () => {
   });
 
   it('slows down key guessing: 429 after 10 failures from one address', async () => {
-    const guesser = await runInterfaceProxy({ PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey, DEVICE_AUTH_URL: deviceAuth.url });
+    const guesser = await runInterfaceProxy({
+      PORTCULLIS_ADMIN_API_KEY: deviceAuth.adminKey,
+      DEVICE_AUTH_URL: deviceAuth.url,
+    });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 11; i++) statuses.push((await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: `guess-${i}` } })).status);
+      for (let i = 0; i < 11; i++)
+        statuses.push(
+          (await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: `guess-${i}` } })).status,
+        );
       expect(statuses).toEqual([...Array(10).fill(401), 429]);
       // Even the right key waits out the window.
-      expect((await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: deviceAuth.adminKey } })).status).toBe(429);
+      expect(
+        (await raw(guesser.url, 'POST', '/dashboard/api/session', { json: { api_key: deviceAuth.adminKey } })).status,
+      ).toBe(429);
     } finally {
       await guesser.close();
     }
   });
 
-  it('reads a handed-in key source afresh (the runner\'s hot-reloaded key) for sign-in and upstream calls', async () => {
+  it("reads a handed-in key source afresh (the runner's hot-reloaded key) for sign-in and upstream calls", async () => {
     const stale = canary('stale-admin');
     const source = new MutableAdminKeySource({ current: stale });
-    const cfg = loadInterfaceProxyConfig({ PORT: '0', HOST: '127.0.0.1', PORTCULLIS_ADMIN_API_KEY: stale, DEVICE_AUTH_URL: deviceAuth.url });
+    const cfg = loadInterfaceProxyConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PORTCULLIS_ADMIN_API_KEY: stale,
+      DEVICE_AUTH_URL: deviceAuth.url,
+    });
     const app = await startInterfaceProxy(cfg, { logStream: new LogCapture(), adminKeySource: source });
     try {
       const url = await appUrl(app);
@@ -246,7 +322,9 @@ describe('dashboard session security (HTTP)', () => {
       expect((await raw(url, 'POST', '/dashboard/api/session', { json: { api_key: stale } })).status).toBe(401);
       const s = await raw(url, 'POST', '/dashboard/api/session', { json: { api_key: deviceAuth.adminKey } });
       expect(s.status).toBe(200);
-      const devices = await raw(url, 'GET', '/dashboard/api/devices', { headers: { cookie: (setCookie(s) as string).split(';')[0] } });
+      const devices = await raw(url, 'GET', '/dashboard/api/devices', {
+        headers: { cookie: (setCookie(s) as string).split(';')[0] },
+      });
       expect(devices.status).toBe(200);
       expect(Array.isArray(devices.body.devices)).toBe(true);
     } finally {
@@ -262,10 +340,16 @@ describe('dashboard session security (HTTP)', () => {
     } finally {
       await off.close();
     }
-    expect(() => loadInterfaceProxyConfig({ DASHBOARD_ENABLED: '1' })).toThrow(/PORTCULLIS_ADMIN_API_KEY: required while DASHBOARD_ENABLED=1/);
-    expect(() => loadInterfaceProxyConfig({ NODE_ENV: 'production', BOT_CONTROL_SHARED_SECRET: 'x'.repeat(32), PORTCULLIS_ADMIN_API_KEY: 'short' })).toThrow(
-      /PORTCULLIS_ADMIN_API_KEY: must be at least 32 bytes in production/,
+    expect(() => loadInterfaceProxyConfig({ DASHBOARD_ENABLED: '1' })).toThrow(
+      /PORTCULLIS_ADMIN_API_KEY: required while DASHBOARD_ENABLED=1/,
     );
+    expect(() =>
+      loadInterfaceProxyConfig({
+        NODE_ENV: 'production',
+        BOT_CONTROL_SHARED_SECRET: 'x'.repeat(32),
+        PORTCULLIS_ADMIN_API_KEY: 'short',
+      }),
+    ).toThrow(/PORTCULLIS_ADMIN_API_KEY: must be at least 32 bytes in production/);
   });
 
   it('never shows the admin key in any answer or log line', () => {

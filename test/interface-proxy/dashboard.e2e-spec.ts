@@ -37,7 +37,13 @@ describe('operator dashboard in a real browser', () => {
     // device-auth and room-gateway share one admin key, as under the all-in-one runner.
     stack = await startSignalingStack('dash_ui');
     deviceAuth = stack.deviceAuth;
-    bot = await runBotControl({ NATS_URL, BOT_CONTROL_SHARED_SECRET: botSecret, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1', BOT_LEAVE_GRACE_MS: '2000' });
+    bot = await runBotControl({
+      NATS_URL,
+      BOT_CONTROL_SHARED_SECRET: botSecret,
+      BOT_CONTROL_AUTH_REQUIRED: '1',
+      BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1',
+      BOT_LEAVE_GRACE_MS: '2000',
+    });
     proxy = await runInterfaceProxy({
       BOT_CONTROL_BASE_URL: bot.url,
       BOT_CONTROL_SHARED_SECRET: botSecret,
@@ -56,7 +62,10 @@ describe('operator dashboard in a real browser', () => {
     page.on('response', (r: Response) => {
       if (r.url().endsWith('/bots/events')) return;
       bodies.push(JSON.stringify(r.headers()));
-      void r.text().then((t) => bodies.push(t), () => undefined);
+      void r.text().then(
+        (t) => bodies.push(t),
+        () => undefined,
+      );
     });
   }, 60_000);
 
@@ -100,7 +109,12 @@ describe('operator dashboard in a real browser', () => {
   it('keeps the admin key out of the page and every browser storage; the session cookie is httpOnly and Strict', async () => {
     const cookies = await browser.context.cookies();
     expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatchObject({ name: 'portcullis_dashboard', httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
+    expect(cookies[0]).toMatchObject({
+      name: 'portcullis_dashboard',
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/dashboard',
+    });
     expect(cookies[0].expires).toBeGreaterThan(Date.now() / 1000 + 3000);
     expect(cookies[0].value).not.toContain(deviceAuth.adminKey);
     const stored = await page.evaluate(async () => ({
@@ -143,7 +157,9 @@ describe('operator dashboard in a real browser', () => {
     await page.locator('#panel-devices').waitFor();
     await row(deviceId).waitFor();
     expect(await page.content()).not.toContain(deviceSecret);
-    expect(JSON.stringify(await page.evaluate(() => [Object.entries(localStorage), Object.entries(sessionStorage)]))).not.toContain(deviceSecret);
+    expect(
+      JSON.stringify(await page.evaluate(() => [Object.entries(localStorage), Object.entries(sessionStorage)])),
+    ).not.toContain(deviceSecret);
 
     const auth = await deviceAuth.authenticate(deviceId, deviceSecret);
     expect(auth.status).toBe(200);
@@ -179,7 +195,9 @@ describe('operator dashboard in a real browser', () => {
     await dialog.getByRole('button', { name: 'Revoke' }).click();
     await textBecomes(row(deviceId).locator('.badge'), 'revoked');
     await waitFor(async () => (await deviceAuth.call('GET', '/device/info', { token })).status === 401);
-    expect((await deviceAuth.authenticate(deviceId, deviceSecret)).body).toEqual({ detail: 'Invalid device credentials' });
+    expect((await deviceAuth.authenticate(deviceId, deviceSecret)).body).toEqual({
+      detail: 'Invalid device credentials',
+    });
 
     await page.getByLabel('Status').selectOption('revoked');
     await row(deviceId).waitFor();
@@ -223,7 +241,9 @@ describe('operator dashboard in a real browser', () => {
     await textBecomes(page.locator('#bots-live'), 'live');
 
     // Bots started by the product (not by the page) show up by themselves.
-    const joined = await http('POST', `${proxy.url}/api/bot/join`, { json: { room_url: `https://example.daily.co/dash-${randomUUID()}?t=abc`, bot: 'pearl' } });
+    const joined = await http('POST', `${proxy.url}/api/bot/join`, {
+      json: { room_url: `https://example.daily.co/dash-${randomUUID()}?t=abc`, bot: 'pearl' },
+    });
     expect(joined.status).toBe(200);
     const pid: number = joined.body.pid;
     const botRow = page.locator(`#bots tr[data-pid="${pid}"]`);
@@ -235,7 +255,9 @@ describe('operator dashboard in a real browser', () => {
     await textBecomes(botRow.locator('.state'), 'ended');
     expect(processAlive(pid)).toBe(false);
 
-    const second = await http('POST', `${proxy.url}/api/bot/join`, { json: { room_url: `https://example.daily.co/dash-${randomUUID()}`, bot: 'opal' } });
+    const second = await http('POST', `${proxy.url}/api/bot/join`, {
+      json: { room_url: `https://example.daily.co/dash-${randomUUID()}`, bot: 'opal' },
+    });
     const row2 = page.locator(`#bots tr[data-pid="${second.body.pid}"]`);
     await row2.waitFor({ timeout: 10_000 });
     await row2.getByRole('button', { name: 'Force stop' }).click();
@@ -267,13 +289,20 @@ describe('operator dashboard in a real browser', () => {
   });
 
   it('lists signaling rooms and their members, removes a member (its socket closes), and issues an invite a device joins with', async () => {
-    const [owner, worker, client, joiner] = await Promise.all(['dash_owner', 'dash_worker', 'dash_client', 'dash_joiner'].map((l) => stack.device(l, 'cust_rooms')));
+    const [owner, worker, client, joiner] = await Promise.all(
+      ['dash_owner', 'dash_worker', 'dash_client', 'dash_joiner'].map((l) => stack.device(l, 'cust_rooms')),
+    );
     const created = await stack.api('POST', '/signaling/rooms', owner.token, { name: 'Lobby room' });
     const roomId: string = created.body.room_id;
-    for (const [d, role] of [[worker, 'worker'], [client, 'client']] as const) {
+    for (const [d, role] of [
+      [worker, 'worker'],
+      [client, 'client'],
+    ] as const) {
       const inv = await stack.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, { role });
       secrets.push(inv.body.room_token);
-      expect((await stack.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(200);
+      expect(
+        (await stack.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status,
+      ).toBe(200);
     }
     const clientSocket = await TestPeer.open(`${stack.wsBase}/signaling/rooms/${roomId}/ws`, client.token);
     sockets.push(clientSocket);
@@ -315,7 +344,10 @@ describe('operator dashboard in a real browser', () => {
     expect(invite.split('.')).toHaveLength(3);
     secrets.push(invite);
     await browser.shot('07b-rooms-invite-once');
-    expect((await stack.api('POST', '/signaling/rooms/join', joiner.token, { room_token: invite })).body).toEqual({ room_id: roomId, role: 'worker' });
+    expect((await stack.api('POST', '/signaling/rooms/join', joiner.token, { room_token: invite })).body).toEqual({
+      room_id: roomId,
+      role: 'worker',
+    });
     // Single use (the page's default): a second device is refused.
     expect((await stack.api('POST', '/signaling/rooms/join', client.token, { room_token: invite })).status).toBe(409);
     await roomRow.getByRole('button', { name: 'Members' }).click();
@@ -334,12 +366,14 @@ describe('operator dashboard in a real browser', () => {
     await browser.shot('08-phone-devices', phone);
     await phone.getByRole('tab', { name: 'Bot sessions' }).click();
     await phone.locator('#bots tbody tr').first().waitFor();
-    await expect(phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+    await expect(
+      phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).resolves.toBeLessThanOrEqual(0);
     await browser.shot('09-phone-bots', phone);
     await phone.close();
   });
 
-  it('refuses requests a page on another origin makes with the operator\'s cookie', async () => {
+  it("refuses requests a page on another origin makes with the operator's cookie", async () => {
     // Same site (127.0.0.1), other port: the browser sends the SameSite=Strict cookie, so the
     // JSON-only edge, the Origin check and the CSRF token are what stop it.
     const before = (await deviceAuth.admin('GET', '/admin/devices?limit=1000')).body.devices.length;
@@ -366,7 +400,10 @@ describe('operator dashboard in a real browser', () => {
       const results = await attacker.evaluate(() => (window as unknown as { results: string[] }).results);
       expect(results).toContain('read-blocked');
       expect(results.join()).not.toContain('csrf_token');
-      await Promise.all([attacker.waitForNavigation(), attacker.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+      await Promise.all([
+        attacker.waitForNavigation(),
+        attacker.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
+      ]);
       // A form can only send text/plain, urlencoded or multipart bodies: the JSON-only edge refuses
       // them before any handler runs, so the form never reaches the Origin and CSRF checks.
       expect(await attacker.content()).toContain('Unsupported Media Type');

@@ -71,7 +71,9 @@ describe('interface-proxy in front of a real bot-control process', () => {
     await new Promise((r) => setTimeout(r, 100));
     const { body } = await http('POST', `${proxy.url}/api/bot/join`, { json: { room_url: room() } });
     await http('POST', `${proxy.url}/api/bot/leave`, { json: { pid: body.pid } });
-    await waitFor(() => ['started', 'leaving', 'ended'].every((t) => sse.events.some((e) => e.event === t && e.data.pid === body.pid)));
+    await waitFor(() =>
+      ['started', 'leaving', 'ended'].every((t) => sse.events.some((e) => e.event === t && e.data.pid === body.pid)),
+    );
     sse.close();
   });
 
@@ -82,7 +84,10 @@ describe('interface-proxy in front of a real bot-control process', () => {
   });
 
   it('answers 502 when its own credentials are refused, without saying more', async () => {
-    const wrong = await runInterfaceProxy({ BOT_CONTROL_BASE_URL: bot.url, BOT_CONTROL_SHARED_SECRET: canary('wrong') });
+    const wrong = await runInterfaceProxy({
+      BOT_CONTROL_BASE_URL: bot.url,
+      BOT_CONTROL_SHARED_SECRET: canary('wrong'),
+    });
     try {
       const res = await http('POST', `${wrong.url}/api/bot/join`, { json: { room_url: room() } });
       expect(res.status).toBe(502);
@@ -118,11 +123,17 @@ describe('interface-proxy signing its calls to a signature-requiring bot-control
       BOT_CONTROL_AUTH_REQUIRED: '1',
       BOT_CONTROL_SIGNATURE_REQUIRED: '1',
     });
-    const proxy = await runInterfaceProxy({ BOT_CONTROL_BASE_URL: bot.url, BOT_CONTROL_SHARED_SECRET: secret, BOT_CONTROL_SIGNATURE_REQUIRED: '1' });
+    const proxy = await runInterfaceProxy({
+      BOT_CONTROL_BASE_URL: bot.url,
+      BOT_CONTROL_SHARED_SECRET: secret,
+      BOT_CONTROL_SIGNATURE_REQUIRED: '1',
+    });
     try {
       const { status, body } = await http('POST', `${proxy.url}/api/bot/join`, { json: { room_url: room() } });
       expect(status).toBe(200);
-      expect((await http('POST', `${proxy.url}/api/bot/leave`, { json: { pid: body.pid, force: true } })).status).toBe(202);
+      expect((await http('POST', `${proxy.url}/api/bot/leave`, { json: { pid: body.pid, force: true } })).status).toBe(
+        202,
+      );
       await waitFor(() => bot.output.join('').includes('"reason":"signed"'));
     } finally {
       await proxy.close();
@@ -183,7 +194,10 @@ describe('interface-proxy caller authentication (INTERFACE_AUTH_REQUIRED=1, JWKS
     const good = await sign({ sub: 'd1', iss: 'https://issuer.test', aud: 'portcullis' });
     const ok = await http('POST', url, { json, headers: { authorization: `Bearer ${good}` } });
     expect(ok.status).toBe(200);
-    await http('POST', `${proxy.url}/api/bot/leave`, { json: { pid: ok.body.pid, force: true }, headers: { authorization: `Bearer ${good}` } });
+    await http('POST', `${proxy.url}/api/bot/leave`, {
+      json: { pid: ok.body.pid, force: true },
+      headers: { authorization: `Bearer ${good}` },
+    });
     expect((await http('GET', `${proxy.url}/health`)).status).toBe(200);
     const reasons = proxy.logs.audits().map((a) => a.reason);
     expect(reasons).toEqual(expect.arrayContaining(['missing_token', 'claim_mismatch', 'lifetime_exceeded', 'ok']));

@@ -29,11 +29,15 @@ const env = (natsUrl?: string) => ({
 });
 
 const create = (base: string, key: string, from: string) =>
-  http('POST', `${base}/api/rooms/create`, { headers: { 'x-provider-auth': `Bearer ${key}`, 'x-forwarded-for': from }, json: { profile: 'conversation' } });
+  http('POST', `${base}/api/rooms/create`, {
+    headers: { 'x-provider-auth': `Bearer ${key}`, 'x-forwarded-for': from },
+    json: { profile: 'conversation' },
+  });
 
 beforeAll(async () => {
   await daily.start();
-  for (let i = 0; i < 2; i++) apps.push(await startRoomGateway(loadRoomGatewayConfig(env(NATS_URL)), { logStream: logs }));
+  for (let i = 0; i < 2; i++)
+    apps.push(await startRoomGateway(loadRoomGatewayConfig(env(NATS_URL)), { logStream: logs }));
   urls = await Promise.all(apps.map((a) => appUrl(a)));
 });
 
@@ -73,7 +77,9 @@ describe('room-gateway rate limits shared by two replicas over NATS', () => {
 
   it('counts refusals in /metrics and keeps keys out of every log line', async () => {
     const metrics = (await http('GET', `${urls[0]}/metrics`)).text + (await http('GET', `${urls[1]}/metrics`)).text;
-    const counted = [...metrics.matchAll(/portcullis_throttled_requests_total\{[^}]*route="\/api\/rooms\/create"\} (\d+)/g)].map((m) => Number(m[1]));
+    const counted = [
+      ...metrics.matchAll(/portcullis_throttled_requests_total\{[^}]*route="\/api\/rooms\/create"\} (\d+)/g),
+    ].map((m) => Number(m[1]));
     expect(counted.reduce((a, b) => a + b, 0)).toBe(4);
     for (const k of keys) expect(logs.text).not.toContain(k);
   });

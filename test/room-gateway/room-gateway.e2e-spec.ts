@@ -27,7 +27,12 @@ let sub: Subscription;
 const dailyAuth = { 'x-provider-auth': `Bearer ${DAILY_KEY}`, 'x-provider': 'daily' };
 const lkAuth = { 'x-provider-auth': `Bearer ${LK_KEY}:${LK_SECRET}`, 'x-provider': 'livekit' };
 
-async function call(method: string, path: string, headers: Record<string, string>, json?: unknown): Promise<HttpResult> {
+async function call(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  json?: unknown,
+): Promise<HttpResult> {
   const r = await http(method, `${base}${path}`, { headers: { 'x-forwarded-for': clientIp, ...headers }, json });
   seen.push(r);
   return r;
@@ -71,47 +76,53 @@ beforeEach(() => {
 });
 
 describe('Daily', () => {
-  it.each(Object.keys(PROFILES))('creates a %s room with the profile mapped to Daily room properties', async (profile) => {
-    const before = Math.floor(Date.now() / 1000);
-    const r = await call('POST', '/api/rooms/create', dailyAuth, { profile });
-    expect(r.status).toBe(200);
-    expect(daily.received).toHaveLength(1);
-    const req = daily.received[0];
-    expect(req.method).toBe('POST');
-    expect(req.path).toBe('/v1/rooms');
-    expect(req.headers.authorization).toBe(`Bearer ${DAILY_KEY}`);
-    const caps = PROFILES[profile].capabilities;
-    const { exp, ...rest } = req.body.properties;
-    const expected: Record<string, unknown> = {
-      enable_chat: caps.chat,
-      enable_screenshare: caps.screenshare,
-      owner_only_broadcast: caps.owner_only_broadcast,
-      start_video_off: caps.start_video_off,
-      start_audio_off: caps.start_audio_off,
-      enable_prejoin_ui: caps.prejoin,
-      enable_knocking: caps.knocking,
-      max_participants: caps.max_participants,
-      eject_at_room_exp: true,
-    };
-    if (caps.recording) expected.enable_recording = 'cloud';
-    expect(rest).toEqual(expected);
-    expect(exp).toBeGreaterThanOrEqual(before + caps.expires_in_minutes! * 60);
-    expect(exp).toBeLessThanOrEqual(before + caps.expires_in_minutes! * 60 + 5);
-    expect(Object.keys(req.body).sort()).toEqual(['privacy', 'properties']);
-    expect(req.body.privacy).toBe(caps.knocking ? 'private' : 'public');
-    expect(r.body).toMatchObject({
-      provider: 'daily',
-      profile,
-      room_name: 'auto1',
-      room_id: 'id-auto1',
-      room_url: 'https://example.daily.co/auto1',
-      capabilities: caps,
-      not_applied: [],
-    });
-  });
+  it.each(Object.keys(PROFILES))(
+    'creates a %s room with the profile mapped to Daily room properties',
+    async (profile) => {
+      const before = Math.floor(Date.now() / 1000);
+      const r = await call('POST', '/api/rooms/create', dailyAuth, { profile });
+      expect(r.status).toBe(200);
+      expect(daily.received).toHaveLength(1);
+      const req = daily.received[0];
+      expect(req.method).toBe('POST');
+      expect(req.path).toBe('/v1/rooms');
+      expect(req.headers.authorization).toBe(`Bearer ${DAILY_KEY}`);
+      const caps = PROFILES[profile].capabilities;
+      const { exp, ...rest } = req.body.properties;
+      const expected: Record<string, unknown> = {
+        enable_chat: caps.chat,
+        enable_screenshare: caps.screenshare,
+        owner_only_broadcast: caps.owner_only_broadcast,
+        start_video_off: caps.start_video_off,
+        start_audio_off: caps.start_audio_off,
+        enable_prejoin_ui: caps.prejoin,
+        enable_knocking: caps.knocking,
+        max_participants: caps.max_participants,
+        eject_at_room_exp: true,
+      };
+      if (caps.recording) expected.enable_recording = 'cloud';
+      expect(rest).toEqual(expected);
+      expect(exp).toBeGreaterThanOrEqual(before + caps.expires_in_minutes! * 60);
+      expect(exp).toBeLessThanOrEqual(before + caps.expires_in_minutes! * 60 + 5);
+      expect(Object.keys(req.body).sort()).toEqual(['privacy', 'properties']);
+      expect(req.body.privacy).toBe(caps.knocking ? 'private' : 'public');
+      expect(r.body).toMatchObject({
+        provider: 'daily',
+        profile,
+        room_name: 'auto1',
+        room_id: 'id-auto1',
+        room_url: 'https://example.daily.co/auto1',
+        capabilities: caps,
+        not_applied: [],
+      });
+    },
+  );
 
   it('deep-merges overrides over the profile (broadcast without chat)', async () => {
-    const r = await call('POST', '/api/rooms/create', dailyAuth, { profile: 'broadcast', overrides: { capabilities: { chat: false } } });
+    const r = await call('POST', '/api/rooms/create', dailyAuth, {
+      profile: 'broadcast',
+      overrides: { capabilities: { chat: false } },
+    });
     expect(r.status).toBe(200);
     const props = daily.received[0].body.properties;
     expect(props.enable_chat).toBe(false);
@@ -133,9 +144,36 @@ describe('Daily', () => {
   });
 
   it('defaults to daily without X-Provider, takes any case, and accepts the raw key', async () => {
-    expect((await call('POST', '/api/rooms/create', { 'x-provider-auth': `Bearer ${DAILY_KEY}` }, { profile: 'conversation' })).status).toBe(200);
-    expect((await call('POST', '/api/rooms/create', { 'x-provider-auth': DAILY_KEY, 'x-provider': 'DAILY' }, { profile: 'conversation' })).status).toBe(200);
-    expect((await call('POST', '/api/rooms/create', { 'x-provider-auth': `bearer ${DAILY_KEY}`, 'x-provider': 'Daily' }, { profile: 'conversation' })).status).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/rooms/create',
+          { 'x-provider-auth': `Bearer ${DAILY_KEY}` },
+          { profile: 'conversation' },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/rooms/create',
+          { 'x-provider-auth': DAILY_KEY, 'x-provider': 'DAILY' },
+          { profile: 'conversation' },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/rooms/create',
+          { 'x-provider-auth': `bearer ${DAILY_KEY}`, 'x-provider': 'Daily' },
+          { profile: 'conversation' },
+        )
+      ).status,
+    ).toBe(200);
     expect(daily.received.map((r) => r.headers.authorization)).toEqual(Array(3).fill(`Bearer ${DAILY_KEY}`));
   });
 
@@ -147,58 +185,75 @@ describe('Daily', () => {
     const del = await call('DELETE', '/api/rooms/delete/r1', dailyAuth);
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ provider: 'daily', room_name: 'r1', deleted: true });
-    expect(daily.received.slice(1).map((r) => `${r.method} ${r.path} ${r.headers.authorization === `Bearer ${DAILY_KEY}`}`)).toEqual([
-      'GET /v1/rooms/r1 true',
-      'DELETE /v1/rooms/r1 true',
-    ]);
+    expect(
+      daily.received.slice(1).map((r) => `${r.method} ${r.path} ${r.headers.authorization === `Bearer ${DAILY_KEY}`}`),
+    ).toEqual(['GET /v1/rooms/r1 true', 'DELETE /v1/rooms/r1 true']);
     expect((await call('GET', '/api/rooms/get/r1', dailyAuth)).status).toBe(404);
     expect((await call('DELETE', '/api/rooms/delete/r1', dailyAuth)).status).toBe(404);
   });
 });
 
 describe('LiveKit', () => {
-  it.each(Object.keys(PROFILES))('creates a %s room through CreateRoom with a signed service token', async (profile) => {
-    const r = await call('POST', '/api/rooms/create', lkAuth, { profile, name: `lk-${profile}` });
-    expect(r.status).toBe(200);
-    const req = livekit.received[0];
-    expect(req.path).toBe('/twirp/livekit.RoomService/CreateRoom');
-    expect(req.headers['content-type']).toBe('application/json');
-    expect(req.token!.header).toMatchObject({ alg: 'HS256' });
-    const { iss, video, nbf, exp } = req.token!.claims;
-    expect({ iss, video }).toEqual({ iss: LK_KEY, video: { roomCreate: true } });
-    expect(exp - nbf).toBe(600);
-    // The secret itself never leaves the gateway.
-    expect(JSON.stringify(req)).not.toContain(LK_SECRET);
-    const caps = PROFILES[profile].capabilities;
-    expect(req.body).toEqual({
-      name: `lk-${profile}`,
-      maxParticipants: caps.max_participants,
-      metadata: JSON.stringify({
-        portcullis: {
-          profile,
-          capabilities: {
-            chat: caps.chat,
-            screenshare: caps.screenshare,
-            owner_only_broadcast: caps.owner_only_broadcast,
-            start_video_off: caps.start_video_off,
-            start_audio_off: caps.start_audio_off,
+  it.each(Object.keys(PROFILES))(
+    'creates a %s room through CreateRoom with a signed service token',
+    async (profile) => {
+      const r = await call('POST', '/api/rooms/create', lkAuth, { profile, name: `lk-${profile}` });
+      expect(r.status).toBe(200);
+      const req = livekit.received[0];
+      expect(req.path).toBe('/twirp/livekit.RoomService/CreateRoom');
+      expect(req.headers['content-type']).toBe('application/json');
+      expect(req.token!.header).toMatchObject({ alg: 'HS256' });
+      const { iss, video, nbf, exp } = req.token!.claims;
+      expect({ iss, video }).toEqual({ iss: LK_KEY, video: { roomCreate: true } });
+      expect(exp - nbf).toBe(600);
+      // The secret itself never leaves the gateway.
+      expect(JSON.stringify(req)).not.toContain(LK_SECRET);
+      const caps = PROFILES[profile].capabilities;
+      expect(req.body).toEqual({
+        name: `lk-${profile}`,
+        maxParticipants: caps.max_participants,
+        metadata: JSON.stringify({
+          portcullis: {
+            profile,
+            capabilities: {
+              chat: caps.chat,
+              screenshare: caps.screenshare,
+              owner_only_broadcast: caps.owner_only_broadcast,
+              start_video_off: caps.start_video_off,
+              start_audio_off: caps.start_audio_off,
+            },
           },
-        },
-      }),
-    });
-    const notApplied = (['recording', 'live_streaming', 'prejoin', 'knocking'] as const).filter((n) => caps[n]);
-    expect(r.body).toMatchObject({ provider: 'livekit', room_name: `lk-${profile}`, room_id: `RM_lk-${profile}`, room_url: null, created_at: '2026-01-01T00:00:00.000Z' });
-    expect(r.body.not_applied).toEqual([...notApplied, 'expires_in_minutes']);
-    for (const n of r.body.not_applied) expect(r.body.capabilities[n]).toBe(n === 'expires_in_minutes' ? null : false);
-  });
+        }),
+      });
+      const notApplied = (['recording', 'live_streaming', 'prejoin', 'knocking'] as const).filter((n) => caps[n]);
+      expect(r.body).toMatchObject({
+        provider: 'livekit',
+        room_name: `lk-${profile}`,
+        room_id: `RM_lk-${profile}`,
+        room_url: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+      });
+      expect(r.body.not_applied).toEqual([...notApplied, 'expires_in_minutes']);
+      for (const n of r.body.not_applied)
+        expect(r.body.capabilities[n]).toBe(n === 'expires_in_minutes' ? null : false);
+    },
+  );
 
   it('gets through ListRooms and deletes through DeleteRoom with the grants the SDKs use', async () => {
-    await call('POST', '/api/rooms/create', lkAuth, { profile: 'conversation', name: 'lk1', overrides: { capabilities: { chat: false } } });
+    await call('POST', '/api/rooms/create', lkAuth, {
+      profile: 'conversation',
+      name: 'lk1',
+      overrides: { capabilities: { chat: false } },
+    });
     expect(JSON.parse(livekit.received[0].body.metadata).portcullis.capabilities.chat).toBe(false);
     const got = await call('GET', '/api/rooms/get/lk1', { ...lkAuth, 'x-provider': 'LiveKit' });
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ provider: 'livekit', room_name: 'lk1', room_id: 'RM_lk1' });
-    expect((await call('DELETE', '/api/rooms/delete/lk1', lkAuth)).body).toEqual({ provider: 'livekit', room_name: 'lk1', deleted: true });
+    expect((await call('DELETE', '/api/rooms/delete/lk1', lkAuth)).body).toEqual({
+      provider: 'livekit',
+      room_name: 'lk1',
+      deleted: true,
+    });
     expect(livekit.received.slice(1).map((r) => [r.path, r.body, r.token!.claims.video])).toEqual([
       ['/twirp/livekit.RoomService/ListRooms', { names: ['lk1'] }, { roomList: true }],
       ['/twirp/livekit.RoomService/DeleteRoom', { room: 'lk1' }, { roomCreate: true }],
@@ -208,10 +263,20 @@ describe('LiveKit', () => {
   });
 
   it('maps a wrong secret to 401 "provider rejected the key" and a key without a secret to 401', async () => {
-    const wrong = await call('POST', '/api/rooms/create', { ...lkAuth, 'x-provider-auth': `${LK_KEY}:${canary('wrong')}` }, { profile: 'conversation' });
+    const wrong = await call(
+      'POST',
+      '/api/rooms/create',
+      { ...lkAuth, 'x-provider-auth': `${LK_KEY}:${canary('wrong')}` },
+      { profile: 'conversation' },
+    );
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ detail: 'provider rejected the key' });
-    const malformed = await call('POST', '/api/rooms/create', { ...lkAuth, 'x-provider-auth': `Bearer ${LK_KEY}` }, { profile: 'conversation' });
+    const malformed = await call(
+      'POST',
+      '/api/rooms/create',
+      { ...lkAuth, 'x-provider-auth': `Bearer ${LK_KEY}` },
+      { profile: 'conversation' },
+    );
     expect(malformed.status).toBe(401);
     expect(malformed.body.detail).toMatch(/X-Provider-Auth .*<api_key>:<api_secret>/);
     expect(livekit.received).toHaveLength(1);
@@ -229,26 +294,53 @@ describe('validation (422 naming the field)', () => {
     expect(await bad(dailyAuth, { profile: 'conversation', overrides: { capabilities: { chats: false } } })).toEqual([
       { loc: ['body', 'overrides', 'capabilities', 'chats'], msg: 'unknown field', type: 'unknown_field' },
     ]);
-    const wrongType = await bad(dailyAuth, { profile: 'conversation', overrides: { capabilities: { chat: 'no', max_participants: 0 } } });
+    const wrongType = await bad(dailyAuth, {
+      profile: 'conversation',
+      overrides: { capabilities: { chat: 'no', max_participants: 0 } },
+    });
     expect(wrongType.map((p) => p.loc)).toEqual([
       ['body', 'overrides', 'capabilities', 'chat'],
       ['body', 'overrides', 'capabilities', 'max_participants'],
     ]);
     expect(wrongType[0].msg).toMatch(/expected boolean/i);
-    expect((await bad(dailyAuth, { profile: 'conversation', provider: 'livekit' }))[0].loc).toEqual(['body', 'provider']);
-    expect((await bad(dailyAuth, { profile: 'conversation', overrides: { name: 'x' } }))[0].loc).toEqual(['body', 'overrides', 'name']);
-    expect((await bad(dailyAuth, { profile: 'party' }))[0]).toMatchObject({ loc: ['body', 'profile'], type: 'invalid_enum_value' });
+    expect((await bad(dailyAuth, { profile: 'conversation', provider: 'livekit' }))[0].loc).toEqual([
+      'body',
+      'provider',
+    ]);
+    expect((await bad(dailyAuth, { profile: 'conversation', overrides: { name: 'x' } }))[0].loc).toEqual([
+      'body',
+      'overrides',
+      'name',
+    ]);
+    expect((await bad(dailyAuth, { profile: 'party' }))[0]).toMatchObject({
+      loc: ['body', 'profile'],
+      type: 'invalid_enum_value',
+    });
     expect(daily.received).toHaveLength(0);
   });
 
   it('refuses a capability the chosen provider cannot do, and allows turning it off', async () => {
-    const problems = await bad(lkAuth, { profile: 'conversation', overrides: { capabilities: { recording: true, prejoin: true, chat: false } } });
+    const problems = await bad(lkAuth, {
+      profile: 'conversation',
+      overrides: { capabilities: { recording: true, prejoin: true, chat: false } },
+    });
     expect(problems).toEqual([
-      { loc: ['body', 'overrides', 'capabilities', 'recording'], msg: 'livekit cannot do recording', type: 'unsupported_capability' },
-      { loc: ['body', 'overrides', 'capabilities', 'prejoin'], msg: 'livekit cannot do prejoin', type: 'unsupported_capability' },
+      {
+        loc: ['body', 'overrides', 'capabilities', 'recording'],
+        msg: 'livekit cannot do recording',
+        type: 'unsupported_capability',
+      },
+      {
+        loc: ['body', 'overrides', 'capabilities', 'prejoin'],
+        msg: 'livekit cannot do prejoin',
+        type: 'unsupported_capability',
+      },
     ]);
     expect(livekit.received).toHaveLength(0);
-    const off = await call('POST', '/api/rooms/create', lkAuth, { profile: 'conversation', overrides: { capabilities: { prejoin: false, expires_in_minutes: null } } });
+    const off = await call('POST', '/api/rooms/create', lkAuth, {
+      profile: 'conversation',
+      overrides: { capabilities: { prejoin: false, expires_in_minutes: null } },
+    });
     expect(off.status).toBe(200);
     expect(off.body.not_applied).toEqual([]);
   });
@@ -262,7 +354,9 @@ describe('validation (422 naming the field)', () => {
 
 describe('errors', () => {
   it('answers 401 naming the header when X-Provider-Auth is missing or empty', async () => {
-    for (const headers of [{}, { 'x-provider-auth': '' }, { 'x-provider-auth': 'Bearer ' }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { 'x-provider-auth': '' }, { 'x-provider-auth': 'Bearer ' }] as Array<
+      Record<string, string>
+    >) {
       const r = await call('POST', '/api/rooms/create', headers, { profile: 'conversation' });
       expect(r.status).toBe(401);
       expect(r.body.detail).toMatch(/missing X-Provider-Auth header/);
@@ -272,7 +366,12 @@ describe('errors', () => {
   });
 
   it('answers 400 listing the supported providers for an unknown one', async () => {
-    const r = await call('POST', '/api/rooms/create', { ...dailyAuth, 'x-provider': 'zoom' }, { profile: 'conversation' });
+    const r = await call(
+      'POST',
+      '/api/rooms/create',
+      { ...dailyAuth, 'x-provider': 'zoom' },
+      { profile: 'conversation' },
+    );
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ detail: 'unsupported X-Provider; supported providers: daily, livekit' });
   });
@@ -295,9 +394,17 @@ describe('errors', () => {
     const r = await call('POST', '/api/rooms/create', dailyAuth, { profile: 'conversation' });
     expect(r.status).toBe(429);
     expect(r.headers.get('retry-after')).toBe('17');
-    livekit.force({ status: 429, body: { code: 'resource_exhausted', msg: 'slow down' }, headers: { 'retry-after': '3' } });
+    livekit.force({
+      status: 429,
+      body: { code: 'resource_exhausted', msg: 'slow down' },
+      headers: { 'retry-after': '3' },
+    });
     const lk = await call('GET', '/api/rooms/get/a', lkAuth);
-    expect([lk.status, lk.headers.get('retry-after'), lk.body.detail]).toEqual([429, '3', 'livekit rate limit reached: slow down']);
+    expect([lk.status, lk.headers.get('retry-after'), lk.body.detail]).toEqual([
+      429,
+      '3',
+      'livekit rate limit reached: slow down',
+    ]);
   });
 
   it('answers 502 when the provider hangs up or is not there', async () => {
@@ -317,10 +424,18 @@ describe('errors', () => {
   });
 
   it('passes a provider refusal on with the key scrubbed from its text', async () => {
-    daily.force({ status: 400, body: { error: 'invalid-request-error', info: `key ${DAILY_KEY} (Bearer ${DAILY_KEY}) ${encodeURIComponent(DAILY_KEY)} is not allowed to use "foo"` } });
+    daily.force({
+      status: 400,
+      body: {
+        error: 'invalid-request-error',
+        info: `key ${DAILY_KEY} (Bearer ${DAILY_KEY}) ${encodeURIComponent(DAILY_KEY)} is not allowed to use "foo"`,
+      },
+    });
     const r = await call('POST', '/api/rooms/create', dailyAuth, { profile: 'conversation' });
     expect(r.status).toBe(400);
-    expect(r.body.detail).toMatch(/^daily refused the request: key \[redacted\] \(Bearer \[redacted\]\) \[redacted\] is not allowed to use "foo"$/);
+    expect(r.body.detail).toMatch(
+      /^daily refused the request: key \[redacted\] \(Bearer \[redacted\]\) \[redacted\] is not allowed to use "foo"$/,
+    );
     livekit.force({ status: 400, body: { code: 'invalid_argument', msg: `bad ${LK_SECRET.slice(0, 30)} ${LK_KEY}` } });
     const lk = await call('GET', '/api/rooms/get/a', lkAuth);
     expect(lk.body.detail).toBe('livekit refused the request: bad [redacted] [redacted]');
@@ -362,7 +477,12 @@ describe('key hygiene', () => {
     // One more pass that logs at every level: a rejected key, a provider error, a success.
     daily.force({ status: 500, body: { info: DAILY_KEY } });
     await call('POST', '/api/rooms/create', dailyAuth, { profile: 'conversation' });
-    await call('POST', '/api/rooms/create', { ...dailyAuth, 'x-provider-auth': `Bearer ${DAILY_KEY}x` }, { profile: 'conversation' });
+    await call(
+      'POST',
+      '/api/rooms/create',
+      { ...dailyAuth, 'x-provider-auth': `Bearer ${DAILY_KEY}x` },
+      { profile: 'conversation' },
+    );
     await call('POST', '/api/rooms/create', dailyAuth, { profile: 'conversation' });
     const metrics = await call('GET', '/metrics', {});
     expect(metrics.text).toMatch(/portcullis_auth_decisions_total\{[^}]*reason="provider_rejected"/);
@@ -380,6 +500,8 @@ describe('key hygiene', () => {
     }
     // Audit lines carry the fingerprint, not the key.
     const audits = logs.audits();
-    expect(audits.some((a) => a.reason === 'provider_rejected' && /^fp_[0-9a-f]{16}$/.test(String(a.principal)))).toBe(true);
+    expect(audits.some((a) => a.reason === 'provider_rejected' && /^fp_[0-9a-f]{16}$/.test(String(a.principal)))).toBe(
+      true,
+    );
   });
 });

@@ -24,7 +24,11 @@ describe('signaling rooms for the operator (admin key)', () => {
 
   beforeAll(async () => {
     s = await startSignalingStack('sigadm');
-    [owner, worker, client] = await Promise.all([s.device('owner', 'cust_adm'), s.device('worker', 'cust_adm'), s.device('client', 'cust_adm')]);
+    [owner, worker, client] = await Promise.all([
+      s.device('owner', 'cust_adm'),
+      s.device('worker', 'cust_adm'),
+      s.device('client', 'cust_adm'),
+    ]);
   }, 60000);
   afterAll(async () => {
     for (const p of peers) p.ws.terminate();
@@ -37,7 +41,9 @@ describe('signaling rooms for the operator (admin key)', () => {
     for (const [d, role] of members) {
       const inv = await s.api('POST', `/signaling/rooms/${room.body.room_id}/tokens`, owner.token, { role });
       roomTokens.push(inv.body.room_token);
-      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(200);
+      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(
+        200,
+      );
     }
     return room.body.room_id;
   }
@@ -62,14 +68,21 @@ describe('signaling rooms for the operator (admin key)', () => {
       const asOwner = await s.api(m, p, owner.token, body);
       expect([asOwner.status, asOwner.body]).toEqual([401, { detail: 'unauthorized' }]);
     }
-    const denials = s.logs.audits().slice(before).filter((a) => a.decision === 'deny');
+    const denials = s.logs
+      .audits()
+      .slice(before)
+      .filter((a) => a.decision === 'deny');
     expect(new Set(denials.map((a) => a.reason))).toEqual(new Set(['missing_key', 'wrong_key']));
     expect(denials.map((a) => a.action)).toContain('DELETE /admin/signaling/rooms/:room_id/members/:device_id');
     // Nothing was changed by the refused calls.
-    expect((await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token)).body.map((m: { device_id: string }) => m.device_id)).toEqual([owner.id, worker.id]);
+    expect(
+      (await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token)).body.map(
+        (m: { device_id: string }) => m.device_id,
+      ),
+    ).toEqual([owner.id, worker.id]);
   });
 
-  it('lists every room with its owner, and a room\'s members (who is connected), as the owner sees them', async () => {
+  it("lists every room with its owner, and a room's members (who is connected), as the owner sees them", async () => {
     const roomId = await roomWith('lab', [worker, 'worker'], [client, 'client']);
     const other = await s.device('other_owner', 'cust_other');
     const foreign = await s.api('POST', '/signaling/rooms', other.token, { name: 'elsewhere' });
@@ -77,7 +90,9 @@ describe('signaling rooms for the operator (admin key)', () => {
 
     const list = await s.admin('GET', '/admin/signaling/rooms');
     expect(list.status).toBe(200);
-    const mine = (await s.api('GET', '/signaling/rooms', owner.token)).body.find((r: { room_id: string }) => r.room_id === roomId);
+    const mine = (await s.api('GET', '/signaling/rooms', owner.token)).body.find(
+      (r: { room_id: string }) => r.room_id === roomId,
+    );
     expect(list.body).toEqual(expect.arrayContaining([mine, foreign.body]));
     expect(mine).toMatchObject({ room_id: roomId, name: 'lab', owner_id: owner.id });
     // Newest first.
@@ -87,13 +102,21 @@ describe('signaling rooms for the operator (admin key)', () => {
     expect(members.status).toBe(200);
     const ownerView = await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token);
     expect(members.body).toEqual({ room_id: roomId, owner_id: owner.id, members: ownerView.body });
-    expect(members.body.members.map((m: { device_id: string; role: string; connected: boolean }) => [m.device_id, m.role, m.connected])).toEqual([
+    expect(
+      members.body.members.map((m: { device_id: string; role: string; connected: boolean }) => [
+        m.device_id,
+        m.role,
+        m.connected,
+      ]),
+    ).toEqual([
       [owner.id, 'owner', false],
       [worker.id, 'worker', true],
       [client.id, 'client', false],
     ]);
 
-    expect((await s.admin('GET', `/admin/signaling/rooms/rm_${'0'.repeat(32)}/members`)).body).toEqual({ detail: 'room not found' });
+    expect((await s.admin('GET', `/admin/signaling/rooms/rm_${'0'.repeat(32)}/members`)).body).toEqual({
+      detail: 'room not found',
+    });
     expect((await s.admin('GET', '/admin/signaling/rooms/not-a-room/members')).status).toBe(404);
   });
 
@@ -108,14 +131,20 @@ describe('signaling rooms for the operator (admin key)', () => {
     await w.next((f) => f.type === 'peer_left' && f.peer_id === client.id);
     expect(w.closed).toBeUndefined();
     await expect(TestPeer.open(`${s.wsBase}/signaling/rooms/${roomId}/ws`, client.token)).rejects.toThrow('HTTP 403');
-    expect((await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token)).body.map((m: { device_id: string }) => m.device_id)).toEqual([owner.id, worker.id]);
+    expect(
+      (await s.api('GET', `/signaling/rooms/${roomId}/members`, owner.token)).body.map(
+        (m: { device_id: string }) => m.device_id,
+      ),
+    ).toEqual([owner.id, worker.id]);
 
     const again = await s.admin('DELETE', `/admin/signaling/rooms/${roomId}/members/${client.id}`);
     expect([again.status, again.body]).toEqual([404, { detail: 'no such member' }]);
     const ownerGone = await s.admin('DELETE', `/admin/signaling/rooms/${roomId}/members/${owner.id}`);
     expect([ownerGone.status, ownerGone.body]).toEqual([409, { detail: 'the owner cannot be removed' }]);
 
-    const audits = s.logs.audits().filter((a) => a.principal === 'admin' && String(a.action).startsWith('admin.room.remove'));
+    const audits = s.logs
+      .audits()
+      .filter((a) => a.principal === 'admin' && String(a.action).startsWith('admin.room.remove'));
     expect(audits.map((a) => [a.decision, a.reason])).toEqual([
       ['allow', 'ok'],
       ['deny', 'no_member'],
@@ -123,11 +152,15 @@ describe('signaling rooms for the operator (admin key)', () => {
     ]);
   });
 
-  it('issues the owner\'s kind of room token: a device of the owner\'s customer joins with it, once when single-use', async () => {
+  it("issues the owner's kind of room token: a device of the owner's customer joins with it, once when single-use", async () => {
     const roomId = await roomWith('invite');
     const joiner = await s.device('joiner', 'cust_adm');
     const second = await s.device('second', 'cust_adm');
-    const inv = await s.admin('POST', `/admin/signaling/rooms/${roomId}/tokens`, { role: 'worker', single_use: true, ttl_seconds: 600 });
+    const inv = await s.admin('POST', `/admin/signaling/rooms/${roomId}/tokens`, {
+      role: 'worker',
+      single_use: true,
+      ttl_seconds: 600,
+    });
     expect(inv.status).toBe(201);
     roomTokens.push(inv.body.room_token);
     expect(inv.body).toMatchObject({ room_id: roomId, role: 'worker', single_use: true });
@@ -135,18 +168,24 @@ describe('signaling rooms for the operator (admin key)', () => {
     expect(ttl).toBeGreaterThan(590_000);
     expect(ttl).toBeLessThanOrEqual(600_000);
 
-    expect((await s.api('POST', '/signaling/rooms/join', joiner.token, { room_token: inv.body.room_token })).body).toEqual({ room_id: roomId, role: 'worker' });
+    expect(
+      (await s.api('POST', '/signaling/rooms/join', joiner.token, { room_token: inv.body.room_token })).body,
+    ).toEqual({ room_id: roomId, role: 'worker' });
     const reused = await s.api('POST', '/signaling/rooms/join', second.token, { room_token: inv.body.room_token });
     expect([reused.status, reused.body]).toEqual([409, { detail: 'room token already used' }]);
     await open(roomId, joiner.token);
     const members = await s.admin('GET', `/admin/signaling/rooms/${roomId}/members`);
-    expect(members.body.members.map((m: { device_id: string; connected: boolean }) => [m.device_id, m.connected])).toEqual([
+    expect(
+      members.body.members.map((m: { device_id: string; connected: boolean }) => [m.device_id, m.connected]),
+    ).toEqual([
       [owner.id, false],
       [joiner.id, true],
     ]);
 
     expect((await s.admin('POST', `/admin/signaling/rooms/${roomId}/tokens`, { role: 'owner' })).status).toBe(400);
-    expect((await s.admin('POST', `/admin/signaling/rooms/rm_${'f'.repeat(32)}/tokens`, { role: 'client' })).status).toBe(404);
+    expect(
+      (await s.admin('POST', `/admin/signaling/rooms/rm_${'f'.repeat(32)}/tokens`, { role: 'client' })).status,
+    ).toBe(404);
   });
 
   it('refuses everything when room-gateway has no admin key; BYOK and device routes still work', async () => {
@@ -156,19 +195,23 @@ describe('signaling rooms for the operator (admin key)', () => {
         const r = await http('GET', `${bare.url}/admin/signaling/rooms`, { headers: { 'x-portcullis-api-key': key } });
         expect([r.status, r.body]).toEqual([401, { detail: 'unauthorized' }]);
       }
-      expect((await http('GET', `${bare.url}/signaling/rooms`, { headers: { authorization: `Bearer ${owner.token}` } })).status).toBe(200);
+      expect(
+        (await http('GET', `${bare.url}/signaling/rooms`, { headers: { authorization: `Bearer ${owner.token}` } }))
+          .status,
+      ).toBe(200);
       expect(s.logs.audits().some((a) => a.decision === 'deny' && a.reason === 'admin_key_unconfigured')).toBe(true);
     } finally {
       await bare.close();
     }
   });
 
-  it('reads the key from a given key source on every request (the runner\'s hot-reloaded one)', async () => {
+  it("reads the key from a given key source on every request (the runner's hot-reloaded one)", async () => {
     const first = canary('src-key-a');
     const next = canary('src-key-b');
     const source = new MutableAdminKeySource({ current: first });
     const app = await s.replica({ adminKeySource: source });
-    const get = (key: string) => http('GET', `${app.url}/admin/signaling/rooms`, { headers: { 'x-portcullis-api-key': key } });
+    const get = (key: string) =>
+      http('GET', `${app.url}/admin/signaling/rooms`, { headers: { 'x-portcullis-api-key': key } });
     try {
       expect((await get(first)).status).toBe(200);
       // The environment's key is not consulted while a source is given.

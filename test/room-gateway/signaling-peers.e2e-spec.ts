@@ -31,19 +31,34 @@ describe('P2P PSK between CLI peers', () => {
     PORTCULLIS_SIGNALING_URL: s.gatewayUrl,
     ...extra,
   });
-  const cli = (sb: Sandbox, d: TestDevice, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> =>
-    sb.run(args, { env: peerEnv(d, env), timeoutMs: 40000 });
+  const cli = (
+    sb: Sandbox,
+    d: TestDevice,
+    args: string[],
+    env: Record<string, string | undefined> = {},
+  ): Promise<CliResult> => sb.run(args, { env: peerEnv(d, env), timeoutMs: 40000 });
   const client = (d: TestDevice, roomId: string, extra: string[] = [], env: Record<string, string | undefined> = {}) =>
     cli(clientHome, d, ['client', '--room', roomId, '--job', 'sum', '--arg', '2', '--arg', '40', ...extra], env);
 
-  async function startWorker(d: TestDevice, roomId: string, extra: string[] = [], env: Record<string, string | undefined> = {}) {
+  async function startWorker(
+    d: TestDevice,
+    roomId: string,
+    extra: string[] = [],
+    env: Record<string, string | undefined> = {},
+  ) {
     const p = workerHome.spawnDaemon([BIN, 'worker', '--room-id', roomId, ...extra], { env: peerEnv(d, env) });
     workers.push(p.child);
-    await waitFor(() => {
-      if (p.child.exitCode !== null) throw new Error(`worker exited: ${p.out()}`);
-      return p.out().includes('ready in room');
-    }, 20000, 25);
-    const exited = new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.once('exit', (c) => r(c))));
+    await waitFor(
+      () => {
+        if (p.child.exitCode !== null) throw new Error(`worker exited: ${p.out()}`);
+        return p.out().includes('ready in room');
+      },
+      20000,
+      25,
+    );
+    const exited = new Promise<number | null>((r) =>
+      p.child.exitCode !== null ? r(p.child.exitCode) : p.child.once('exit', (c) => r(c)),
+    );
     return { ...p, exited };
   }
 
@@ -51,7 +66,9 @@ describe('P2P PSK between CLI peers', () => {
     const r = await s.api('POST', '/signaling/rooms', owner.token, {});
     for (const [d, role] of members) {
       const inv = await s.api('POST', `/signaling/rooms/${r.body.room_id}/tokens`, owner.token, { role });
-      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(200);
+      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).status).toBe(
+        200,
+      );
     }
     return r.body.room_id;
   }
@@ -95,18 +112,29 @@ describe('P2P PSK between CLI peers', () => {
     const inv = await cli(clientHome, o, ['room', 'invite', '--room', roomId, '--role', 'worker', '--single-use']);
     expect(inv.code).toBe(0);
     const token = inv.stdout.trim();
-    expect(await cli(clientHome, w, ['room', 'join', '--token', token])).toMatchObject({ code: 0, stdout: `joined ${roomId} as worker\n` });
+    expect(await cli(clientHome, w, ['room', 'join', '--token', token])).toMatchObject({
+      code: 0,
+      stdout: `joined ${roomId} as worker\n`,
+    });
     const again = await cli(clientHome, o, ['room', 'join', '--token', token]);
     expect(again.code).toBe(5);
     expect(again.stderr).toContain('room token already used');
     const members = await cli(clientHome, w, ['--json', 'room', 'members', '--room', roomId]);
-    expect(JSON.parse(members.stdout).map((m: { device_id: string; role: string }) => [m.device_id, m.role])).toEqual([[o.id, 'owner'], [w.id, 'worker']]);
+    expect(JSON.parse(members.stdout).map((m: { device_id: string; role: string }) => [m.device_id, m.role])).toEqual([
+      [o.id, 'owner'],
+      [w.id, 'worker'],
+    ]);
     expect((await cli(clientHome, w, ['room', 'remove', '--room', roomId, '--device', o.id])).code).toBe(2);
-    expect(await cli(clientHome, o, ['room', 'remove', '--room', roomId, '--device', w.id])).toMatchObject({ code: 0, stdout: `removed ${w.id} from ${roomId}\n` });
+    expect(await cli(clientHome, o, ['room', 'remove', '--room', roomId, '--device', w.id])).toMatchObject({
+      code: 0,
+      stdout: `removed ${w.id} from ${roomId}\n`,
+    });
     // One sign-in serves the run of commands: the token is cached at 0600, keyed by device (never printed).
     const cache = join(clientHome.home, '.portcullis', 'device-tokens.json');
     expect(statSync(cache).mode & 0o777).toBe(0o600);
-    expect(Object.keys(JSON.parse(readFileSync(cache, 'utf8')))).toEqual(expect.arrayContaining([`${s.deviceAuth.url} ${o.id}`, `${s.deviceAuth.url} ${w.id}`]));
+    expect(Object.keys(JSON.parse(readFileSync(cache, 'utf8')))).toEqual(
+      expect.arrayContaining([`${s.deviceAuth.url} ${o.id}`, `${s.deviceAuth.url} ${w.id}`]),
+    );
     // Revoked: the cached token is refused, the CLI signs in afresh, and device-auth refuses the device.
     expect((await s.deviceAuth.admin('POST', `/admin/devices/${w.id}/revoke`)).status).toBe(200);
     await waitFor(async () => (await s.api('GET', '/signaling/rooms', w.token)).status === 401, 5000, 20);
@@ -121,7 +149,10 @@ describe('P2P PSK between CLI peers', () => {
   it('matching secrets: the worker (secret file, joined with --token) runs the job for the client (env var)', async () => {
     const [w, c] = await Promise.all([s.device('w_ok'), s.device('c_ok')]);
     const roomId = await room([c, 'client']);
-    const inv = await s.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, { role: 'worker', single_use: true });
+    const inv = await s.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, {
+      role: 'worker',
+      single_use: true,
+    });
     writeSecretFile(workerHome, roomId, SECRET);
     const worker = await startWorker(w, roomId, ['--token', inv.body.room_token]);
     expect(worker.out()).toContain(`room secret from file: ${join(workerHome.home, '.portcullis', 'secrets', roomId)}`);
@@ -129,7 +160,19 @@ describe('P2P PSK between CLI peers', () => {
     expect(r).toMatchObject({ code: 0, stdout: '42\n' });
     expect(worker.out()).toContain(`client ${c.id} authenticated`);
     expect(worker.out()).toContain(`client ${c.id} ran sum`);
-    const echo = await cli(clientHome, c, ['client', '--room', roomId, '--job', 'echo', '--arg', 'hello', '--arg', 'room', '--room-secret', SECRET]);
+    const echo = await cli(clientHome, c, [
+      'client',
+      '--room',
+      roomId,
+      '--job',
+      'echo',
+      '--arg',
+      'hello',
+      '--arg',
+      'room',
+      '--room-secret',
+      SECRET,
+    ]);
     expect(echo).toMatchObject({ code: 0, stdout: 'hello room\n' });
   });
 
@@ -148,15 +191,21 @@ describe('P2P PSK between CLI peers', () => {
       const r = await client(c, roomId, ['--room-secret', canary('wrong')]);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(`${PSK_ERROR_TEXT.invalid_credentials}\n`);
-      expect(r.stderr).toBe('ERROR: P2P authentication failed: Invalid credentials\nEnsure the room secret matches between worker and client.\n');
+      expect(r.stderr).toBe(
+        'ERROR: P2P authentication failed: Invalid credentials\nEnsure the room secret matches between worker and client.\n',
+      );
       expect(r.stdout).toBe('');
-      await waitFor(() => worker.out().includes(`client ${c.id}: ERROR: P2P authentication failed: Invalid credentials`));
+      await waitFor(() =>
+        worker.out().includes(`client ${c.id}: ERROR: P2P authentication failed: Invalid credentials`),
+      );
     });
 
     it('a client without a secret fails with "No secret configured" and the hint', async () => {
       const r = await client(c, roomId);
       expect(r.code).toBe(2);
-      expect(r.stderr).toBe('ERROR: P2P authentication failed: No secret configured\nConfigure the room secret using --room-secret, environment variable, or credentials file.\n');
+      expect(r.stderr).toBe(
+        'ERROR: P2P authentication failed: No secret configured\nConfigure the room secret using --room-secret, environment variable, or credentials file.\n',
+      );
     });
 
     it('a command sent before success is refused and never run', async () => {
@@ -165,7 +214,10 @@ describe('P2P PSK between CLI peers', () => {
       await s.api('POST', '/signaling/rooms/join', sneaky.token, { room_token: inv.body.room_token });
       const p = await openPeer(roomId, sneaky);
       p.send(w.id, { type: 'COMMAND', id: '1', job: 'echo', args: ['pwned'] });
-      expect((await p.next((f) => f.type === 'signal')).data).toEqual({ type: 'AUTH_FAILURE', reason: 'not_authenticated' });
+      expect((await p.next((f) => f.type === 'signal')).data).toEqual({
+        type: 'AUTH_FAILURE',
+        reason: 'not_authenticated',
+      });
       p.send(w.id, { type: 'HELLO' });
       await p.next((f) => f.data?.type === 'AUTH_CHALLENGE');
       p.send(w.id, { type: 'COMMAND', id: '2', job: 'echo', args: ['pwned'] });
@@ -222,7 +274,8 @@ describe('P2P PSK between CLI peers', () => {
       back.ws.on('message', (raw) => {
         const f = JSON.parse(raw.toString());
         // The challenge goes to the client; so does the worker's verdict, as a real relay-in-the-middle would.
-        if (f.type === 'signal' && (f.data?.type === 'AUTH_CHALLENGE' || f.data?.type === 'AUTH_FAILURE')) face.send(c.id, f.data);
+        if (f.type === 'signal' && (f.data?.type === 'AUTH_CHALLENGE' || f.data?.type === 'AUTH_FAILURE'))
+          face.send(c.id, f.data);
       });
       const r = await client(c, lureRoom, ['--worker', m1.id, '--room-secret', SECRET]);
       // The client did answer (the relay carried only the HMAC), and the worker refused it.
@@ -230,7 +283,9 @@ describe('P2P PSK between CLI peers', () => {
       expect(verdict.data).toEqual({ type: 'AUTH_FAILURE', reason: 'invalid_credentials' });
       expect([r.code, r.stderr]).toEqual([2, `${PSK_ERROR_TEXT.invalid_credentials}\n`]);
       // All Mallory (in the relay's position) got from the client is an HMAC: never the secret.
-      expect(face.frames.some((f) => f.data?.type === 'AUTH_RESPONSE' && /^[0-9a-f]{64}$/.test(f.data.hmac))).toBe(true);
+      expect(face.frames.some((f) => f.data?.type === 'AUTH_RESPONSE' && /^[0-9a-f]{64}$/.test(f.data.hmac))).toBe(
+        true,
+      );
       expect(JSON.stringify(face.frames)).not.toContain(SECRET);
       back.send(w.id, { type: 'COMMAND', id: 'x', job: 'echo', args: ['pwned'] });
       await new Promise((res) => setTimeout(res, 200));
@@ -274,8 +329,12 @@ describe('P2P PSK between CLI peers', () => {
     const sb = new Sandbox();
     try {
       const roomId = 'abc-123-def';
-      const run = (args: string[], env: Record<string, string> = {}) => sb.run(['room', ...args, '--room', roomId], { env });
-      expect(await run(['secret-source'])).toMatchObject({ code: 0, stdout: `none: no secret configured for ${roomId} (legacy mode: no P2P authentication)\n` });
+      const run = (args: string[], env: Record<string, string> = {}) =>
+        sb.run(['room', ...args, '--room', roomId], { env });
+      expect(await run(['secret-source'])).toMatchObject({
+        code: 0,
+        stdout: `none: no secret configured for ${roomId} (legacy mode: no P2P authentication)\n`,
+      });
       const saved = await run(['create-secret', '--save']);
       expect(saved.code).toBe(0);
       const creds = join(sb.home, '.portcullis', 'credentials.json');
@@ -295,7 +354,8 @@ describe('P2P PSK between CLI peers', () => {
       expect((await run(['secret-source'], env)).stdout).toBe('env: PORTCULLIS_ROOM_SECRET_ABC_123_DEF\n');
       const flag = await run(['secret-source', '--room-secret', 'flag-secret'], env);
       expect(flag.stdout).toBe('flag: --room-secret\n');
-      for (const out of sb.output) for (const v of [value, 'file-secret', 'env-secret', 'flag-secret']) expect(out).not.toContain(v);
+      for (const out of sb.output)
+        for (const v of [value, 'file-secret', 'env-secret', 'flag-secret']) expect(out).not.toContain(v);
     } finally {
       await sb.cleanup();
     }
@@ -314,7 +374,9 @@ describe('P2P PSK between CLI peers', () => {
     }
     // Connections are counted by route pattern, never by which room: a label per room would be a series per room.
     // An allowed connection is a read: counted by the guard's decision counter, not an audit event.
-    expect(metrics).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/signaling\/rooms\/:room_id\/ws",decision="allow"/);
+    expect(metrics).toMatch(
+      /portcullis_auth_decisions_total\{[^}]*route="\/signaling\/rooms\/:room_id\/ws",decision="allow"/,
+    );
     expect(metrics).not.toMatch(/rm_[0-9a-fN]{8,}/);
     // The peers print it nowhere either (the client got it by flag and env, the worker by file and flag).
     for (const out of [...workerHome.output, ...clientHome.output]) expect(out).not.toContain(SECRET);

@@ -20,7 +20,12 @@ describe('signaling rooms and relay', () => {
 
   beforeAll(async () => {
     s = await startSignalingStack('sig');
-    [owner, worker, client, outsider] = await Promise.all([s.device('owner'), s.device('worker'), s.device('client'), s.device('outsider')]);
+    [owner, worker, client, outsider] = await Promise.all([
+      s.device('owner'),
+      s.device('worker'),
+      s.device('client'),
+      s.device('outsider'),
+    ]);
   }, 60000);
   afterAll(async () => {
     for (const p of peers) p.ws.terminate();
@@ -33,13 +38,20 @@ describe('signaling rooms and relay', () => {
     for (const [d, role] of members) {
       const inv = await s.api('POST', `/signaling/rooms/${room.body.room_id}/tokens`, owner.token, { role });
       expect(inv.status).toBe(201);
-      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).body).toEqual({ room_id: room.body.room_id, role });
+      expect((await s.api('POST', '/signaling/rooms/join', d.token, { room_token: inv.body.room_token })).body).toEqual(
+        { room_id: room.body.room_id, role },
+      );
     }
     return room.body.room_id;
   }
 
   it('requires a device token on every route; BYOK routes are unchanged', async () => {
-    for (const [m, p] of [['POST', '/signaling/rooms'], ['GET', '/signaling/rooms'], ['POST', '/signaling/rooms/join'], ['GET', '/signaling/rooms/rm_0/members']] as const) {
+    for (const [m, p] of [
+      ['POST', '/signaling/rooms'],
+      ['GET', '/signaling/rooms'],
+      ['POST', '/signaling/rooms/join'],
+      ['GET', '/signaling/rooms/rm_0/members'],
+    ] as const) {
       const body = m === 'POST' ? {} : undefined;
       const r = await s.api(m, p, undefined, body);
       expect([r.status, r.body]).toEqual([401, { detail: 'unauthorized' }]);
@@ -64,8 +76,13 @@ describe('signaling rooms and relay', () => {
 
   it('issues room tokens to the owner only; single-use tokens work once (Postgres), for one device', async () => {
     const roomId = await roomWith([worker, 'worker']);
-    expect((await s.api('POST', `/signaling/rooms/${roomId}/tokens`, worker.token, { role: 'client' })).status).toBe(403);
-    const inv = await s.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, { role: 'client', single_use: true });
+    expect((await s.api('POST', `/signaling/rooms/${roomId}/tokens`, worker.token, { role: 'client' })).status).toBe(
+      403,
+    );
+    const inv = await s.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, {
+      role: 'client',
+      single_use: true,
+    });
     expect(inv.body).toMatchObject({ room_id: roomId, role: 'client', single_use: true });
     // Two devices race for the same single-use token: exactly one wins.
     const [r1, r2] = await Promise.all([
@@ -75,12 +92,16 @@ describe('signaling rooms and relay', () => {
     expect([r1.status, r2.status].sort()).toEqual([200, 409]);
     const winner = r1.status === 200 ? client : outsider;
     // The winner retrying is not a second use.
-    expect((await s.api('POST', '/signaling/rooms/join', winner.token, { room_token: inv.body.room_token })).status).toBe(200);
+    expect(
+      (await s.api('POST', '/signaling/rooms/join', winner.token, { room_token: inv.body.room_token })).status,
+    ).toBe(200);
     const tampered = inv.body.room_token.slice(0, -3) + (inv.body.room_token.endsWith('AAA') ? 'BBB' : 'AAA');
     expect((await s.api('POST', '/signaling/rooms/join', worker.token, { room_token: tampered })).status).toBe(401);
     const other = await s.device('other_customer', 'cust_other');
     const inv2 = await s.api('POST', `/signaling/rooms/${roomId}/tokens`, owner.token, { role: 'client' });
-    expect((await s.api('POST', '/signaling/rooms/join', other.token, { room_token: inv2.body.room_token })).status).toBe(401);
+    expect(
+      (await s.api('POST', '/signaling/rooms/join', other.token, { room_token: inv2.body.room_token })).status,
+    ).toBe(401);
   });
 
   it('admits members only, with the token in a header or the first message and never the URL', async () => {
@@ -100,11 +121,21 @@ describe('signaling rooms and relay', () => {
     await w.next((f) => f.type === 'welcome');
     const c = await open(roomId, undefined, client.token);
     const welcome = await c.next((f) => f.type === 'welcome');
-    expect(welcome).toMatchObject({ room_id: roomId, peer_id: client.id, role: 'client', peers: [{ peer_id: worker.id, role: 'worker' }] });
+    expect(welcome).toMatchObject({
+      room_id: roomId,
+      peer_id: client.id,
+      role: 'client',
+      peers: [{ peer_id: worker.id, role: 'worker' }],
+    });
     await w.next((f) => f.type === 'peer_joined' && f.peer.peer_id === client.id);
     const opaque = { anything: ['goes', 1, null], nested: { x: 'y' } };
     c.send(worker.id, opaque);
-    expect(await w.next((f) => f.type === 'signal')).toEqual({ type: 'signal', from: client.id, role: 'client', data: opaque });
+    expect(await w.next((f) => f.type === 'signal')).toEqual({
+      type: 'signal',
+      from: client.id,
+      role: 'client',
+      data: opaque,
+    });
   });
 
   it('relays only within a room', async () => {
@@ -115,7 +146,10 @@ describe('signaling rooms and relay', () => {
     const ca = await open(roomA, client.token);
     await ca.next((f) => f.type === 'welcome');
     ca.send(outsider.id, 'for another room');
-    expect(await ca.next((f) => f.type === 'error')).toEqual({ type: 'error', detail: 'peer not connected to this room' });
+    expect(await ca.next((f) => f.type === 'error')).toEqual({
+      type: 'error',
+      detail: 'peer not connected to this room',
+    });
     ca.send(undefined, 'broadcast in A');
     await wa.next((f) => f.type === 'signal' && f.data === 'broadcast in A');
     await new Promise((r) => setTimeout(r, 200));
@@ -127,7 +161,9 @@ describe('signaling rooms and relay', () => {
     const c = await open(roomId, client.token);
     await c.next((f) => f.type === 'welcome');
     expect((await s.api('DELETE', `/signaling/rooms/${roomId}/members/${client.id}`, worker.token)).status).toBe(403);
-    expect((await s.api('DELETE', `/signaling/rooms/${roomId}/members/${client.id}`, owner.token)).body).toEqual({ removed: client.id });
+    expect((await s.api('DELETE', `/signaling/rooms/${roomId}/members/${client.id}`, owner.token)).body).toEqual({
+      removed: client.id,
+    });
     expect(await c.waitClosed(2000)).toEqual({ code: SignalingClose.removed, reason: 'removed from room' });
     await expect(TestPeer.open(`${s.wsBase}/signaling/rooms/${roomId}/ws`, client.token)).rejects.toThrow('HTTP 403');
   });
@@ -166,9 +202,16 @@ describe('signaling rooms and relay', () => {
     expect(ready.text).toContain('postgres');
     const roomId = await roomWith();
     const ds = s.gateway.get(DataSource);
-    await ds.query(`INSERT INTO signaling_room_token_uses (jti, room_id, device_id, expires_at) VALUES ('old', $1, 'x', now() - interval '1 minute'), ('live', $1, 'x', now() + interval '1 hour')`, [roomId]);
+    await ds.query(
+      `INSERT INTO signaling_room_token_uses (jti, room_id, device_id, expires_at) VALUES ('old', $1, 'x', now() - interval '1 minute'), ('live', $1, 'x', now() + interval '1 hour')`,
+      [roomId],
+    );
     await expect(s.gateway.get(SignalingRoomsService).purgeSpentTokens()).resolves.toBe(1);
-    expect((await ds.query('SELECT jti FROM signaling_room_token_uses WHERE room_id = $1', [roomId])).map((r: { jti: string }) => r.jti)).toEqual(['live']);
+    expect(
+      (await ds.query('SELECT jti FROM signaling_room_token_uses WHERE room_id = $1', [roomId])).map(
+        (r: { jti: string }) => r.jti,
+      ),
+    ).toEqual(['live']);
   });
 
   it('never logs device or room tokens', async () => {

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuditEvent, AuditEventEnvelope, BotSessionEvent, Subjects } from '@portcullis/contracts';
+import { AuditEventEnvelope, BotSessionEvent, Subjects } from '@portcullis/contracts';
 import { appUrl } from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection, Subscription } from 'nats';
@@ -54,7 +54,13 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
       INTERFACE_JWT_AUDIENCE: da.cfg.audience,
     });
     gw = await startRoomGateway(
-      loadRoomGatewayConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', NATS_URL, ROOM_GATEWAY_KEY_PEPPER: canary('audit-pepper') }),
+      loadRoomGatewayConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'debug',
+        NATS_URL,
+        ROOM_GATEWAY_KEY_PEPPER: canary('audit-pepper'),
+      }),
       { logStream: gwLogs },
     );
     gwUrl = await appUrl(gw);
@@ -62,7 +68,8 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
 
   afterAll(async () => {
     const sessions = (await http('GET', `${bot.url}/sessions`)).body as Array<{ pid: number }>;
-    for (const s of sessions) await http('DELETE', `${bot.url}/sessions/${s.pid}`, { headers: { 'x-bot-secret': botSecret } });
+    for (const s of sessions)
+      await http('DELETE', `${bot.url}/sessions/${s.pid}`, { headers: { 'x-bot-secret': botSecret } });
     await Promise.all([proxy?.close(), bot?.close(), gw?.close()]);
     await da?.close();
     await db?.drop();
@@ -81,17 +88,17 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
       json: { room_url: `https://example.daily.co/${run}` },
     });
     expect(res.status).toBe(200);
-    const seen = (await waitFor(() => {
+    const seen = await waitFor(() => {
       const list = ours(id);
       return list.length >= 2 ? list : undefined;
-    }))!;
+    });
     expect(seen.map((e) => [e.app, e.decision, e.reason]).sort()).toEqual([
       ['bot-control', 'allow', 'ok'],
       ['interface-proxy', 'allow', 'ok'],
     ]);
     expect(seen.find((e) => e.app === 'interface-proxy')?.principal).toBe(deviceId);
     // The session event bot-control published on NATS names the same request.
-    const started = (await waitFor(() => botEvents.find((e) => e.data.request_id === id)))!;
+    const started = await waitFor(() => botEvents.find((e) => e.data.request_id === id));
     expect(started.data.pid).toBe(res.body.pid);
     // The same events, in the same format, are the apps' JSON audit log lines.
     expect(proxy.logs.audits().find((a) => a.request_id === id)).toEqual(seen.find((e) => e.app === 'interface-proxy'));
@@ -101,20 +108,45 @@ describe('audit events: one format from every app, on NATS and in the JSON log',
   it('refusals of four apps reach one subscriber with reason codes and no secret', async () => {
     const wrongBot = canary('wrong-bot');
     const wrongAdmin = canary('wrong-admin');
-    expect((await http('POST', `${proxy.url}/api/bot/join`, { headers: { 'x-request-id': rid('p') }, json: { room_url: 'https://example.daily.co/x' } })).status).toBe(401);
-    expect((await http('POST', `${bot.url}/join`, { headers: { 'x-request-id': rid('b'), 'x-bot-secret': wrongBot }, json: { room_url: 'https://example.daily.co/y' } })).status).toBe(401);
-    expect((await da.call('GET', '/admin/devices', { headers: { 'x-request-id': rid('d'), 'x-portcullis-api-key': wrongAdmin } })).status).toBe(401);
-    const gwRes = await http('POST', `${gwUrl}/api/rooms/create`, { headers: { 'x-request-id': rid('g') }, json: { profile: 'conversation' } });
+    expect(
+      (
+        await http('POST', `${proxy.url}/api/bot/join`, {
+          headers: { 'x-request-id': rid('p') },
+          json: { room_url: 'https://example.daily.co/x' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await http('POST', `${bot.url}/join`, {
+          headers: { 'x-request-id': rid('b'), 'x-bot-secret': wrongBot },
+          json: { room_url: 'https://example.daily.co/y' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await da.call('GET', '/admin/devices', {
+          headers: { 'x-request-id': rid('d'), 'x-portcullis-api-key': wrongAdmin },
+        })
+      ).status,
+    ).toBe(401);
+    const gwRes = await http('POST', `${gwUrl}/api/rooms/create`, {
+      headers: { 'x-request-id': rid('g') },
+      json: { profile: 'conversation' },
+    });
     expect(gwRes.status).toBe(401);
-    const events = (await waitFor(() => {
+    const events = await waitFor(() => {
       const list = ['p', 'b', 'd', 'g'].map((l) => ours(rid(l))[0]);
-      return list.every(Boolean) ? (list as AuditEvent[]) : undefined;
-    }))!;
+      return list.every(Boolean) ? list : undefined;
+    });
     expect(events.map((e) => e.app)).toEqual(['interface-proxy', 'bot-control', 'device-auth', 'room-gateway']);
     for (const e of events) {
       expect(e.decision).toBe('deny');
       expect(e.reason).toMatch(/^[a-z_]+$/);
-      expect(Object.keys(e).sort()).toEqual(expect.arrayContaining(['action', 'app', 'decision', 'reason', 'request_id', 'time']));
+      expect(Object.keys(e).sort()).toEqual(
+        expect.arrayContaining(['action', 'app', 'decision', 'reason', 'request_id', 'time']),
+      );
       expect(Number.isNaN(Date.parse(e.time))).toBe(false);
     }
     expect(events[0].reason).toBe('missing_token');

@@ -56,7 +56,12 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
     nc = await connect({ servers: NATS_URL });
     db = await createTestDatabase('authguard');
     const base = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', NATS_URL };
-    const boot = async (name: string, module: DynamicModule, cfg: Parameters<typeof bootOptionsFor>[0], logs: LogCapture) => {
+    const boot = async (
+      name: string,
+      module: DynamicModule,
+      cfg: Parameters<typeof bootOptionsFor>[0],
+      logs: LogCapture,
+    ) => {
       const app = await bootApp(withProbe(module), {
         ...bootOptionsFor(cfg),
         microservice: true,
@@ -65,7 +70,11 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
       apps.push({ name, app, url: await appUrl(app), logs });
     };
     const botLogs = new LogCapture();
-    const bot = loadBotControlConfig({ ...base, BOT_CONTROL_SHARED_SECRET: canary('guard-bot'), BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1' });
+    const bot = loadBotControlConfig({
+      ...base,
+      BOT_CONTROL_SHARED_SECRET: canary('guard-bot'),
+      BOT_CONTROL_EVENTS_AUTH_REQUIRED: '1',
+    });
     await boot('bot-control', BotControlModule.forRoot(bot, { logStream: botLogs }), bot, botLogs);
     const daLogs = new LogCapture();
     const da = loadDeviceAuthConfig({
@@ -92,7 +101,7 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
     await nc?.close();
   });
 
-  const metrics = (url: string) => http('GET', `${url}/metrics`).then((r) => r.text as string);
+  const metrics = (url: string) => http('GET', `${url}/metrics`).then((r) => r.text);
 
   it('refuses a message handler without a mark in each app, and counts and audits the refusal; an @Internal() one runs', async () => {
     // One message each, in the envelope Nest's NATS transport puts on the wire for emit(); every app subscribes.
@@ -105,7 +114,12 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
         return t.includes(`route="${UNMARKED}",decision="deny",reason="unmarked_route"`) ? t : undefined;
       }, 10_000);
       expect([name, text.includes(`route="${INTERNAL}",decision="allow",reason="internal"`)]).toEqual([name, true]);
-      expect([name, logs.audits().some((a) => a.action === `nats ${UNMARKED}` && a.decision === 'deny' && a.reason === 'unmarked_route')]).toEqual([name, true]);
+      expect([
+        name,
+        logs
+          .audits()
+          .some((a) => a.action === `nats ${UNMARKED}` && a.decision === 'deny' && a.reason === 'unmarked_route'),
+      ]).toEqual([name, true]);
     }
     expect(received.unmarked).toEqual([]);
     expect(received.internal).toEqual(apps.map(() => 'probe'));
@@ -121,9 +135,16 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
     });
     expect(closed).toBe(1008);
     const text = await metrics(bot.url);
-    expect(text).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/events",decision="deny",reason="missing_credential"\} 1/);
-    expect(text).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/ws\/events",decision="deny",reason="missing_credential"\} 1/);
-    const actions = bot.logs.audits().filter((a) => a.decision === 'deny').map((a) => a.action);
+    expect(text).toMatch(
+      /portcullis_auth_decisions_total\{[^}]*route="\/events",decision="deny",reason="missing_credential"\} 1/,
+    );
+    expect(text).toMatch(
+      /portcullis_auth_decisions_total\{[^}]*route="\/ws\/events",decision="deny",reason="missing_credential"\} 1/,
+    );
+    const actions = bot.logs
+      .audits()
+      .filter((a) => a.decision === 'deny')
+      .map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['GET /events', 'ws /ws/events']));
   });
 
@@ -132,12 +153,25 @@ describe('the one guard covers NATS handlers, SSE and WebSocket upgrades in ever
     const before = da.logs.audits().length;
     const jwks = await http('GET', `${da.url}/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
-    const line = await waitFor(() => da.logs.parsed().find((l) => l.msg === 'request completed' && (l.req as { url?: string })?.url === '/.well-known/jwks.json'));
+    const line = await waitFor(() =>
+      da.logs
+        .parsed()
+        .find((l) => l.msg === 'request completed' && (l.req as { url?: string })?.url === '/.well-known/jwks.json'),
+    );
     expect(line.auth).toEqual({ decision: 'public' });
     const refused = await http('GET', `${da.url}/admin/devices`);
     expect(refused.status).toBe(401);
-    const refusedLine = await waitFor(() => da.logs.parsed().find((l) => l.msg === 'request completed' && (l.req as { url?: string })?.url === '/admin/devices'));
+    const refusedLine = await waitFor(() =>
+      da.logs
+        .parsed()
+        .find((l) => l.msg === 'request completed' && (l.req as { url?: string })?.url === '/admin/devices'),
+    );
     expect(refusedLine.auth).toEqual({ decision: 'deny', reason: 'missing_key' });
-    expect(da.logs.audits().slice(before).map((a) => [a.action, a.decision, a.reason])).toEqual([['GET /admin/devices', 'deny', 'missing_key']]);
+    expect(
+      da.logs
+        .audits()
+        .slice(before)
+        .map((a) => [a.action, a.decision, a.reason]),
+    ).toEqual([['GET /admin/devices', 'deny', 'missing_key']]);
   });
 });

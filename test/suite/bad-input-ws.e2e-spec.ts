@@ -16,17 +16,41 @@ const ATTACKS: Array<{ name: string; bytes: () => Buffer; code: number }> = [
   { name: 'a reserved control opcode', bytes: () => frame(0xb, 'x'), code: 1002 },
   { name: 'an unmasked client frame', bytes: () => frame(OP.text, 'hello', { mask: false }), code: 1002 },
   { name: 'RSV bits with no extension agreed', bytes: () => frame(OP.text, 'hello', { rsv: 0b100 }), code: 1002 },
-  { name: 'a frame over maxPayload', bytes: () => frame(OP.binary, Buffer.alloc(16), { announcedLength: MAX_FRAME + 1 }), code: 1009 },
-  { name: 'a text frame that is not UTF-8', bytes: () => frame(OP.text, Buffer.from([0xc3, 0x28, 0xff, 0xfe])), code: 1007 },
-  { name: 'a continuation frame with nothing to continue', bytes: () => frame(OP.continuation, 'tail'), code: 1002 },
-  { name: 'a fragmented ping', bytes: () => frame(OP.ping, 'p', { fin: false }), code: 1002 },
-  { name: 'a new message inside a fragmented one', bytes: () => Buffer.concat([frame(OP.text, 'a', { fin: false }), frame(OP.text, 'b')]), code: 1002 },
   {
-    name: 'fragments that add up to more than maxPayload',
-    bytes: () => Buffer.concat([frame(OP.binary, Buffer.alloc(MAX_FRAME - 10), { fin: false }), frame(OP.continuation, Buffer.alloc(100))]),
+    name: 'a frame over maxPayload',
+    bytes: () => frame(OP.binary, Buffer.alloc(16), { announcedLength: MAX_FRAME + 1 }),
     code: 1009,
   },
-  { name: 'fragments whose joined text is not UTF-8', bytes: () => Buffer.concat([frame(OP.text, Buffer.from([0xe2, 0x82]), { fin: false }), frame(OP.continuation, Buffer.from([0x28]))]), code: 1007 },
+  {
+    name: 'a text frame that is not UTF-8',
+    bytes: () => frame(OP.text, Buffer.from([0xc3, 0x28, 0xff, 0xfe])),
+    code: 1007,
+  },
+  { name: 'a continuation frame with nothing to continue', bytes: () => frame(OP.continuation, 'tail'), code: 1002 },
+  { name: 'a fragmented ping', bytes: () => frame(OP.ping, 'p', { fin: false }), code: 1002 },
+  {
+    name: 'a new message inside a fragmented one',
+    bytes: () => Buffer.concat([frame(OP.text, 'a', { fin: false }), frame(OP.text, 'b')]),
+    code: 1002,
+  },
+  {
+    name: 'fragments that add up to more than maxPayload',
+    bytes: () =>
+      Buffer.concat([
+        frame(OP.binary, Buffer.alloc(MAX_FRAME - 10), { fin: false }),
+        frame(OP.continuation, Buffer.alloc(100)),
+      ]),
+    code: 1009,
+  },
+  {
+    name: 'fragments whose joined text is not UTF-8',
+    bytes: () =>
+      Buffer.concat([
+        frame(OP.text, Buffer.from([0xe2, 0x82]), { fin: false }),
+        frame(OP.continuation, Buffer.from([0x28])),
+      ]),
+    code: 1007,
+  },
   { name: 'a close frame with a reserved code', bytes: () => frame(OP.close, Buffer.from([0x03, 0xe7])), code: 1002 },
 ];
 
@@ -73,29 +97,47 @@ describe('broken WebSocket input never takes the suite down', () => {
     const botCommand = JSON.stringify([process.execPath, '-e', bot, '--']);
     writeText(
       config,
-      freePortsToml(`[suite]\ndata_dir = "${dataDir}"\nlog_level = "debug"\n\n[bot_control]\nshared_secret = "${botSecret}"\n\n[env.bot-control]\nBOT_COMMAND = '${botCommand}'\n`),
+      freePortsToml(
+        `[suite]\ndata_dir = "${dataDir}"\nlog_level = "debug"\n\n[bot_control]\nshared_secret = "${botSecret}"\n\n[env.bot-control]\nBOT_COMMAND = '${botCommand}'\n`,
+      ),
     );
     daemon = sb.spawnDaemon([BIN, 'start', '--foreground'], { env: { DATABASE_URL: db.url, NATS_URL } });
-    const state = await waitFor(() => {
-      if (daemon.child.exitCode !== null) throw new Error(`daemon exited: ${daemon.out()}`);
-      const s = readDaemonState(dataDir);
-      return s?.ready ? s : undefined;
-    }, 60000, 100);
+    const state = await waitFor(
+      () => {
+        if (daemon.child.exitCode !== null) throw new Error(`daemon exited: ${daemon.out()}`);
+        const s = readDaemonState(dataDir);
+        return s?.ready ? s : undefined;
+      },
+      60000,
+      100,
+    );
     apps = Object.fromEntries(state.apps.map((a) => [a.name, a.url]));
     controlUrl = state.control_url;
     adminKey = apiKeyIn(readFileSync(config, 'utf8'))!;
 
     // A device that owns a signaling room, for the relay's authenticated path.
     const deviceId = `pi_badws_${randomBytes(5).toString('hex')}`;
-    const reg = await http('POST', `${apps['device-auth']}/admin/devices`, { headers: { 'x-portcullis-api-key': adminKey }, json: { device_id: deviceId, customer_id: 'cust_badws', name: 'badws' } });
+    const reg = await http('POST', `${apps['device-auth']}/admin/devices`, {
+      headers: { 'x-portcullis-api-key': adminKey },
+      json: { device_id: deviceId, customer_id: 'cust_badws', name: 'badws' },
+    });
     expect(reg.status).toBe(201);
-    const auth = await http('POST', `${apps['device-auth']}/device/auth`, { json: { device_id: deviceId, device_secret: reg.body.device_secret } });
+    const auth = await http('POST', `${apps['device-auth']}/device/auth`, {
+      json: { device_id: deviceId, device_secret: reg.body.device_secret },
+    });
     deviceToken = auth.body.access_token;
     // room-gateway accepts device tokens once the revocation snapshot has arrived.
-    const room = await waitFor(async () => {
-      const r = await http('POST', `${apps['room-gateway']}/signaling/rooms`, { headers: { authorization: `Bearer ${deviceToken}` }, json: { name: 'badws' } });
-      return r.status === 201 ? r : undefined;
-    }, 15000, 100);
+    const room = await waitFor(
+      async () => {
+        const r = await http('POST', `${apps['room-gateway']}/signaling/rooms`, {
+          headers: { authorization: `Bearer ${deviceToken}` },
+          json: { name: 'badws' },
+        });
+        return r.status === 201 ? r : undefined;
+      },
+      15000,
+      100,
+    );
     roomId = room.body.room_id;
   }, 90000);
 
@@ -147,7 +189,14 @@ describe('broken WebSocket input never takes the suite down', () => {
         await new Promise((resolve) => setTimeout(resolve, 200));
         throw daemon.child.exitCode !== null ? died() : err;
       });
-      if (r.status !== 200) throw new Error(`${url}/health answered ${r.status}; fatal lines: ${daemon.out().split('\n').filter((l) => l.includes('"level":60')).join('\n')}`);
+      if (r.status !== 200)
+        throw new Error(
+          `${url}/health answered ${r.status}; fatal lines: ${daemon
+            .out()
+            .split('\n')
+            .filter((l) => l.includes('"level":60'))
+            .join('\n')}`,
+        );
     }
     if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) throw died();
   }
@@ -190,7 +239,11 @@ describe('broken WebSocket input never takes the suite down', () => {
 
     it('survives a client that resets the connection before the server answers the upgrade', async () => {
       for (let i = 0; i < 5; i++) {
-        const ws = await RawWs.open(e.base(), e.path(), { headers: e.headers(), trailing: frame(0x3, 'x'), wait: false });
+        const ws = await RawWs.open(e.base(), e.path(), {
+          headers: e.headers(),
+          trailing: frame(0x3, 'x'),
+          wait: false,
+        });
         ws.reset();
       }
       // ... and one whose credentials are refused, so the server writes its refusal to a dead socket.
@@ -238,7 +291,9 @@ describe('broken WebSocket input never takes the suite down', () => {
       ws.destroy();
     }
     // A handshake ws itself refuses (no version it speaks) is a 400 too.
-    const old = await RawWs.open(relay, `/signaling/rooms/${roomId}/ws`, { headers: { 'sec-websocket-version': '12' } });
+    const old = await RawWs.open(relay, `/signaling/rooms/${roomId}/ws`, {
+      headers: { 'sec-websocket-version': '12' },
+    });
     expect(old.status).toBe(400);
     old.destroy();
     await everythingAnswers();
@@ -246,7 +301,10 @@ describe('broken WebSocket input never takes the suite down', () => {
 
   it('a bot writing garbage to its pipes and descriptors does not take bot-control or the suite down', async () => {
     const headers = { 'x-bot-secret': botSecret };
-    const joined = await http('POST', `${apps['bot-control']}/join`, { headers, json: { room_url: 'https://example.daily.co/badws' } });
+    const joined = await http('POST', `${apps['bot-control']}/join`, {
+      headers,
+      json: { room_url: 'https://example.daily.co/badws' },
+    });
     expect(joined.status).toBe(200);
     await waitFor(() => daemon.out().includes('garbage written'), 10000);
     await new Promise((r) => setTimeout(r, 200));
@@ -255,8 +313,13 @@ describe('broken WebSocket input never takes the suite down', () => {
   });
 
   it('logs no socket protocol error above debug, and nothing reached uncaughtException', () => {
-    const lines = daemon.out().split('\n').filter((l) => l.startsWith('{'));
-    const loud = lines.filter((l) => /Invalid WebSocket frame|WS_ERR_|ECONNRESET|EPIPE|URIError|uncaught/i.test(l) && JSON.parse(l).level > 20);
+    const lines = daemon
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    const loud = lines.filter(
+      (l) => /Invalid WebSocket frame|WS_ERR_|ECONNRESET|EPIPE|URIError|uncaught/i.test(l) && JSON.parse(l).level > 20,
+    );
     expect(loud).toEqual([]);
     expect(lines.some((l) => /Invalid WebSocket frame|WS_ERR_/.test(l) && JSON.parse(l).level === 20)).toBe(true);
     expect(daemon.out()).not.toMatch(/uncaughtException|Unhandled 'error' event/);

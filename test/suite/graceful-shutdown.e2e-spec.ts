@@ -8,11 +8,19 @@ import { freePort, spawnApp } from '../support/processes';
 function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res: IncomingMessage) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (res: IncomingMessage) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -41,7 +49,9 @@ describe('graceful shutdown on SIGTERM (a real interface-proxy process)', () => 
       req.resume();
       req.on('end', () => {
         received.push(`${req.method} ${req.url}`);
-        held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: 4242, reused: false })));
+        held.push(() =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: 4242, reused: false })),
+        );
       });
     });
     const port = await freePort();
@@ -56,7 +66,10 @@ describe('graceful shutdown on SIGTERM (a real interface-proxy process)', () => 
   });
 
   it('stops taking connections, finishes the request in flight, then exits', async () => {
-    const proxy = await spawnApp('interface-proxy', { BOT_CONTROL_BASE_URL: upstreamUrl, BOT_CONTROL_SHARED_SECRET: canary('drain-secret') });
+    const proxy = await spawnApp('interface-proxy', {
+      BOT_CONTROL_BASE_URL: upstreamUrl,
+      BOT_CONTROL_SHARED_SECRET: canary('drain-secret'),
+    });
     const inFlight = post(`${proxy.url}/api/bot/join`, { room_url: 'https://example.daily.co/drain' });
     await waitFor(() => received.length === 1, 10_000, 20);
 

@@ -10,7 +10,13 @@ import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway
 import type { BotControlConfig } from '../../apps/bot-control/src';
 import type { InterfaceProxyConfig } from '../../apps/interface-proxy/src';
 import { runBotControl, runInterfaceProxy, Running } from '../support/apps';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  randomClientIp,
+  RunningDeviceAuth,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 import { canary, NATS_URL } from '../support/env';
 import { FakeDaily } from '../support/fake-providers';
 import { http } from '../support/http';
@@ -104,21 +110,43 @@ describe('/metrics after allowed and refused requests', () => {
     // interface-proxy: one caller with the device token (which also joins a bot), one without, one with junk.
     const requestId = `metrics-${randomBytes(6).toString('hex')}`;
     ids.push(requestId);
-    const room = (tag: string) => ({ room_url: `https://example.daily.co/metrics-${tag}-${randomBytes(3).toString('hex')}` });
-    const joined = await http('POST', `${proxy.url}/api/bot/join`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId }, json: room('proxy') });
+    const room = (tag: string) => ({
+      room_url: `https://example.daily.co/metrics-${tag}-${randomBytes(3).toString('hex')}`,
+    });
+    const joined = await http('POST', `${proxy.url}/api/bot/join`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      json: room('proxy'),
+    });
     expect(joined.status).toBe(200);
     expect((await http('POST', `${proxy.url}/api/bot/join`, { json: room('x') })).status).toBe(401);
-    expect((await http('POST', `${proxy.url}/api/bot/join`, { headers: { authorization: 'Bearer not.a.jwt' }, json: room('y') })).status).toBe(401);
+    expect(
+      (
+        await http('POST', `${proxy.url}/api/bot/join`, {
+          headers: { authorization: 'Bearer not.a.jwt' },
+          json: room('y'),
+        })
+      ).status,
+    ).toBe(401);
 
     // bot-control directly: one more good join, one missing and two wrong credentials, one leave by pid.
-    const direct = await http('POST', `${bot.url}/join`, { headers: { 'x-bot-secret': botSecret }, json: room('direct') });
+    const direct = await http('POST', `${bot.url}/join`, {
+      headers: { 'x-bot-secret': botSecret },
+      json: room('direct'),
+    });
     expect(direct.status).toBe(200);
     expect((await http('POST', `${bot.url}/join`, { json: room('a') })).status).toBe(401);
-    expect((await http('POST', `${bot.url}/join`, { headers: { 'x-bot-secret': wrongSecret }, json: room('b') })).status).toBe(401);
-    expect((await http('POST', `${bot.url}/join`, { headers: { authorization: `Bearer ${wrongSecret}` }, json: room('c') })).status).toBe(401);
+    expect(
+      (await http('POST', `${bot.url}/join`, { headers: { 'x-bot-secret': wrongSecret }, json: room('b') })).status,
+    ).toBe(401);
+    expect(
+      (await http('POST', `${bot.url}/join`, { headers: { authorization: `Bearer ${wrongSecret}` }, json: room('c') }))
+        .status,
+    ).toBe(401);
     for (const pid of [joined.body.pid, direct.body.pid]) {
       ids.push(String(pid));
-      expect((await http('POST', `${bot.url}/sessions/${pid}/leave`, { headers: { 'x-bot-secret': botSecret } })).status).toBeLessThan(300);
+      expect(
+        (await http('POST', `${bot.url}/sessions/${pid}/leave`, { headers: { 'x-bot-secret': botSecret } })).status,
+      ).toBeLessThan(300);
     }
 
     // room-gateway: no key, a key the provider refuses, two good calls, then the per-key limit of 2.
@@ -133,7 +161,12 @@ describe('/metrics after allowed and refused requests', () => {
     expect((await create(providerKey)).status).toBe(200);
     expect((await create(providerKey)).status).toBe(429);
 
-    for (const [app, url] of [['device-auth', da.url], ['interface-proxy', proxy.url], ['bot-control', bot.url], ['room-gateway', gwUrl]]) {
+    for (const [app, url] of [
+      ['device-auth', da.url],
+      ['interface-proxy', proxy.url],
+      ['bot-control', bot.url],
+      ['room-gateway', gwUrl],
+    ]) {
       const res = await http('GET', `${url}/metrics`);
       expect(res.status).toBe(200);
       scraped[app] = { text: res.text, samples: samples(res.text) };
@@ -147,8 +180,10 @@ describe('/metrics after allowed and refused requests', () => {
     await daily.stop();
   });
 
-  const decisions = (app: string, labels: Record<string, string>) => value(scraped[app].samples, 'portcullis_auth_decisions_total', { app, ...labels });
-  const audits = (app: string, labels: Record<string, string>) => value(scraped[app].samples, 'portcullis_audit_events_total', { app, ...labels });
+  const decisions = (app: string, labels: Record<string, string>) =>
+    value(scraped[app].samples, 'portcullis_auth_decisions_total', { app, ...labels });
+  const audits = (app: string, labels: Record<string, string>) =>
+    value(scraped[app].samples, 'portcullis_audit_events_total', { app, ...labels });
 
   it('bot-control counts its decisions by route pattern and reason', () => {
     expect(decisions('bot-control', { route: '/join', decision: 'allow', reason: 'ok' })).toBe(2);
@@ -166,18 +201,24 @@ describe('/metrics after allowed and refused requests', () => {
 
   it('room-gateway counts key decisions and the throttled call', () => {
     expect(decisions('room-gateway', { route: '/api/rooms/create', decision: 'deny', reason: 'missing_key' })).toBe(1);
-    expect(decisions('room-gateway', { route: '/api/rooms/create', decision: 'deny', reason: 'provider_rejected' })).toBe(1);
+    expect(
+      decisions('room-gateway', { route: '/api/rooms/create', decision: 'deny', reason: 'provider_rejected' }),
+    ).toBe(1);
     // The key check (is a well-formed key present) comes before the provider and the limit: the refused key
     // and the throttled call passed it too.
     expect(decisions('room-gateway', { route: '/api/rooms/create', decision: 'allow', reason: 'key_present' })).toBe(4);
-    expect(value(scraped['room-gateway'].samples, 'portcullis_throttled_requests_total', { route: '/api/rooms/create' })).toBe(1);
+    expect(
+      value(scraped['room-gateway'].samples, 'portcullis_throttled_requests_total', { route: '/api/rooms/create' }),
+    ).toBe(1);
   });
 
   it('device-auth counts sign-ins through its audit events, and the throttled attempt', () => {
     expect(audits('device-auth', { action: 'device.auth', decision: 'allow' })).toBe(1);
     // Two wrong secrets, and the throttled attempt (the first of its window is audited).
     expect(audits('device-auth', { action: 'device.auth', decision: 'deny' })).toBe(3);
-    expect(value(scraped['device-auth'].samples, 'portcullis_throttled_requests_total', { route: '/device/auth' })).toBe(1);
+    expect(
+      value(scraped['device-auth'].samples, 'portcullis_throttled_requests_total', { route: '/device/auth' }),
+    ).toBe(1);
   });
 
   it('every app exposes the suite metrics: latency histograms, NATS state, revocations, throttling', () => {
@@ -194,7 +235,8 @@ describe('/metrics after allowed and refused requests', () => {
       }
       expect(value(all, 'portcullis_nats_connected', { app })).toBe(1);
     }
-    const latency = (app: string, route: string) => value(scraped[app].samples, 'portcullis_http_request_duration_seconds_count', { app, route });
+    const latency = (app: string, route: string) =>
+      value(scraped[app].samples, 'portcullis_http_request_duration_seconds_count', { app, route });
     expect(latency('bot-control', '/join')).toBeGreaterThanOrEqual(2);
     expect(latency('interface-proxy', '/api/bot/join')).toBeGreaterThanOrEqual(1);
     expect(latency('room-gateway', '/api/rooms/create')).toBeGreaterThanOrEqual(2);
@@ -202,10 +244,28 @@ describe('/metrics after allowed and refused requests', () => {
   });
 
   it('holds no secret, token or per-request value, and only bounded labels', () => {
-    const all = Object.values(scraped).map((s) => s.text).join('\n');
+    const all = Object.values(scraped)
+      .map((s) => s.text)
+      .join('\n');
     for (const s of secrets) expect(all).not.toContain(s);
     for (const id of ids) expect(all).not.toContain(`"${id}`);
-    const allowedLabels = new Set(['app', 'route', 'decision', 'reason', 'action', 'method', 'status', 'le', 'version', 'major', 'minor', 'patch', 'space', 'kind', 'type']);
+    const allowedLabels = new Set([
+      'app',
+      'route',
+      'decision',
+      'reason',
+      'action',
+      'method',
+      'status',
+      'le',
+      'version',
+      'major',
+      'minor',
+      'patch',
+      'space',
+      'kind',
+      'type',
+    ]);
     for (const { samples: list } of Object.values(scraped)) {
       for (const s of list) {
         for (const [k, v] of Object.entries(s.labels)) {

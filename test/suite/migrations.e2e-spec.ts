@@ -1,7 +1,15 @@
 import { revertLastMigration, runMigrations } from '@portcullis/platform';
 import { DataSource } from 'typeorm';
-import { createDeviceAuthDataSource, DEVICE_AUTH_MIGRATIONS, DEVICE_AUTH_MIGRATION_LOCK } from '../../apps/device-auth/src/database/data-source';
-import { createRoomGatewayDataSource, ROOM_GATEWAY_MIGRATIONS, ROOM_GATEWAY_MIGRATION_LOCK } from '../../apps/room-gateway/src/database/data-source';
+import {
+  createDeviceAuthDataSource,
+  DEVICE_AUTH_MIGRATIONS,
+  DEVICE_AUTH_MIGRATION_LOCK,
+} from '../../apps/device-auth/src/database/data-source';
+import {
+  createRoomGatewayDataSource,
+  ROOM_GATEWAY_MIGRATIONS,
+  ROOM_GATEWAY_MIGRATION_LOCK,
+} from '../../apps/room-gateway/src/database/data-source';
 import { createTestDatabase, sql } from '../support/device-auth';
 
 /** The shared migration runner: one replica at a time per app, under a polled Postgres advisory lock. */
@@ -27,12 +35,22 @@ describe('locked migrations (real Postgres)', () => {
       ...[1, 2, 3].map(() => source(() => createDeviceAuthDataSource(db.url))),
       ...[1, 2].map(() => source(() => createRoomGatewayDataSource(db.url))),
     ]);
-    const locks = [DEVICE_AUTH_MIGRATION_LOCK, DEVICE_AUTH_MIGRATION_LOCK, DEVICE_AUTH_MIGRATION_LOCK, ROOM_GATEWAY_MIGRATION_LOCK, ROOM_GATEWAY_MIGRATION_LOCK];
+    const locks = [
+      DEVICE_AUTH_MIGRATION_LOCK,
+      DEVICE_AUTH_MIGRATION_LOCK,
+      DEVICE_AUTH_MIGRATION_LOCK,
+      ROOM_GATEWAY_MIGRATION_LOCK,
+      ROOM_GATEWAY_MIGRATION_LOCK,
+    ];
     const applied = await Promise.all(replicas.map((ds, i) => runMigrations(ds, locks[i])));
 
     expect(applied.slice(0, 3).reduce((a, b) => a + b)).toBe(DEVICE_AUTH_MIGRATIONS.length);
     expect(applied.slice(3).reduce((a, b) => a + b)).toBe(ROOM_GATEWAY_MIGRATIONS.length);
-    const [da, rg] = await sql(db.url, 'SELECT count(*)::int AS n FROM device_auth_migrations', 'SELECT count(*)::int AS n FROM room_gateway_migrations');
+    const [da, rg] = await sql(
+      db.url,
+      'SELECT count(*)::int AS n FROM device_auth_migrations',
+      'SELECT count(*)::int AS n FROM room_gateway_migrations',
+    );
     expect(da[0].n).toBe(DEVICE_AUTH_MIGRATIONS.length);
     expect(rg[0].n).toBe(ROOM_GATEWAY_MIGRATIONS.length);
     // Running again is a no-op.
@@ -48,7 +66,9 @@ describe('locked migrations (real Postgres)', () => {
     try {
       await expect(runMigrations(ds, { ...DEVICE_AUTH_MIGRATION_LOCK, waitMs: 500 })).rejects.toThrow(/migration lock/);
       // Another app's lock is independent.
-      expect(await runMigrations(await source(() => createRoomGatewayDataSource(db.url)), ROOM_GATEWAY_MIGRATION_LOCK)).toBe(0);
+      expect(
+        await runMigrations(await source(() => createRoomGatewayDataSource(db.url)), ROOM_GATEWAY_MIGRATION_LOCK),
+      ).toBe(0);
       const waiting = runMigrations(ds, DEVICE_AUTH_MIGRATION_LOCK);
       await new Promise((r) => setTimeout(r, 300));
       await runner.query('SELECT pg_advisory_unlock($1)', [DEVICE_AUTH_MIGRATION_LOCK.lockId]);

@@ -35,7 +35,8 @@ describe('JetStream bucket binding', () => {
         BOT_CONTROL_SIGNATURE_REQUIRED: '1',
         BOT_CONTROL_SIGNATURE_SKEW_SECONDS: String(skew),
       }).then((a) => (apps.push(a), a));
-    const leave = (base: string, headers: Record<string, string>) => http('POST', `${base}/sessions/987654/leave`, { headers });
+    const leave = (base: string, headers: Record<string, string>) =>
+      http('POST', `${base}/sessions/987654/leave`, { headers });
 
     afterAll(async () => {
       for (const a of apps) await a.close();
@@ -43,7 +44,10 @@ describe('JetStream bucket binding', () => {
 
     it('widens the bucket max age when a replica with a longer window joins, and never narrows it', async () => {
       const short = await start(300);
-      await leave(short.url, signRequest(secret, { method: 'POST', pathWithQuery: '/sessions/987654/leave', body: '' }));
+      await leave(
+        short.url,
+        signRequest(secret, { method: 'POST', pathWithQuery: '/sessions/987654/leave', body: '' }),
+      );
       expect((await info(KvBuckets.botNonces)).max_age).toBe(600 * 1e9);
 
       const long = await start(3600);
@@ -118,7 +122,10 @@ describe('JetStream bucket binding', () => {
   it('answers KvUnavailable, never a verdict, when the bucket cannot be bound', async () => {
     const store = new JetStreamNonceStore(async () => nc, 'pc_test_unbindable', 600_000, { replicas: 3 });
     // A single server cannot hold three replicas: the claim is refused as an outage.
-    await expect(store.claim('some-nonce-value-000000')).rejects.toMatchObject({ name: 'KvUnavailable', code: 'KV_UNAVAILABLE' });
+    await expect(store.claim('some-nonce-value-000000')).rejects.toMatchObject({
+      name: 'KvUnavailable',
+      code: 'KV_UNAVAILABLE',
+    });
     expect(await store.kv.probe()).toBe(false);
   });
 
@@ -137,9 +144,15 @@ describe('JetStream bucket binding', () => {
     try {
       const ready = await http('GET', `${app.url}/health/ready`);
       expect(ready.status).toBe(503);
-      expect(ready.body.details.nats).toEqual({ status: 'down', transport: 'nats', buckets: { [KvBuckets.botNonces]: 'down' } });
+      expect(ready.body.details.nats).toEqual({
+        status: 'down',
+        transport: 'nats',
+        buckets: { [KvBuckets.botNonces]: 'down' },
+      });
       const path = '/sessions/987654/leave';
-      const res = await http('POST', `${app.url}${path}`, { headers: signRequest(secret, { method: 'POST', pathWithQuery: path, body: '' }) });
+      const res = await http('POST', `${app.url}${path}`, {
+        headers: signRequest(secret, { method: 'POST', pathWithQuery: path, body: '' }),
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
     } finally {

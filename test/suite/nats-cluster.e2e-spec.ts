@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
 import type { BotControlConfig } from '../../apps/bot-control/src';
 import { runBotControl, Running } from '../support/apps';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  randomClientIp,
+  RunningDeviceAuth,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 import { canary } from '../support/env';
 import { http, waitFor } from '../support/http';
 import { NatsCluster } from '../support/nats-server';
@@ -32,18 +38,25 @@ describe('a three-node NATS cluster losing a node', () => {
     const headers = signRequest(secret, { method: 'POST', pathWithQuery: path, body: '' });
     return () => http('POST', `${bot.url}${path}`, { headers });
   };
-  const sessionsWith = (token: string) => http('GET', `${bot.url}/sessions`, { headers: { authorization: `Bearer ${token}` } });
+  const sessionsWith = (token: string) =>
+    http('GET', `${bot.url}/sessions`, { headers: { authorization: `Bearer ${token}` } });
   /** A sign-in from an address of its own, so only the per-device count decides. */
   const signIn = (id: string, sec: string) =>
-    da.call('POST', '/device/auth', { json: { device_id: id, device_secret: sec }, headers: { 'x-forwarded-for': randomClientIp() } });
-  const streamInfo = async (bucket: string) => (await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`));
+    da.call('POST', '/device/auth', {
+      json: { device_id: id, device_secret: sec },
+      headers: { 'x-forwarded-for': randomClientIp() },
+    });
+  const streamInfo = async (bucket: string) => await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`);
 
   beforeAll(async () => {
     cluster = await NatsCluster.start(3);
     nc = await connect({ servers: cluster.nodes.map((n) => n.url) });
     db = await createTestDatabase('nats_cluster');
     const common = { NATS_URL: cluster.url, NATS_KV_REPLICAS: '3' };
-    da = await startTestDeviceAuth({ databaseUrl: db.url, env: { ...common, DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT_BUCKET: limitsBucket } });
+    da = await startTestDeviceAuth({
+      databaseUrl: db.url,
+      env: { ...common, DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT_BUCKET: limitsBucket },
+    });
     bot = await runBotControl({
       ...common,
       BOT_CONTROL_SHARED_SECRET: secret,
@@ -54,13 +67,17 @@ describe('a three-node NATS cluster losing a node', () => {
       DEVICE_AUTH_ISSUER: issuer,
       DEVICE_AUTH_AUDIENCE: da.cfg.audience,
     });
-    for (const u of [da.url, bot.url]) await waitFor(async () => (await http('GET', `${u}/health/ready`)).status === 200, 15000);
+    for (const u of [da.url, bot.url])
+      await waitFor(async () => (await http('GET', `${u}/health/ready`)).status === 200, 15000);
     loading = true;
     load = (async () => {
       while (loading) {
         const rs = await Promise.allSettled([
           signedLeave()(),
-          http('POST', `${da.url}/device/auth`, { headers: { 'x-forwarded-for': randomClientIp() }, json: { device_id: uniqueDeviceId('load'), device_secret: 'x'.repeat(20) } }),
+          http('POST', `${da.url}/device/auth`, {
+            headers: { 'x-forwarded-for': randomClientIp() },
+            json: { device_id: uniqueDeviceId('load'), device_secret: 'x'.repeat(20) },
+          }),
         ]);
         for (const r of rs) if (r.status === 'fulfilled') statuses.push(r.value.status);
         await new Promise((r) => setTimeout(r, 50));

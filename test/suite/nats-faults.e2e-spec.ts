@@ -5,7 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { loadRoomGatewayConfig, startRoomGateway } from '../../apps/room-gateway/src';
 import type { BotControlConfig } from '../../apps/bot-control/src';
 import { runBotControl, Running } from '../support/apps';
-import { createTestDatabase, randomClientIp, RunningDeviceAuth, startTestDeviceAuth, uniqueDeviceId } from '../support/device-auth';
+import {
+  createTestDatabase,
+  randomClientIp,
+  RunningDeviceAuth,
+  startTestDeviceAuth,
+  uniqueDeviceId,
+} from '../support/device-auth';
 import { canary } from '../support/env';
 import { FakeDaily } from '../support/fake-providers';
 import { http, HttpResult, waitFor } from '../support/http';
@@ -41,7 +47,10 @@ describe('NATS outages and restarts under running apps', () => {
     return { headers: h, send: (p = path) => http('POST', `${bot.url}${p}`, { headers: h }) };
   };
   const createRoom = (from = randomClientIp()) =>
-    http('POST', `${rgUrl}/api/rooms/create`, { headers: { 'x-provider-auth': `Bearer ${providerKey}`, 'x-forwarded-for': from }, json: { profile: 'conversation' } });
+    http('POST', `${rgUrl}/api/rooms/create`, {
+      headers: { 'x-provider-auth': `Bearer ${providerKey}`, 'x-forwarded-for': from },
+      json: { profile: 'conversation' },
+    });
   const unknownDeviceAuth = () =>
     http('POST', `${da.url}/device/auth`, {
       headers: { 'x-forwarded-for': randomClientIp() },
@@ -96,7 +105,10 @@ describe('NATS outages and restarts under running apps', () => {
     // One loop per app, so a slow answer from one does not starve the others of load.
     const loop = async (app: string, send: () => Promise<{ status: number }>) => {
       while (loading) {
-        const r = await send().then((res) => res.status, () => 0);
+        const r = await send().then(
+          (res) => res.status,
+          () => 0,
+        );
         // 0: no answer at all (a reset or a hang), which is as bad as a 500.
         seen[app].push(r);
         await new Promise((res) => setTimeout(res, 50));
@@ -136,7 +148,8 @@ describe('NATS outages and restarts under running apps', () => {
     const keptSecret = (await da.register(keptId)).device_secret;
     const revokedToken = (await da.authenticate(revokedId, revokedSecret)).body.access_token as string;
     const keptToken = (await da.authenticate(keptId, keptSecret)).body.access_token as string;
-    const sessionsWith = (token: string) => http('GET', `${bot.url}/sessions`, { headers: { authorization: `Bearer ${token}` } });
+    const sessionsWith = (token: string) =>
+      http('GET', `${bot.url}/sessions`, { headers: { authorization: `Bearer ${token}` } });
     await waitFor(async () => (await sessionsWith(revokedToken)).status === 200, 10000);
     expect((await sessionsWith(keptToken)).status).toBe(200);
 
@@ -180,7 +193,11 @@ describe('NATS outages and restarts under running apps', () => {
     await recovered();
     // The buckets were created anew, on disk.
     const readiness = await http('GET', `${da.url}/health/ready`);
-    expect(readiness.body.details.nats).toEqual({ status: 'up', transport: 'nats', buckets: { pc_fault_device_limits: 'up' } });
+    expect(readiness.body.details.nats).toEqual({
+      status: 'up',
+      transport: 'nats',
+      buckets: { pc_fault_device_limits: 'up' },
+    });
     const spent = signedLeave();
     expect((await spent.send()).status).toBe(404);
     expect((await spent.send()).status).toBe(401);

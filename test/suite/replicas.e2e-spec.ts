@@ -29,23 +29,35 @@ const run = promisify(execFile);
 async function startBuiltApp(app: string, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
   child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, sig) => r({ code, signal: sig })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`${app} exited: ${output.join('')}`);
-      return (await fetch(`${url}/health/ready`)).ok;
-    }, 60000, 100);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${app} exited: ${output.join('')}`);
+        return (await fetch(`${url}/health/ready`)).ok;
+      },
+      60000,
+      100,
+    );
   } catch (err) {
     await stop('SIGKILL');
     throw err;
@@ -60,7 +72,9 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
   const gwPepper = canary('replica-gw-pepper');
   const providerKey = canary('replica-provider');
   const bucket = `pc_test_replicas_${randomBytes(5).toString('hex')}`;
-  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString();
   const daily = new FakeDaily([providerKey]);
   const procs: AppProcess[] = [];
   const dataDirs: string[] = [];
@@ -77,10 +91,17 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
   /** A registered device and a token for it, from two different device-auth replicas. */
   const device = async (label: string) => {
     const deviceId = uniqueDeviceId(label);
-    const reg = await admin(0, 'POST', '/admin/devices', { device_id: deviceId, customer_id: 'cust_replica', name: label });
+    const reg = await admin(0, 'POST', '/admin/devices', {
+      device_id: deviceId,
+      customer_id: 'cust_replica',
+      name: label,
+    });
     expect(reg.status).toBe(201);
     const secret = reg.body.device_secret as string;
-    const auth = await http('POST', `${da[1].url}/device/auth`, { headers: { 'x-forwarded-for': randomClientIp() }, json: { device_id: deviceId, device_secret: secret } });
+    const auth = await http('POST', `${da[1].url}/device/auth`, {
+      headers: { 'x-forwarded-for': randomClientIp() },
+      json: { device_id: deviceId, device_secret: secret },
+    });
     expect(auth.status).toBe(200);
     return { deviceId, secret, token: auth.body.access_token as string };
   };
@@ -105,9 +126,15 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
     nc = await connect({ servers: NATS_URL });
     db = await createTestDatabase('replicas');
     // The migration step of compose and the Kubernetes Job, run as they run it.
-    migrateOutput = (await run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH, DATABASE_URL: db.url } })).stdout;
+    migrateOutput = (
+      await run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH, DATABASE_URL: db.url } })
+    ).stdout;
     await daily.start();
-    bot = await twice('bot-control', () => ({ BOT_CONTROL_SHARED_SECRET: botSecret, BOT_CONTROL_AUTH_REQUIRED: '1', BOT_CONTROL_SIGNATURE_REQUIRED: '1' }));
+    bot = await twice('bot-control', () => ({
+      BOT_CONTROL_SHARED_SECRET: botSecret,
+      BOT_CONTROL_AUTH_REQUIRED: '1',
+      BOT_CONTROL_SIGNATURE_REQUIRED: '1',
+    }));
     da = await twice('device-auth', () => {
       const dir = mkdtempSync(join(tmpdir(), 'pc-replica-'));
       dataDirs.push(dir);
@@ -154,28 +181,49 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
 
   it('gets its schema from the migration command, which is safe to run again', async () => {
     expect(migrateOutput).toMatch(/applied [1-9]\d* migration\(s\)/);
-    const [tables] = await sql<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['devices', 'device_auth_migrations', 'signaling_rooms', 'room_gateway_migrations']));
+    const [tables] = await sql<{ table_name: string }>(
+      db.url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['devices', 'device_auth_migrations', 'signaling_rooms', 'room_gateway_migrations']),
+    );
     // Run again (a re-applied Job): nothing left to do for any app.
-    const again = (await run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH, DATABASE_URL: db.url } })).stdout;
-    expect(again.trim().split('\n').every((l) => l === 'applied 0 migration(s)')).toBe(true);
+    const again = (
+      await run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH, DATABASE_URL: db.url } })
+    ).stdout;
+    expect(
+      again
+        .trim()
+        .split('\n')
+        .every((l) => l === 'applied 0 migration(s)'),
+    ).toBe(true);
     // Without a database URL the step fails, so a Job or compose dependency never reports a false success.
-    await expect(run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH } })).rejects.toMatchObject({ code: 1 });
+    await expect(
+      run('sh', [join(ROOT, 'deploy', 'migrate.sh')], { env: { PATH: process.env.PATH } }),
+    ).rejects.toMatchObject({ code: 1 });
   });
 
   describe('bot-control nonces', () => {
-    const body = () => JSON.stringify({ room_url: `https://example.daily.co/replica-${randomBytes(4).toString('hex')}` });
+    const body = () =>
+      JSON.stringify({ room_url: `https://example.daily.co/replica-${randomBytes(4).toString('hex')}` });
 
     it('a signed request replayed at the other replica is refused', async () => {
       const b = body();
-      const headers = { ...signRequest(botSecret, { method: 'POST', pathWithQuery: '/join', body: b }), 'content-type': 'application/json' };
+      const headers = {
+        ...signRequest(botSecret, { method: 'POST', pathWithQuery: '/join', body: b }),
+        'content-type': 'application/json',
+      };
       expect((await http('POST', `${bot[0].url}/join`, { headers, body: b })).status).toBe(200);
       const replay = await http('POST', `${bot[1].url}/join`, { headers, body: b });
       expect(replay.status).toBe(401);
       expect(replay.text).toBe('{"detail":"unauthorized"}');
       // The other way round too.
       const c = body();
-      const h2 = { ...signRequest(botSecret, { method: 'POST', pathWithQuery: '/join', body: c }), 'content-type': 'application/json' };
+      const h2 = {
+        ...signRequest(botSecret, { method: 'POST', pathWithQuery: '/join', body: c }),
+        'content-type': 'application/json',
+      };
       expect((await http('POST', `${bot[1].url}/join`, { headers: h2, body: c })).status).toBe(200);
       expect((await http('POST', `${bot[0].url}/join`, { headers: h2, body: c })).status).toBe(401);
     });
@@ -184,19 +232,24 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
       const sub = nc.subscribe(Subjects.botSessionStarted);
       const seen: BotSessionEvent[] = [];
       void (async () => {
-        for await (const m of sub) seen.push((JSON.parse(new TextDecoder().decode(m.data)) as { data: BotSessionEvent }).data);
+        for await (const m of sub)
+          seen.push((JSON.parse(new TextDecoder().decode(m.data)) as { data: BotSessionEvent }).data);
       })();
       await nc.flush();
       const { token } = await device('replica_proxy');
       for (const i of [0, 1]) {
         const id = `replica-${i}-${randomBytes(4).toString('hex')}`;
         // A proxy accepts device tokens once it holds device-auth's revocation snapshot.
-        const res = (await waitFor(async () => {
-          const r = await joinVia(i, token, id);
-          return r.status === 401 ? undefined : r;
-        }, 10000, 100))!;
+        const res = await waitFor(
+          async () => {
+            const r = await joinVia(i, token, id);
+            return r.status === 401 ? undefined : r;
+          },
+          10000,
+          100,
+        );
         expect(res.status).toBe(200);
-        const event = (await waitFor(() => seen.find((e) => e.request_id === id)))!;
+        const event = await waitFor(() => seen.find((e) => e.request_id === id));
         expect(event.pid).toBe(res.body.pid);
       }
       sub.unsubscribe();
@@ -208,7 +261,10 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
       const deviceId = uniqueDeviceId('replica_rl');
       const from = randomClientIp();
       const attempt = (i: number, secret = 'ds_wrong') =>
-        http('POST', `${da[i % 2].url}/device/auth`, { headers: { 'x-forwarded-for': from }, json: { device_id: deviceId, device_secret: secret } });
+        http('POST', `${da[i % 2].url}/device/auth`, {
+          headers: { 'x-forwarded-for': from },
+          json: { device_id: deviceId, device_secret: secret },
+        });
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await attempt(i)).status);
       expect(statuses).toEqual([401, 401, 401, 429, 429]);
@@ -235,18 +291,25 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
 
   it('revocation at one device-auth replica holds at the other and at both proxies at once', async () => {
     const { deviceId, secret, token } = await device('replica_rev');
-    const info = (i: number) => http('GET', `${da[i].url}/device/info`, { headers: { authorization: `Bearer ${token}` } });
+    const info = (i: number) =>
+      http('GET', `${da[i].url}/device/info`, { headers: { authorization: `Bearer ${token}` } });
     expect((await info(0)).status).toBe(200);
     expect((await info(1)).status).toBe(200);
-    for (const i of [0, 1]) expect((await waitFor(async () => (await joinVia(i, token)).status === 200 || undefined, 10000, 100))).toBe(true);
+    for (const i of [0, 1])
+      expect(await waitFor(async () => (await joinVia(i, token)).status === 200 || undefined, 10000, 100)).toBe(true);
 
     expect((await admin(1, 'POST', `/admin/devices/${deviceId}/revoke`)).status).toBe(200);
     expect((await info(0)).status).toBe(401);
     expect((await info(1)).status).toBe(401);
     // The proxies hear it over NATS: refused at once (2 s allows for a loaded CI machine), without asking device-auth per request.
     for (const i of [0, 1]) await waitFor(async () => (await joinVia(i, token)).status === 401, 2000, 10);
-    expect((await http('POST', `${da[0].url}/device/refresh`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
-    const again = await http('POST', `${da[0].url}/device/auth`, { headers: { 'x-forwarded-for': randomClientIp() }, json: { device_id: deviceId, device_secret: secret } });
+    expect(
+      (await http('POST', `${da[0].url}/device/refresh`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(401);
+    const again = await http('POST', `${da[0].url}/device/auth`, {
+      headers: { 'x-forwarded-for': randomClientIp() },
+      json: { device_id: deviceId, device_secret: secret },
+    });
     expect(again.status).toBe(401);
   });
 });

@@ -33,7 +33,10 @@ describe('request logging (one app, real HTTP)', () => {
   let url: string;
 
   beforeAll(async () => {
-    @Module({ imports: [PlatformModule.forRoot({ app: 'log-test', logLevel: 'info', logStream: logs })], controllers: [EchoController] })
+    @Module({
+      imports: [PlatformModule.forRoot({ app: 'log-test', logLevel: 'info', logStream: logs })],
+      controllers: [EchoController],
+    })
     class LogTestModule {}
     app = await bootApp(LogTestModule, { app: 'log-test', port: 0, host: '127.0.0.1', microservice: false });
     url = await appUrl(app);
@@ -45,11 +48,19 @@ describe('request logging (one app, real HTTP)', () => {
 
   it("tags a handler's lines with the request id, after the body is read and across awaits", async () => {
     const secret = canary('log-body');
-    const r = await http('POST', `${url}/echo`, { headers: { 'x-request-id': 'req-post-1', authorization: `Bearer ${secret}` }, json: { a: 1 } });
+    const r = await http('POST', `${url}/echo`, {
+      headers: { 'x-request-id': 'req-post-1', authorization: `Bearer ${secret}` },
+      json: { a: 1 },
+    });
     expect(r.status).toBe(201);
     await http('GET', `${url}/echo`, { headers: { 'x-request-id': 'req-get-2' } });
     const lines = logs.parsed();
-    expect(lines.find((l) => l.msg === 'handled')).toMatchObject({ app: 'log-test', context: 'Echo', request_id: 'req-post-1', keys: ['a'] });
+    expect(lines.find((l) => l.msg === 'handled')).toMatchObject({
+      app: 'log-test',
+      context: 'Echo',
+      request_id: 'req-post-1',
+      keys: ['a'],
+    });
     expect(lines.find((l) => l.msg === 'handled get')).toMatchObject({ request_id: 'req-get-2' });
     // One "request completed" line per request, with the path only and credentials redacted.
     const done = lines.filter((l) => l.msg === 'request completed' && l.request_id === 'req-post-1');
@@ -84,7 +95,10 @@ describe('two apps in one process (as the all-in-one runner hosts them)', () => 
     try {
       for (const name of ['first-app', 'second-app']) {
         const logs = (streams[name] = new LogCapture());
-        @Module({ imports: [PlatformModule.forRoot({ app: name, logLevel: 'info', logStream: logs })], providers: [Ticker] })
+        @Module({
+          imports: [PlatformModule.forRoot({ app: name, logLevel: 'info', logStream: logs })],
+          providers: [Ticker],
+        })
         class TickModule {}
         apps.push(await bootApp(TickModule, { app: name, port: 0, host: '127.0.0.1', microservice: false }));
       }
@@ -97,7 +111,9 @@ describe('two apps in one process (as the all-in-one runner hosts them)', () => 
       expect(ticks('second-app')).toEqual([expect.objectContaining({ app: 'second-app', context: 'Ticker' })]);
       // Boot lines too: each app's own "Nest application successfully started" went to its own stream.
       for (const name of ['first-app', 'second-app']) {
-        expect(streams[name].parsed().some((l) => /successfully started/.test(String(l.msg)) && l.app === name)).toBe(true);
+        expect(streams[name].parsed().some((l) => /successfully started/.test(String(l.msg)) && l.app === name)).toBe(
+          true,
+        );
       }
     } finally {
       for (const app of apps) await app.close();

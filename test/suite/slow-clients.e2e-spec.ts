@@ -30,7 +30,9 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms)));
+  const limit = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, limit]);
   } finally {
@@ -103,7 +105,11 @@ describe('slow clients are cut off by the edge timeouts (a real bot-control proc
 
   it('keeps an SSE stream and a WebSocket open well past every timeout', async () => {
     const sse = holdOpen(bot.port);
-    sse.socket.write(rawRequest('GET', '/events', { Accept: 'text/event-stream' }).toString('latin1').replace('Connection: close\r\n', ''));
+    sse.socket.write(
+      rawRequest('GET', '/events', { Accept: 'text/event-stream' })
+        .toString('latin1')
+        .replace('Connection: close\r\n', ''),
+    );
     let sseClosed = false;
     void sse.closed.then(() => (sseClosed = true));
     const ws = new WebSocket(`ws://127.0.0.1:${bot.port}/ws/events`);
@@ -157,25 +163,55 @@ describe('a request whose answer does not start within HTTP_REQUEST_TIMEOUT_MS (
   });
 
   it('is answered 503 {"detail"} by the app, not left hanging until the upstream gives up', async () => {
-    const a = await rawExchange(proxy.port, rawRequest('POST', '/api/bot/join', { 'Content-Type': 'application/json' }, '{"room_url":"https://example.daily.co/slow"}'), { timeoutMs: 10_000 });
-    expect({ status: a.status, detail: JSON.parse(a.body).detail }).toEqual({ status: 503, detail: expect.stringMatching(/not answered within 1000 ms/) });
+    const a = await rawExchange(
+      proxy.port,
+      rawRequest(
+        'POST',
+        '/api/bot/join',
+        { 'Content-Type': 'application/json' },
+        '{"room_url":"https://example.daily.co/slow"}',
+      ),
+      { timeoutMs: 10_000 },
+    );
+    expect({ status: a.status, detail: JSON.parse(a.body).detail }).toEqual({
+      status: 503,
+      detail: expect.stringMatching(/not answered within 1000 ms/),
+    });
   });
 });
 
 describe('SIGTERM with slow and idle sockets open completes within SHUTDOWN_DRAIN_MS (a real bot-control process)', () => {
   it('stops accepting, closes the slow upload, the idle keep-alive socket and the SSE stream once the drain bound passes, and exits', async () => {
     // Long body timeout: only the drain bound can end the slow upload.
-    const bot = await spawnApp('bot-control', { HTTP_BODY_TIMEOUT_MS: '120000', HTTP_KEEPALIVE_TIMEOUT_MS: '120000', SHUTDOWN_DRAIN_MS: '1500' });
+    const bot = await spawnApp('bot-control', {
+      HTTP_BODY_TIMEOUT_MS: '120000',
+      HTTP_KEEPALIVE_TIMEOUT_MS: '120000',
+      SHUTDOWN_DRAIN_MS: '1500',
+    });
     const slow = holdOpen(bot.port);
-    slow.socket.write(rawRequest('POST', '/join', { 'Content-Type': 'application/json', 'Content-Length': 100 }, '{"r'));
+    slow.socket.write(
+      rawRequest('POST', '/join', { 'Content-Type': 'application/json', 'Content-Length': 100 }, '{"r'),
+    );
     const idle = holdOpen(bot.port);
-    idle.socket.write(rawRequest('GET', '/health', {}).toString('latin1').replace('Connection: close\r\n', 'Connection: keep-alive\r\n'));
+    idle.socket.write(
+      rawRequest('GET', '/health', {})
+        .toString('latin1')
+        .replace('Connection: close\r\n', 'Connection: keep-alive\r\n'),
+    );
     const sse = holdOpen(bot.port);
-    sse.socket.write(rawRequest('GET', '/events', { Accept: 'text/event-stream' }).toString('latin1').replace('Connection: close\r\n', ''));
+    sse.socket.write(
+      rawRequest('GET', '/events', { Accept: 'text/event-stream' })
+        .toString('latin1')
+        .replace('Connection: close\r\n', ''),
+    );
     await until(() => status(idle.text()) === 200 && sse.text().includes('\r\n\r\n'), 'the idle and SSE answers');
 
     const stopped = bot.stop('SIGTERM');
-    const [s, i, e, exit] = await within(Promise.all([slow.closed, idle.closed, sse.closed, stopped]), 15_000, 'the process and its sockets').finally(() => {
+    const [s, i, e, exit] = await within(
+      Promise.all([slow.closed, idle.closed, sse.closed, stopped]),
+      15_000,
+      'the process and its sockets',
+    ).finally(() => {
       // A process that ignored the bound must not outlive the test.
       if (bot.child.exitCode === null && bot.child.signalCode === null) bot.child.kill('SIGKILL');
     });

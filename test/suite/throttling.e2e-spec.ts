@@ -55,13 +55,17 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
     expect(refused).toMatchObject({ totalHits: 4, isBlocked: true });
     expect(refused.timeToBlockExpire).toBeGreaterThanOrEqual(19);
     expect(refused.timeToBlockExpire).toBeLessThanOrEqual(20);
-    await expect(one.increment(key, 10_000, 3, 20_000, 'default')).resolves.toMatchObject({ isBlocked: true, totalHits: 4 });
+    await expect(one.increment(key, 10_000, 3, 20_000, 'default')).resolves.toMatchObject({
+      isBlocked: true,
+      totalHits: 4,
+    });
   });
 
   it('counts on from what another replica wrote since this one last counted', async () => {
     const key = `stale-${randomBytes(4).toString('hex')}`;
     await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 1 });
-    for (let i = 2; i <= 4; i++) await expect(two.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: i });
+    for (let i = 2; i <= 4; i++)
+      await expect(two.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: i });
     await expect(one.increment(key, 10_000, 100, 0, 'default')).resolves.toMatchObject({ totalHits: 5 });
   });
 
@@ -91,7 +95,10 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
       // Deleting leaves a marker in the stream (an operator clearing a limit): the next hit writes over it.
       const kv = await a.jetstream().views.kv(del);
       for await (const k of await kv.keys()) await kv.delete(k);
-      await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: false, totalHits: 1 });
+      await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({
+        isBlocked: false,
+        totalHits: 1,
+      });
       await expect(s.increment('k', 10_000, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: true, totalHits: 2 });
     } finally {
       await (await a.jetstreamManager()).streams.delete(`KV_${del}`).catch(() => undefined);
@@ -101,7 +108,10 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
   it('starts over once the window has passed', async () => {
     const key = `exp-${randomBytes(4).toString('hex')}`;
     await one.increment(key, 300, 1, 0, 'default');
-    await expect(two.increment(key, 300, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: true, timeToBlockExpire: 1 });
+    await expect(two.increment(key, 300, 1, 0, 'default')).resolves.toMatchObject({
+      isBlocked: true,
+      timeToBlockExpire: 1,
+    });
     await new Promise((r) => setTimeout(r, 350));
     await expect(two.increment(key, 300, 1, 0, 'default')).resolves.toMatchObject({ isBlocked: false, totalHits: 1 });
   });
@@ -119,7 +129,11 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
     try {
       await s.increment('idle', 500, 10, 0, 'default');
       const kv = await a.jetstream().views.kv(short);
-      const keys = async () => { const out = []; for await (const k of await kv.keys()) out.push(k); return out; };
+      const keys = async () => {
+        const out = [];
+        for await (const k of await kv.keys()) out.push(k);
+        return out;
+      };
       expect(await keys()).toHaveLength(1);
       // Kept on disk, so a NATS restart does not hand every client a fresh budget (docs/nats.md).
       expect((await (await a.jetstreamManager()).streams.info(`KV_${short}`)).config.storage).toBe('file');
@@ -133,8 +147,12 @@ describe('JetStreamThrottlerStorage against real NATS', () => {
 
 describe('createThrottlerStorage', () => {
   it('uses JetStream when NATS is configured and memory only without it', () => {
-    expect(createThrottlerStorage(new NatsConnectionService(NATS_URL, 't'), bucket, 1000)).toBeInstanceOf(JetStreamThrottlerStorage);
-    expect(createThrottlerStorage(new NatsConnectionService(undefined, 't'), bucket, 1000)).toBeInstanceOf(MemoryThrottlerStorage);
+    expect(createThrottlerStorage(new NatsConnectionService(NATS_URL, 't'), bucket, 1000)).toBeInstanceOf(
+      JetStreamThrottlerStorage,
+    );
+    expect(createThrottlerStorage(new NatsConnectionService(undefined, 't'), bucket, 1000)).toBeInstanceOf(
+      MemoryThrottlerStorage,
+    );
   });
 });
 
@@ -157,7 +175,10 @@ class LimitedModule {
         PlatformModule.forRoot({ app, logLevel: 'warn', logStream: new LogCapture(), natsUrl: NATS_URL }),
         ThrottlerModule.forRootAsync({
           inject: [NatsConnectionService],
-          useFactory: (nats: NatsConnectionService) => ({ throttlers, storage: createThrottlerStorage(nats, `${bucket}_${suffix}`, 60_000) }),
+          useFactory: (nats: NatsConnectionService) => ({
+            throttlers,
+            storage: createThrottlerStorage(nats, `${bucket}_${suffix}`, 60_000),
+          }),
         }),
       ],
       controllers: [LimitedController],
@@ -177,7 +198,9 @@ describe('MeteredThrottlerGuard across two app instances', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      const module = LimitedModule.forRoot('throttle-test', 'app', [{ name: 'ip', ttl: 10_000, limit: 2, blockDuration: 5_000 }]);
+      const module = LimitedModule.forRoot('throttle-test', 'app', [
+        { name: 'ip', ttl: 10_000, limit: 2, blockDuration: 5_000 },
+      ]);
       apps.push(await bootApp(module, { app: 'throttle-test', port: 0, host: '127.0.0.1', microservice: false }));
     }
   });
@@ -221,7 +244,10 @@ describe('MeteredThrottlerGuard with two named limits', () => {
     const url = await appUrl(app);
     const first = await http('GET', `${url}/limited`);
     expect(first.status).toBe(200);
-    expect([first.headers.get('x-ratelimit-remaining-narrow'), first.headers.get('x-ratelimit-remaining-wide')]).toEqual(['1', '2']);
+    expect([
+      first.headers.get('x-ratelimit-remaining-narrow'),
+      first.headers.get('x-ratelimit-remaining-wide'),
+    ]).toEqual(['1', '2']);
     expect((await http('GET', `${url}/limited`)).status).toBe(200);
     // Over "narrow" only, then over both: two refused requests.
     expect((await http('GET', `${url}/limited`)).status).toBe(429);

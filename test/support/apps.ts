@@ -23,7 +23,9 @@ export async function runBotControl(env: Record<string, string | undefined>): Pr
   return wrap(await startBotControl(cfg, { logStream: logs }), logs, cfg);
 }
 
-export async function runInterfaceProxy(env: Record<string, string | undefined>): Promise<Running<InterfaceProxyConfig>> {
+export async function runInterfaceProxy(
+  env: Record<string, string | undefined>,
+): Promise<Running<InterfaceProxyConfig>> {
   const cfg = loadInterfaceProxyConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env });
   const logs = new LogCapture();
   return wrap(await startInterfaceProxy(cfg, { logStream: logs }), logs, cfg);

@@ -50,9 +50,16 @@ export class Sandbox {
   }
 
   /** Runs `bin/portcullis ARGS` to completion. */
-  run(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
+  run(
+    args: string[],
+    opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? this.cwd, env: this.env(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: opts.cwd ?? this.cwd,
+        env: this.env(opts.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -66,7 +73,11 @@ export class Sandbox {
         this.output.push(stdout, stderr);
         if (/Cannot find module '(@portcullis|\.{1,2}\/|\/.*dist\/)/.test(stderr)) {
           // Not a product failure: dist/ was rebuilt under the test (a concurrent `npm run build` in this tree).
-          reject(new Error(`dist/ changed while portcullis ${args.join(' ')} ran (concurrent build?): ${stderr.slice(0, 400)}`));
+          reject(
+            new Error(
+              `dist/ changed while portcullis ${args.join(' ')} ran (concurrent build?): ${stderr.slice(0, 400)}`,
+            ),
+          );
           return;
         }
         resolvePromise({ code: code ?? -1, stdout, stderr });
@@ -75,11 +86,18 @@ export class Sandbox {
   }
 
   /** Starts a long-running process (a foreground or directly started daemon), collecting its output. */
-  spawnDaemon(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; out: () => string } {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? this.cwd, env: this.env(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnDaemon(
+    args: string[],
+    opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  ): { child: ChildProcess; out: () => string } {
+    const child = spawn(process.execPath, args, {
+      cwd: opts.cwd ?? this.cwd,
+      env: this.env(opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', () => this.output.push(out));
     this.spawned.push(child);
     return { child, out: () => out };
@@ -96,7 +114,9 @@ export class Sandbox {
     } catch {
       /* no background daemon */
     }
-    await Promise.all(this.spawned.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all(
+      this.spawned.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
+    );
     rmSync(this.root, { recursive: true, force: true });
   }
 }
@@ -122,7 +142,16 @@ export function writeText(path: string, text: string, mode = 0o600): void {
   writeFileSync(path, text, { mode });
 }
 
-export function readDaemonState(dataDir: string): { pid: number; ready: boolean; control_url: string; key_fingerprint: string; config_file: string; apps: Array<{ name: string; url: string }> } | undefined {
+export function readDaemonState(dataDir: string):
+  | {
+      pid: number;
+      ready: boolean;
+      control_url: string;
+      key_fingerprint: string;
+      config_file: string;
+      apps: Array<{ name: string; url: string }>;
+    }
+  | undefined {
   try {
     return JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8'));
   } catch {

@@ -54,7 +54,9 @@ export class FakeVapi {
     }
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       // The real API echoes nothing useful; this one echoes the key it got, so a leak would show.
-      return send(401, { message: `Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa. (${req.headers.authorization})` });
+      return send(401, {
+        message: `Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa. (${req.headers.authorization})`,
+      });
     }
     if (this.failWith) return send(this.failWith, { message: 'failure' });
     if (path === '/call/web' && req.method === 'POST') {

@@ -6,7 +6,15 @@
  */
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
-import { Auth, AuthModule, DevicePrincipal, DeviceTokenModule, DeviceTokenStrategy, DeviceTokenVerifier, Principal } from '@portcullis/auth';
+import {
+  Auth,
+  AuthModule,
+  DevicePrincipal,
+  DeviceTokenModule,
+  DeviceTokenStrategy,
+  DeviceTokenVerifier,
+  Principal,
+} from '@portcullis/auth';
 import { bootApp, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
 
 const env = process.env;

@@ -6,7 +6,12 @@ import { AppProcess, freePort, ROOT, supervise } from './processes';
 export type VerifierProcess = AppProcess;
 
 /** Starts test/support/device-auth-verifier-app.ts in its own process and waits for readiness. */
-export async function spawnVerifier(deviceAuthUrl: string, issuer: string, audience: string, port?: number): Promise<AppProcess> {
+export async function spawnVerifier(
+  deviceAuthUrl: string,
+  issuer: string,
+  audience: string,
+  port?: number,
+): Promise<AppProcess> {
   const p = port ?? (await freePort());
   const child = spawn(
     process.execPath,

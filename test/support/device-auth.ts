@@ -52,7 +52,11 @@ export interface RunningDeviceAuth {
   adminKey: string;
   clientIp: string;
   admin<T = any>(method: string, path: string, json?: unknown): Promise<HttpResult<T>>;
-  call<T = any>(method: string, path: string, opts?: { token?: string; json?: unknown; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    opts?: { token?: string; json?: unknown; headers?: Record<string, string> },
+  ): Promise<HttpResult<T>>;
   register(deviceId: string, customerId?: string): Promise<{ device_id: string; device_secret: string }>;
   authenticate(deviceId: string, secret: string): Promise<HttpResult>;
   close(): Promise<void>;
@@ -91,10 +95,18 @@ export async function startTestDeviceAuth(opts: {
   const app = await startDeviceAuth(cfg, { logStream: logs });
   const url = await appUrl(app);
   const clientIp = randomClientIp();
-  const call = <T = any>(method: string, path: string, o: { token?: string; json?: unknown; headers?: Record<string, string> } = {}) =>
+  const call = <T = any>(
+    method: string,
+    path: string,
+    o: { token?: string; json?: unknown; headers?: Record<string, string> } = {},
+  ) =>
     http<T>(method, `${url}${path}`, {
       json: o.json,
-      headers: { 'x-forwarded-for': clientIp, ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.headers ?? {}) },
+      headers: {
+        'x-forwarded-for': clientIp,
+        ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        ...(o.headers ?? {}),
+      },
     });
   const admin = <T = any>(method: string, path: string, json?: unknown) =>
     call<T>(method, path, { json, headers: { 'x-portcullis-api-key': adminKey } });
@@ -109,7 +121,11 @@ export async function startTestDeviceAuth(opts: {
     admin,
     call,
     async register(deviceId, customerId = 'cust_test') {
-      const r = await admin('POST', '/admin/devices', { device_id: deviceId, customer_id: customerId, name: `${deviceId} name` });
+      const r = await admin('POST', '/admin/devices', {
+        device_id: deviceId,
+        customer_id: customerId,
+        name: `${deviceId} name`,
+      });
       if (r.status !== 201) throw new Error(`register ${deviceId}: ${r.status} ${r.text}`);
       return r.body;
     },

@@ -60,7 +60,12 @@ abstract class FakeProvider {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
+    const r: Received = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
     this.received.push(r);
     const forced = this.forced.shift();
     if (forced?.hangUp) {
@@ -94,7 +99,11 @@ export class FakeDaily extends FakeProvider {
     const name = m[1] ? decodeURIComponent(m[1]) : undefined;
     if (r.method === 'POST' && !name) {
       const roomName = r.body?.name ?? `auto${this.rooms.size + 1}`;
-      if (this.rooms.has(roomName)) return { status: 400, body: { error: 'invalid-request-error', info: `a room named ${roomName} already exists` } };
+      if (this.rooms.has(roomName))
+        return {
+          status: 400,
+          body: { error: 'invalid-request-error', info: `a room named ${roomName} already exists` },
+        };
       const room = {
         id: `id-${roomName}`,
         name: roomName,
@@ -107,7 +116,8 @@ export class FakeDaily extends FakeProvider {
       this.rooms.set(roomName, room);
       return { status: 200, body: room };
     }
-    if (!name || !this.rooms.has(name)) return { status: 404, body: { error: 'not-found', info: `room ${name} not found` } };
+    if (!name || !this.rooms.has(name))
+      return { status: 404, body: { error: 'not-found', info: `room ${name} not found` } };
     if (r.method === 'GET') return { status: 200, body: this.rooms.get(name) };
     if (r.method === 'DELETE') {
       this.rooms.delete(name);
@@ -130,19 +140,24 @@ export class FakeLiveKit extends FakeProvider {
     if (r.method !== 'POST' || !m) return { status: 404, body: { code: 'bad_route', msg: 'no such method' } };
     const method = m[1];
     const auth = String(r.headers.authorization ?? '');
-    if (!auth.startsWith('Bearer ')) return { status: 401, body: { code: 'unauthenticated', msg: 'no authorization header' } };
+    if (!auth.startsWith('Bearer '))
+      return { status: 401, body: { code: 'unauthenticated', msg: 'no authorization header' } };
     const jwt = auth.slice(7);
     try {
       const header = decodeProtectedHeader(jwt) as Record<string, unknown>;
       const iss = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).iss as string;
       const secret = this.keys[iss];
       if (!secret) throw new Error('unknown api key');
-      const { payload } = await jwtVerify(jwt, new TextEncoder().encode(secret), { algorithms: ['HS256'], issuer: iss });
+      const { payload } = await jwtVerify(jwt, new TextEncoder().encode(secret), {
+        algorithms: ['HS256'],
+        issuer: iss,
+      });
       r.token = { header, claims: payload as Record<string, any> };
     } catch {
       return { status: 401, body: { code: 'unauthenticated', msg: 'invalid token' } };
     }
-    if (!r.token.claims.video?.[GRANT_FOR[method]]) return { status: 403, body: { code: 'permission_denied', msg: 'permissions denied' } };
+    if (!r.token.claims.video?.[GRANT_FOR[method]])
+      return { status: 403, body: { code: 'permission_denied', msg: 'permissions denied' } };
     switch (method) {
       case 'CreateRoom': {
         const room = {
@@ -158,10 +173,14 @@ export class FakeLiveKit extends FakeProvider {
       }
       case 'ListRooms': {
         const names: string[] = r.body?.names ?? [];
-        return { status: 200, body: { rooms: [...this.rooms.values()].filter((x) => !names.length || names.includes(x.name)) } };
+        return {
+          status: 200,
+          body: { rooms: [...this.rooms.values()].filter((x) => !names.length || names.includes(x.name)) },
+        };
       }
       case 'DeleteRoom':
-        if (!this.rooms.delete(r.body.room)) return { status: 404, body: { code: 'not_found', msg: 'requested room does not exist' } };
+        if (!this.rooms.delete(r.body.room))
+          return { status: 404, body: { code: 'not_found', msg: 'requested room does not exist' } };
         return { status: 200, body: {} };
       default:
         return { status: 404, body: { code: 'bad_route', msg: 'no such method' } };

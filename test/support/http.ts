@@ -29,7 +29,11 @@ export async function http<T = any>(
 }
 
 /** Polls until `fn` returns something truthy, and returns it. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, stepMs = 25): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 5000,
+  stepMs = 25,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {

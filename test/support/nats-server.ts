@@ -26,7 +26,11 @@ export class NatsServer {
   private readonly output: string[] = [];
   storeDir: string;
 
-  private constructor(readonly port: number, readonly name: string, private readonly cluster?: ClusterRoute) {
+  private constructor(
+    readonly port: number,
+    readonly name: string,
+    private readonly cluster?: ClusterRoute,
+  ) {
     this.storeDir = mkdtempSync(join(tmpdir(), `pc-nats-${name}-`));
   }
 
@@ -53,31 +57,45 @@ export class NatsServer {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name];
     if (this.cluster) {
       args.push('--cluster_name', this.cluster.name, '--cluster', `nats://127.0.0.1:${this.cluster.port}`);
-      args.push('--routes', this.cluster.routes.filter((p) => p !== this.cluster!.port).map((p) => `nats://127.0.0.1:${p}`).join(','));
+      args.push(
+        '--routes',
+        this.cluster.routes
+          .filter((p) => p !== this.cluster!.port)
+          .map((p) => `nats://127.0.0.1:${p}`)
+          .join(','),
+      );
     }
     const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => this.output.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.output.push(d.toString()));
     this.child = child;
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`nats-server ${this.name} exited: ${this.log.slice(-2000)}`);
-      const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
-      await nc.close();
-      return true;
-    }, 10000, 50);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nats-server ${this.name} exited: ${this.log.slice(-2000)}`);
+        const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
+        await nc.close();
+        return true;
+      },
+      10000,
+      50,
+    );
   }
 
   /** Until this server's JetStream answers API requests (a cluster needs its meta leader first). */
   async waitJetStream(timeoutMs = 15000): Promise<void> {
-    await waitFor(async () => {
-      const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
-      try {
-        await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
-        return true;
-      } finally {
-        await nc.close();
-      }
-    }, timeoutMs, 100);
+    await waitFor(
+      async () => {
+        const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
+        try {
+          await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
+          return true;
+        } finally {
+          await nc.close();
+        }
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   private async exit(signal: NodeJS.Signals): Promise<void> {
@@ -124,7 +142,9 @@ export class NatsCluster {
     for (let i = 0; i < size; i++) clusterPorts.push(await freePort());
     const name = `pc-${Date.now().toString(36)}`;
     const nodes = await Promise.all(
-      clusterPorts.map((port, i) => NatsServer.start({ name: `n${i + 1}`, cluster: { name, port, routes: clusterPorts } })),
+      clusterPorts.map((port, i) =>
+        NatsServer.start({ name: `n${i + 1}`, cluster: { name, port, routes: clusterPorts } }),
+      ),
     );
     const cluster = new NatsCluster(nodes);
     await Promise.all(nodes.map((n) => n.waitJetStream(30000)));

@@ -36,7 +36,17 @@ export class PostgresCluster {
 
   start(): void {
     // -w: return once the server accepts connections. fsync off: nothing here needs to survive a crash.
-    this.asPostgres('pg_ctl', '-D', this.data, '-w', '-l', join(this.dir, 'log'), '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start');
+    this.asPostgres(
+      'pg_ctl',
+      '-D',
+      this.data,
+      '-w',
+      '-l',
+      join(this.dir, 'log'),
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    );
     this.running = true;
   }
 

@@ -32,23 +32,41 @@ export interface AppProcess {
 export async function spawnApp(app: string, env: Record<string, string>, port?: number): Promise<AppProcess> {
   const p = port ?? (await freePort());
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: String(p), LOG_LEVEL: 'debug', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      HOST: '127.0.0.1',
+      PORT: String(p),
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return supervise(child, app, p, 15000);
 }
 
 /** Collects a child's output and waits until its readiness endpoint on 127.0.0.1:port answers. */
-export async function supervise(child: ChildProcess, name: string, port: number, timeoutMs: number): Promise<AppProcess> {
+export async function supervise(
+  child: ChildProcess,
+  name: string,
+  port: number,
+  timeoutMs: number,
+): Promise<AppProcess> {
   const output: string[] = [];
   child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, sig) => r({ code, signal: sig })),
+  );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join('')}`);
-    return (await fetch(`${url}/health/ready`)).ok;
-  }, timeoutMs, 50);
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join('')}`);
+      return (await fetch(`${url}/health/ready`)).ok;
+    },
+    timeoutMs,
+    50,
+  );
   return {
     child,
     url,

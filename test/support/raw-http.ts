@@ -21,11 +21,13 @@ function parseAnswer(buf: Buffer, closed: boolean): RawAnswer | undefined {
     const i = line.indexOf(':');
     headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
-  if ((headers['content-type'] ?? '').startsWith('text/event-stream')) return { status, headers, body: '', closed, stream: true };
+  if ((headers['content-type'] ?? '').startsWith('text/event-stream'))
+    return { status, headers, body: '', closed, stream: true };
   const rest = buf.subarray(end + 4);
   if (headers['content-length'] !== undefined) {
     const n = Number(headers['content-length']);
-    if (rest.length < n) return closed ? { status, headers, body: rest.toString('utf8'), closed, stream: false } : undefined;
+    if (rest.length < n)
+      return closed ? { status, headers, body: rest.toString('utf8'), closed, stream: false } : undefined;
     return { status, headers, body: rest.subarray(0, n).toString('utf8'), closed, stream: false };
   }
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
@@ -36,7 +38,8 @@ function parseAnswer(buf: Buffer, closed: boolean): RawAnswer | undefined {
       if (lineEnd < 0) return closed ? { status, headers, body, closed, stream: false } : undefined;
       const size = parseInt(rest.subarray(at, lineEnd).toString('latin1'), 16);
       if (size === 0) return { status, headers, body, closed, stream: false };
-      if (rest.length < lineEnd + 2 + size) return closed ? { status, headers, body, closed, stream: false } : undefined;
+      if (rest.length < lineEnd + 2 + size)
+        return closed ? { status, headers, body, closed, stream: false } : undefined;
       body += rest.subarray(lineEnd + 2, lineEnd + 2 + size).toString('utf8');
       at = lineEnd + 4 + size;
     }
@@ -90,11 +93,17 @@ export function rawExchange(port: number, bytes: Buffer | string, opts: RawOptio
 }
 
 /** A request as raw bytes: the request line, Host and `Connection: close`, the given headers, the body. */
-export function rawRequest(method: string, path: string, headers: Record<string, string | number>, body?: Buffer | string): Buffer {
+export function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  body?: Buffer | string,
+): Buffer {
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
   const b = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
   const names = Object.keys(headers).map((h) => h.toLowerCase());
-  if (b && !names.includes('content-length') && !names.includes('transfer-encoding')) lines.push(`Content-Length: ${b.length}`);
+  if (b && !names.includes('content-length') && !names.includes('transfer-encoding'))
+    lines.push(`Content-Length: ${b.length}`);
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), b ?? Buffer.alloc(0)]);
 }

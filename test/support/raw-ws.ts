@@ -82,7 +82,11 @@ export class RawWs {
    * `trailing` is written in the same packet as the request (bytes a server must
    * treat as the first frames); `rawPath` is sent exactly as given.
    */
-  static async open(base: string, path: string, opts: { headers?: Record<string, string>; trailing?: Buffer; wait?: boolean } = {}): Promise<RawWs> {
+  static async open(
+    base: string,
+    path: string,
+    opts: { headers?: Record<string, string>; trailing?: Buffer; wait?: boolean } = {},
+  ): Promise<RawWs> {
     const u = new URL(base);
     const socket = connect(Number(u.port), u.hostname);
     await new Promise<void>((resolve, reject) => {
@@ -98,7 +102,9 @@ export class RawWs {
       'sec-websocket-version': '13',
       ...opts.headers,
     };
-    const request = `GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    const request = `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`;
     socket.write(Buffer.concat([Buffer.from(request, 'latin1'), opts.trailing ?? Buffer.alloc(0)]));
     if (opts.wait !== false) await waitFor(() => ws.status || ws.ended, 10000, 5);
     return ws;
@@ -110,7 +116,9 @@ export class RawWs {
 
   /** Text frames the server sent, decoded. */
   texts(): string[] {
-    return this.parse().filter((f) => f.opcode === OP.text).map((f) => f.payload.toString('utf8'));
+    return this.parse()
+      .filter((f) => f.opcode === OP.text)
+      .map((f) => f.payload.toString('utf8'));
   }
 
   /** The code of the server's close frame, once it has arrived. */

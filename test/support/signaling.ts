@@ -26,7 +26,10 @@ export interface SignalingStack {
   adminKey: string;
   device(label: string, customerId?: string): Promise<TestDevice>;
   /** A second room-gateway on the same database and NATS (another replica), its environment changed by `env`. */
-  replica(change?: { env?: Record<string, string | undefined>; adminKeySource?: AdminKeySource }): Promise<{ url: string; wsBase: string; close(): Promise<void> }>;
+  replica(change?: {
+    env?: Record<string, string | undefined>;
+    adminKeySource?: AdminKeySource;
+  }): Promise<{ url: string; wsBase: string; close(): Promise<void> }>;
   api<T = any>(method: string, path: string, token: string | undefined, json?: unknown): Promise<HttpResult<T>>;
   /** room-gateway's operator routes with X-Portcullis-API-Key (the stack's key unless `key` is given; null sends none). */
   admin<T = any>(method: string, path: string, json?: unknown, key?: string | null): Promise<HttpResult<T>>;
@@ -37,7 +40,10 @@ export interface SignalingStack {
 export async function startSignalingStack(label: string): Promise<SignalingStack> {
   const db = await createTestDatabase(label);
   const issuer = `pc-test-${label}-${randomBytes(4).toString('hex')}`;
-  const deviceAuth = await startTestDeviceAuth({ databaseUrl: db.url, env: { DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT: '10000' } });
+  const deviceAuth = await startTestDeviceAuth({
+    databaseUrl: db.url,
+    env: { DEVICE_AUTH_ISSUER: issuer, DEVICE_AUTH_RATE_LIMIT: '10000' },
+  });
   const logs = new LogCapture();
   const roomTokenKey = canary('roomkey');
   const env = {
@@ -79,9 +85,18 @@ export async function startSignalingStack(label: string): Promise<SignalingStack
     api,
     admin,
     async replica(change = {}) {
-      const app = await startRoomGateway(change.env ? loadRoomGatewayConfig({ ...env, ...change.env }) : cfg, { logStream: logs, adminKeySource: change.adminKeySource });
+      const app = await startRoomGateway(change.env ? loadRoomGatewayConfig({ ...env, ...change.env }) : cfg, {
+        logStream: logs,
+        adminKeySource: change.adminKeySource,
+      });
       const url = await appUrl(app);
-      await waitFor(async () => (await http('GET', `${url}/signaling/rooms`, { headers: { authorization: `Bearer ${probe}` } })).status === 200, 15000, 100);
+      await waitFor(
+        async () =>
+          (await http('GET', `${url}/signaling/rooms`, { headers: { authorization: `Bearer ${probe}` } })).status ===
+          200,
+        15000,
+        100,
+      );
       return { url, wsBase: url.replace(/^http/, 'ws'), close: () => app.close() };
     },
     async device(l, customerId) {

@@ -59,7 +59,12 @@ export class WsReader {
   constructor(url: string, headers: Record<string, string> = {}) {
     this.ws = new WebSocket(url, { headers });
     this.ws.on('message', (m) => this.messages.push(JSON.parse(m.toString())));
-    this.closed = new Promise((r) => this.ws.on('close', (code) => { this.closeCode = code; r(code); }));
+    this.closed = new Promise((r) =>
+      this.ws.on('close', (code) => {
+        this.closeCode = code;
+        r(code);
+      }),
+    );
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);

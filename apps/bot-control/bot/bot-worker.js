@@ -13,7 +13,9 @@ const hasToken = Boolean(process.env.BOT_ROOM_TOKEN);
 delete process.env.BOT_ROOM_TOKEN;
 
 const say = (event, extra) =>
-  process.stdout.write(JSON.stringify({ event, bot, room, pid: process.pid, at: new Date().toISOString(), ...extra }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ event, bot, room, pid: process.pid, at: new Date().toISOString(), ...extra }) + '\n',
+  );
 
 say('joined', { token: hasToken ? 'provided' : 'none' });
 const heartbeat = setInterval(() => say('heartbeat'), 30000);

@@ -13,7 +13,13 @@ import {
   StrategyFactory,
 } from '@portcullis/auth';
 import { KvBuckets } from '@portcullis/contracts';
-import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
+import {
+  DetailExceptionFilter,
+  EVENTS_CLIENT,
+  MetricsService,
+  NatsConnectionService,
+  PlatformModule,
+} from '@portcullis/platform';
 import { botRouteModes, signedOnlyRoutes } from './auth/bot-routes';
 import { BotControlConfig } from './config';
 import { BotEventsPublisher } from './events/bot-events.publisher';
@@ -33,9 +39,14 @@ export interface AppModuleOptions {
  * binds it again.
  */
 function nonceStore(nats: NatsConnectionService, cfg: BotControlConfig): JetStreamNonceStore {
-  const store = new JetStreamNonceStore(() => nats.connectedNow(), KvBuckets.botNonces, cfg.signatureSkewSeconds * 2 * 1000, {
-    replicas: nats.kvReplicas,
-  });
+  const store = new JetStreamNonceStore(
+    () => nats.connectedNow(),
+    KvBuckets.botNonces,
+    cfg.signatureSkewSeconds * 2 * 1000,
+    {
+      replicas: nats.kvReplicas,
+    },
+  );
   nats.track(store.kv);
   return store;
 }
@@ -45,7 +56,15 @@ function strategies(cfg: BotControlConfig): StrategyFactory[] {
   const secrets = { current: cfg.secret, previous: cfg.previousSecret };
   return [
     ...(cfg.deviceTokens
-      ? [(get: <T>(t: unknown) => T) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier), jwtShapedOnly: true, subjectPrefix: 'device:', acceptReason: 'device_token' })]
+      ? [
+          (get: <T>(t: unknown) => T) =>
+            new DeviceTokenStrategy({
+              verifier: get(DeviceTokenVerifier),
+              jwtShapedOnly: true,
+              subjectPrefix: 'device:',
+              acceptReason: 'device_token',
+            }),
+        ]
       : []),
     (get) => new SignedRequestStrategy({ ...secrets, nonces: get(NonceStore), skewSeconds: cfg.signatureSkewSeconds }),
     () => new SharedSecretStrategy({ ...secrets, routeModes: botRouteModes(cfg), signedOnly: signedOnlyRoutes(cfg) }),
@@ -58,9 +77,22 @@ export class BotControlModule {
     return {
       module: BotControlModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas }),
+        PlatformModule.forRoot({
+          app: cfg.app,
+          logLevel: cfg.logLevel,
+          logStream: opts.logStream,
+          natsUrl: cfg.natsUrl,
+          natsKvReplicas: cfg.natsKvReplicas,
+        }),
         ...(cfg.deviceTokens
-          ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          ? [
+              DeviceTokenModule.forRoot({
+                ...cfg.deviceTokens,
+                client: EVENTS_CLIENT,
+                nats: NatsConnectionService,
+                metrics: MetricsService,
+              }),
+            ]
           : []),
         AuthModule.forRoot({ strategies: strategies(cfg) }),
       ],
@@ -72,9 +104,7 @@ export class BotControlModule {
           inject: [NatsConnectionService],
           // Nonces must stay single-use across replicas; only the in-process runner may keep them in memory.
           useFactory: (nats: NatsConnectionService): NonceStore =>
-            nats.enabled
-              ? nonceStore(nats, cfg)
-              : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
+            nats.enabled ? nonceStore(nats, cfg) : new MemoryNonceStore(cfg.signatureSkewSeconds * 2 * 1000),
         },
         BotEventsPublisher,
         BotEventsService,

@@ -15,7 +15,9 @@ describe(loadBotControlConfig.name, () => {
   });
 
   it('refuses to start enforced without a secret, naming the variable', () => {
-    expect(() => loadBotControlConfig({ NODE_ENV: 'production' })).toThrow(/BOT_CONTROL_SHARED_SECRET: required while authentication is enforced/);
+    expect(() => loadBotControlConfig({ NODE_ENV: 'production' })).toThrow(
+      /BOT_CONTROL_SHARED_SECRET: required while authentication is enforced/,
+    );
     expect(() => loadBotControlConfig({ BOT_CONTROL_AUTH_REQUIRED: '1' })).toThrow(ConfigError);
     expect(() => loadBotControlConfig({ BOT_CONTROL_SIGNATURE_REQUIRED: '1' })).toThrow(/BOT_CONTROL_SHARED_SECRET/);
   });
@@ -24,7 +26,11 @@ describe(loadBotControlConfig.name, () => {
     const short = 'short-secret-value';
     let err: unknown;
     try {
-      loadBotControlConfig({ NODE_ENV: 'production', BOT_CONTROL_SHARED_SECRET: short, BOT_CONTROL_SHARED_SECRET_PREV: short });
+      loadBotControlConfig({
+        NODE_ENV: 'production',
+        BOT_CONTROL_SHARED_SECRET: short,
+        BOT_CONTROL_SHARED_SECRET_PREV: short,
+      });
     } catch (e) {
       err = e;
     }
@@ -36,8 +42,8 @@ describe(loadBotControlConfig.name, () => {
   });
 
   it('names every bad variable in one message', () => {
-    expect(() => loadBotControlConfig({ PORT: 'abc', BOT_CONTROL_AUTH_REQUIRED: 'maybe', BOT_LEAVE_GRACE_MS: '-1' })).toThrow(
-      /PORT: [\s\S]*BOT_CONTROL_AUTH_REQUIRED: must be 1 or 0[\s\S]*BOT_LEAVE_GRACE_MS/,
-    );
+    expect(() =>
+      loadBotControlConfig({ PORT: 'abc', BOT_CONTROL_AUTH_REQUIRED: 'maybe', BOT_LEAVE_GRACE_MS: '-1' }),
+    ).toThrow(/PORT: [\s\S]*BOT_CONTROL_AUTH_REQUIRED: must be 1 or 0[\s\S]*BOT_LEAVE_GRACE_MS/);
   });
 });

@@ -9,13 +9,19 @@ import { DaemonStartError, runDaemon } from './runner/daemon';
  */
 runDaemon({ location: locateConfig() }).then(
   (d) => {
-    const shutdown = () => void d.stop().then(() => process.exit(0), () => process.exit(1));
+    const shutdown = () =>
+      void d.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
   },
   (err: unknown) => {
     const known = err instanceof ConfigFileError || err instanceof DaemonStartError;
-    process.stderr.write(`portcullis daemon: ${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `portcullis daemon: ${known ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(known && err instanceof ConfigFileError ? 7 : 8);
   },
 );

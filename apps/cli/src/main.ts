@@ -7,7 +7,9 @@ import { registerSignalingRoomCommands } from './commands/room.commands';
 import { registerPeerCommands } from './commands/peer.commands';
 
 const program = new Command('portcullis')
-  .description('Operate the Portcullis suite: the all-in-one daemon and its admin APIs.\nConfig file: ./portcullis.toml, ~/.config/portcullis/portcullis.toml, ~/.portcullis.toml (first found), or --config / PORTCULLIS_CONFIG.')
+  .description(
+    'Operate the Portcullis suite: the all-in-one daemon and its admin APIs.\nConfig file: ./portcullis.toml, ~/.config/portcullis/portcullis.toml, ~/.portcullis.toml (first found), or --config / PORTCULLIS_CONFIG.',
+  )
   .option('--config <path>', 'config file to use (default: search order above)')
   .option('--json', 'machine-readable output')
   .showHelpAfterError('(run with --help for usage)')

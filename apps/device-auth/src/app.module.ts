@@ -2,7 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminKeySource, AuthModule, StaticAdminKeySource } from '@portcullis/auth';
-import { DetailExceptionFilter, PlatformModule, READINESS_CHECKS, ReadinessCheck, runMigrations } from '@portcullis/platform';
+import {
+  DetailExceptionFilter,
+  PlatformModule,
+  READINESS_CHECKS,
+  ReadinessCheck,
+  runMigrations,
+} from '@portcullis/platform';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
 import { deviceAuthStrategies } from './auth/device-registry';
@@ -45,7 +51,10 @@ export class DeviceAuthModule {
         }),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...deviceAuthDataSourceOptions(cfg.databaseUrl, { connectTimeoutMs: cfg.dbConnectTimeoutMs, queryTimeoutMs: cfg.dbQueryTimeoutMs }),
+            ...deviceAuthDataSourceOptions(cfg.databaseUrl, {
+              connectTimeoutMs: cfg.dbConnectTimeoutMs,
+              queryTimeoutMs: cfg.dbQueryTimeoutMs,
+            }),
             retryAttempts: 3,
             retryDelay: 1000,
           }),
@@ -67,7 +76,8 @@ export class DeviceAuthModule {
       providers: [
         {
           provide: AdminKeySource,
-          useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
+          useValue:
+            opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
         },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },

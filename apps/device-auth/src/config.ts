@@ -1,4 +1,16 @@
-import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProduction, parseEnv, port, shortSecrets, splitList } from '@portcullis/platform';
+import { readFileSync } from 'node:fs';
+import {
+  AppBaseConfig,
+  ConfigError,
+  baseConfig,
+  commonEnv,
+  intValue,
+  isProduction,
+  parseEnv,
+  port,
+  shortSecrets,
+  splitList,
+} from '@portcullis/platform';
 import { DEVICE_TOKEN_MAX_TTL_SECONDS, KvBuckets } from '@portcullis/contracts';
 import { z } from 'zod';
 
@@ -7,29 +19,87 @@ export const shape = {
   ...commonEnv,
   PORT: port(3002).describe('listening port'),
   DATABASE_URL: z.string().optional().describe('`postgres://…` of the device registry; required'),
-  DEVICE_AUTH_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional().describe('run pending migrations at boot; unset means `1`'),
-  DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: intValue(2000, 100, 60000).describe('give up getting a Postgres connection after this many ms; the request answers 503 (docs/outages-and-rate-limits.md)'),
-  DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: intValue(5000, 100, 600000).describe('give up on one statement after this many ms; the request answers 503'),
-  DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS: intValue(30, 1, 3650).describe('`device_auth_attempts` rows older than this many days are purged (hourly)'),
-  PORTCULLIS_DATA_DIR: z.string().default('./.data').describe('directory of the development pepper and signing keys (`device-auth/`, mode 0600); it holds secrets'),
-  DEVICE_AUTH_PEPPER: z.string().optional().describe('HMAC-SHA-256 key for device secrets, never stored in the database; changing it invalidates every device secret; unset (development only), one is generated into the data directory'),
-  PORTCULLIS_ADMIN_API_KEY: z.string().optional().describe('`X-Portcullis-API-Key` of `/admin/*`; unset, the admin API refuses everything; required in production'),
-  PORTCULLIS_ADMIN_API_KEY_PREV: z.string().optional().describe('previous admin key, accepted until `PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL`'),
-  PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time' }).optional().describe('ISO-8601 time until which the previous admin key works; required with it'),
-  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth').describe('`iss` of the tokens; also scopes the NATS revocation messages'),
+  DEVICE_AUTH_MIGRATE_ON_START: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .describe('run pending migrations at boot; unset means `1`'),
+  DEVICE_AUTH_DB_CONNECT_TIMEOUT_MS: intValue(2000, 100, 60000).describe(
+    'give up getting a Postgres connection after this many ms; the request answers 503 (docs/outages-and-rate-limits.md)',
+  ),
+  DEVICE_AUTH_DB_QUERY_TIMEOUT_MS: intValue(5000, 100, 600000).describe(
+    'give up on one statement after this many ms; the request answers 503',
+  ),
+  DEVICE_AUTH_ATTEMPTS_RETENTION_DAYS: intValue(30, 1, 3650).describe(
+    '`device_auth_attempts` rows older than this many days are purged (hourly)',
+  ),
+  PORTCULLIS_DATA_DIR: z
+    .string()
+    .default('./.data')
+    .describe('directory of the development pepper and signing keys (`device-auth/`, mode 0600); it holds secrets'),
+  DEVICE_AUTH_PEPPER: z
+    .string()
+    .optional()
+    .describe(
+      'HMAC-SHA-256 key for device secrets, never stored in the database; changing it invalidates every device secret; unset (development only), one is generated into the data directory',
+    ),
+  PORTCULLIS_ADMIN_API_KEY: z
+    .string()
+    .optional()
+    .describe('`X-Portcullis-API-Key` of `/admin/*`; unset, the admin API refuses everything; required in production'),
+  PORTCULLIS_ADMIN_API_KEY_PREV: z
+    .string()
+    .optional()
+    .describe('previous admin key, accepted until `PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL`'),
+  PORTCULLIS_ADMIN_API_KEY_PREV_UNTIL: z
+    .string()
+    .datetime({ offset: true, message: 'must be an ISO-8601 time' })
+    .optional()
+    .describe('ISO-8601 time until which the previous admin key works; required with it'),
+  DEVICE_AUTH_ISSUER: z
+    .string()
+    .default('portcullis-device-auth')
+    .describe('`iss` of the tokens; also scopes the NATS revocation messages'),
   DEVICE_AUTH_AUDIENCE: z.string().default('portcullis').describe('`aud` of the tokens'),
-  DEVICE_TOKEN_TTL_SECONDS: intValue(900, 60, DEVICE_TOKEN_MAX_TTL_SECONDS).describe('access token lifetime, 60 to 3600 seconds; a larger value is refused at boot'),
-  DEVICE_AUTH_SIGNING_KEY: z.string().optional().describe('PKCS#8 PEM of the EC P-256 key that signs tokens; required in production (or the `_FILE` form); unset in development, one is generated into the data directory'),
-  DEVICE_AUTH_SIGNING_KEY_FILE: z.string().optional().describe('a file holding that PEM, instead of `DEVICE_AUTH_SIGNING_KEY`'),
-  DEVICE_AUTH_PREVIOUS_SIGNING_KEYS: z.string().optional().describe('PEMs of retired keys that still verify (public PEMs suffice)'),
+  DEVICE_TOKEN_TTL_SECONDS: intValue(900, 60, DEVICE_TOKEN_MAX_TTL_SECONDS).describe(
+    'access token lifetime, 60 to 3600 seconds; a larger value is refused at boot',
+  ),
+  DEVICE_AUTH_SIGNING_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'PKCS#8 PEM of the EC P-256 key that signs tokens; required in production (or the `_FILE` form); unset in development, one is generated into the data directory',
+    ),
+  DEVICE_AUTH_SIGNING_KEY_FILE: z
+    .string()
+    .optional()
+    .describe('a file holding that PEM, instead of `DEVICE_AUTH_SIGNING_KEY`'),
+  DEVICE_AUTH_PREVIOUS_SIGNING_KEYS: z
+    .string()
+    .optional()
+    .describe('PEMs of retired keys that still verify (public PEMs suffice)'),
   DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES: z.string().optional().describe('comma-separated files holding such PEMs'),
-  DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000).describe('`/device/auth` sign-ins per device a window, successful or not'),
-  DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400).describe('length of the sign-in rate-limit window, in seconds'),
-  DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: z.coerce.number({ invalid_type_error: 'must be a number' }).int().min(1).max(100000).optional()
+  DEVICE_AUTH_RATE_LIMIT: intValue(5, 1, 100000).describe(
+    '`/device/auth` sign-ins per device a window, successful or not',
+  ),
+  DEVICE_AUTH_RATE_WINDOW_SECONDS: intValue(60, 1, 86400).describe(
+    'length of the sign-in rate-limit window, in seconds',
+  ),
+  DEVICE_AUTH_ADDRESS_FAILURE_LIMIT: z.coerce
+    .number({ invalid_type_error: 'must be a number' })
+    .int()
+    .min(1)
+    .max(100000)
+    .optional()
     .describe('failed sign-ins per client address a window (successes do not count); unset, `DEVICE_AUTH_RATE_LIMIT`'),
-  DEVICE_AUTH_RATE_LIMIT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(KvBuckets.deviceAuthLimits)
+  DEVICE_AUTH_RATE_LIMIT_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .default(KvBuckets.deviceAuthLimits)
     .describe('JetStream key-value bucket of the sign-in counts; one per deployment sharing a NATS'),
-  VAPI_API_KEY: z.string().optional().describe('Vapi private key, used only in calls to `VAPI_BASE_URL`; unset, `/vapi/*` answers 503'),
+  VAPI_API_KEY: z
+    .string()
+    .optional()
+    .describe('Vapi private key, used only in calls to `VAPI_BASE_URL`; unset, `/vapi/*` answers 503'),
   VAPI_BASE_URL: z.string().url('must be a URL').default('https://api.vapi.ai').describe('Vapi API base'),
   VAPI_TIMEOUT_MS: intValue(10000, 100, 120000).describe('timeout of each vendor call, in ms'),
 };
@@ -82,7 +152,7 @@ function readFile(name: string, path: string, problems: string[], read: (p: stri
 
 export function loadDeviceAuthConfig(
   env: Record<string, string | undefined> = process.env,
-  read: (p: string) => string = (p) => require('node:fs').readFileSync(p, 'utf8'),
+  read: (p: string) => string = (p) => readFileSync(p, 'utf8'),
 ): DeviceAuthConfig {
   const files: { signing?: string; previous: string[] } = { previous: [] };
   const e = parseEnv(shape, env, (c) => {
@@ -92,7 +162,8 @@ export function loadDeviceAuthConfig(
     if (c.DEVICE_AUTH_SIGNING_KEY && c.DEVICE_AUTH_SIGNING_KEY_FILE) {
       problems.push('DEVICE_AUTH_SIGNING_KEY_FILE: set either it or DEVICE_AUTH_SIGNING_KEY, not both');
     }
-    if (c.DEVICE_AUTH_SIGNING_KEY_FILE) files.signing = readFile('DEVICE_AUTH_SIGNING_KEY_FILE', c.DEVICE_AUTH_SIGNING_KEY_FILE, problems, read);
+    if (c.DEVICE_AUTH_SIGNING_KEY_FILE)
+      files.signing = readFile('DEVICE_AUTH_SIGNING_KEY_FILE', c.DEVICE_AUTH_SIGNING_KEY_FILE, problems, read);
     for (const f of splitList(c.DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES)) {
       const pem = readFile('DEVICE_AUTH_PREVIOUS_SIGNING_KEY_FILES', f, problems, read);
       if (pem) files.previous.push(pem);
@@ -106,7 +177,9 @@ export function loadDeviceAuthConfig(
         problems.push('DEVICE_AUTH_SIGNING_KEY: required in production (or DEVICE_AUTH_SIGNING_KEY_FILE)');
       }
       if (!c.PORTCULLIS_ADMIN_API_KEY) problems.push('PORTCULLIS_ADMIN_API_KEY: required in production');
-      problems.push(...shortSecrets(c, ['DEVICE_AUTH_PEPPER', 'PORTCULLIS_ADMIN_API_KEY', 'PORTCULLIS_ADMIN_API_KEY_PREV']));
+      problems.push(
+        ...shortSecrets(c, ['DEVICE_AUTH_PEPPER', 'PORTCULLIS_ADMIN_API_KEY', 'PORTCULLIS_ADMIN_API_KEY_PREV']),
+      );
     }
     return problems;
   });
@@ -130,7 +203,10 @@ export function loadDeviceAuthConfig(
     tokenTtlSeconds: e.DEVICE_TOKEN_TTL_SECONDS,
     signingKeyPem: e.DEVICE_AUTH_SIGNING_KEY ?? files.signing,
     previousKeyPems: [
-      ...(e.DEVICE_AUTH_PREVIOUS_SIGNING_KEYS ?? '').split(PEM_SPLIT).map((s) => s.trim()).filter(Boolean),
+      ...(e.DEVICE_AUTH_PREVIOUS_SIGNING_KEYS ?? '')
+        .split(PEM_SPLIT)
+        .map((s) => s.trim())
+        .filter(Boolean),
       ...files.previous,
     ],
     rateLimit: e.DEVICE_AUTH_RATE_LIMIT,

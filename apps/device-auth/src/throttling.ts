@@ -1,17 +1,29 @@
 import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import { createThrottlerStorage, markThrottled, MetricsService, NatsConnectionService, ThrottleWindow } from '@portcullis/platform';
+import {
+  createThrottlerStorage,
+  markThrottled,
+  MetricsService,
+  NatsConnectionService,
+  ThrottleWindow,
+} from '@portcullis/platform';
 import type { FastifyReply } from 'fastify';
 import { DeviceAuthConfig } from './config';
 
+/** What the sign-in limits read of a request: its parsed body and its client address. */
+export interface SignInRequest {
+  body?: unknown;
+  ip?: string;
+}
+
 /** Per-device tracker: the device_id in the body. */
-export function deviceTracker(req: Record<string, any>): string {
-  const id = req.body?.device_id;
+function deviceTracker(req: SignInRequest): string {
+  const id = (req.body as { device_id?: unknown } | undefined)?.device_id;
   return typeof id === 'string' ? `device:${id.slice(0, 128)}` : 'device:(none)';
 }
 
 /** Per-address tracker: req.ip honours X-Forwarded-For only from TRUSTED_PROXIES (bootApp's trustProxy). */
-export function addressTracker(req: Record<string, any>): string {
+function addressTracker(req: SignInRequest): string {
   return `ip:${String(req.ip)}`;
 }
 
@@ -21,8 +33,8 @@ export interface PeekableThrottlerStorage extends ThrottlerStorage {
 }
 
 /** The throttler names the windows are stored under. */
-export const SIGN_IN_DEVICE = 'device';
-export const SIGN_IN_ADDRESS_FAILURES = 'ip-failures';
+const SIGN_IN_DEVICE = 'device';
+const SIGN_IN_ADDRESS_FAILURES = 'ip-failures';
 
 export type SignInRefusal = 'throttled_device' | 'throttled_address';
 
@@ -64,18 +76,19 @@ export class SignInLimits {
   }
 
   /** Before the credential check: refuses (SignInThrottled) while the device or the address is blocked. Counts nothing. */
-  async admit(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async admit(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const [device, address] = await Promise.all([
       this.storage.peek(deviceTracker(req), SIGN_IN_DEVICE),
       this.storage.peek(addressTracker(req), SIGN_IN_ADDRESS_FAILURES),
     ]);
     const now = Date.now();
     if (device && device.blockedUntil > now) this.refuse(reply, (device.blockedUntil - now) / 1000, 'throttled_device');
-    if (address && address.blockedUntil > now) this.refuse(reply, (address.blockedUntil - now) / 1000, 'throttled_address');
+    if (address && address.blockedUntil > now)
+      this.refuse(reply, (address.blockedUntil - now) / 1000, 'throttled_address');
   }
 
   /** A successful sign-in counts against its device only. */
-  async succeeded(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async succeeded(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const device = await this.countDevice(req);
     if (device.isBlocked) this.refuse(reply, device.timeToBlockExpire, 'throttled_device');
   }
@@ -85,14 +98,20 @@ export class SignInLimits {
    * device over the limit is refused for the device's sake and not also charged to the
    * address: one storming device must not use up its neighbours' allowance.
    */
-  async failed(req: Record<string, any>, reply: FastifyReply): Promise<void> {
+  async failed(req: SignInRequest, reply: FastifyReply): Promise<void> {
     const device = await this.countDevice(req);
     if (device.isBlocked) this.refuse(reply, device.timeToBlockExpire, 'throttled_device');
-    const address = await this.storage.increment(addressTracker(req), this.ttl, this.cfg.addressFailureLimit, this.ttl, SIGN_IN_ADDRESS_FAILURES);
+    const address = await this.storage.increment(
+      addressTracker(req),
+      this.ttl,
+      this.cfg.addressFailureLimit,
+      this.ttl,
+      SIGN_IN_ADDRESS_FAILURES,
+    );
     if (address.isBlocked) this.refuse(reply, address.timeToBlockExpire, 'throttled_address');
   }
 
-  private countDevice(req: Record<string, any>) {
+  private countDevice(req: SignInRequest) {
     return this.storage.increment(deviceTracker(req), this.ttl, this.cfg.rateLimit, this.ttl, SIGN_IN_DEVICE);
   }
 

@@ -19,7 +19,13 @@ async function api(method, path, body) {
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   let res;
   try {
-    res = await fetch(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(`${API}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiError(0, 'The dashboard server cannot be reached. Check your connection and try again.');
   }
@@ -225,11 +231,27 @@ const devices = {
           el(
             'td',
             { class: 'actions' },
-            el('button', { type: 'button', on: { click: (e) => this.attempts(d.device_id, e.currentTarget) } }, 'Attempts'),
-            el('button', { type: 'button', on: { click: (e) => this.rotate(d.device_id, e.currentTarget) } }, 'Rotate secret'),
+            el(
+              'button',
+              { type: 'button', on: { click: (e) => this.attempts(d.device_id, e.currentTarget) } },
+              'Attempts',
+            ),
+            el(
+              'button',
+              { type: 'button', on: { click: (e) => this.rotate(d.device_id, e.currentTarget) } },
+              'Rotate secret',
+            ),
             d.active
-              ? el('button', { type: 'button', class: 'danger', on: { click: (e) => this.revoke(d.device_id, e.currentTarget) } }, 'Revoke')
-              : el('button', { type: 'button', on: { click: (e) => this.reactivate(d.device_id, e.currentTarget) } }, 'Reactivate'),
+              ? el(
+                  'button',
+                  { type: 'button', class: 'danger', on: { click: (e) => this.revoke(d.device_id, e.currentTarget) } },
+                  'Revoke',
+                )
+              : el(
+                  'button',
+                  { type: 'button', on: { click: (e) => this.reactivate(d.device_id, e.currentTarget) } },
+                  'Reactivate',
+                ),
           ),
         ),
       ),
@@ -242,7 +264,13 @@ const devices = {
   },
 
   async revoke(id, button) {
-    if (!(await confirmDialog(`Revoke ${id}? Its tokens stop working everywhere at once, and it cannot authenticate until reactivated.`, 'Revoke'))) return;
+    if (
+      !(await confirmDialog(
+        `Revoke ${id}? Its tokens stop working everywhere at once, and it cannot authenticate until reactivated.`,
+        'Revoke',
+      ))
+    )
+      return;
     await act(button, $('#app-error'), async () => {
       await api('POST', `/devices/${encodeURIComponent(id)}/revoke`);
       await this.load();
@@ -257,7 +285,8 @@ const devices = {
   },
 
   async rotate(id, button) {
-    if (!(await confirmDialog(`Rotate the secret of ${id}? The current secret stops working at once.`, 'Rotate'))) return;
+    if (!(await confirmDialog(`Rotate the secret of ${id}? The current secret stops working at once.`, 'Rotate')))
+      return;
     await act(button, $('#app-error'), async () => {
       this.showSecret(await api('POST', `/devices/${encodeURIComponent(id)}/rotate-secret`, { overlap_seconds: 0 }));
       await this.load();
@@ -269,11 +298,21 @@ const devices = {
       const { events } = await api('GET', `/devices/${encodeURIComponent(id)}/audit`);
       const box = $('#attempts');
       $('#attempts-title').textContent = `Recent authentication attempts: ${id}`;
-      box.querySelector('tbody').replaceChildren(
-        ...events.map((ev) =>
-          el('tr', {}, el('td', {}, when(ev.at)), el('td', {}, ev.action), el('td', {}, ev.outcome), el('td', {}, ev.reason ?? ''), el('td', {}, ev.client_ip ?? '')),
-        ),
-      );
+      box
+        .querySelector('tbody')
+        .replaceChildren(
+          ...events.map((ev) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, when(ev.at)),
+              el('td', {}, ev.action),
+              el('td', {}, ev.outcome),
+              el('td', {}, ev.reason ?? ''),
+              el('td', {}, ev.client_ip ?? ''),
+            ),
+          ),
+        );
       box.querySelector('.attempts-empty').hidden = events.length > 0;
       box.hidden = false;
       box.scrollIntoView({ block: 'nearest' });
@@ -292,7 +331,11 @@ $('#register-form').addEventListener('submit', async (e) => {
   const form = e.currentTarget;
   const data = Object.fromEntries(new FormData(form));
   await act(e.submitter, $('#app-error'), async () => {
-    const d = await api('POST', '/devices', { customer_id: data.customer_id, device_id: data.device_id || undefined, name: data.name || undefined });
+    const d = await api('POST', '/devices', {
+      customer_id: data.customer_id,
+      device_id: data.device_id || undefined,
+      name: data.name || undefined,
+    });
     form.reset();
     devices.showSecret(d);
     await devices.load();
@@ -320,7 +363,8 @@ const bots = {
       live.textContent = 'live';
       try {
         const { sessions } = await api('GET', '/bots');
-        for (const s of sessions) if (!this.sessions.has(s.pid) || this.sessions.get(s.pid).state === 'running') this.sessions.set(s.pid, s);
+        for (const s of sessions)
+          if (!this.sessions.has(s.pid) || this.sessions.get(s.pid).state === 'running') this.sessions.set(s.pid, s);
         this.render();
       } catch (err) {
         showError($('#app-error'), err);
@@ -339,7 +383,16 @@ const bots = {
         }
         const prev = this.sessions.get(ev.pid) ?? {};
         const state = type === 'started' ? 'running' : type;
-        this.sessions.set(ev.pid, { ...prev, pid: ev.pid, bot: ev.bot, room_url: ev.room_url, state, started_at: prev.started_at ?? ev.at, exit_code: ev.exit_code, signal: ev.signal });
+        this.sessions.set(ev.pid, {
+          ...prev,
+          pid: ev.pid,
+          bot: ev.bot,
+          room_url: ev.room_url,
+          state,
+          started_at: prev.started_at ?? ev.at,
+          exit_code: ev.exit_code,
+          signal: ev.signal,
+        });
         this.render();
       });
     }
@@ -361,13 +414,29 @@ const bots = {
           el('td', {}, String(s.pid)),
           el('td', {}, s.bot ?? ''),
           el('td', { class: 'wrap' }, roomLabel(s.room_url)),
-          el('td', { class: 'state' }, el('span', { class: `badge ${s.state === 'running' ? 'ok' : s.state === 'failed' ? 'bad' : 'off'}` }, s.state)),
+          el(
+            'td',
+            { class: 'state' },
+            el(
+              'span',
+              { class: `badge ${s.state === 'running' ? 'ok' : s.state === 'failed' ? 'bad' : 'off'}` },
+              s.state,
+            ),
+          ),
           el('td', {}, when(s.started_at)),
           el(
             'td',
             { class: 'actions' },
-            live && s.state === 'running' ? el('button', { type: 'button', on: { click: (e) => this.leave(s.pid, e.currentTarget) } }, 'Leave') : '',
-            live ? el('button', { type: 'button', class: 'danger', on: { click: (e) => this.forceStop(s.pid, e.currentTarget) } }, 'Force stop') : '',
+            live && s.state === 'running'
+              ? el('button', { type: 'button', on: { click: (e) => this.leave(s.pid, e.currentTarget) } }, 'Leave')
+              : '',
+            live
+              ? el(
+                  'button',
+                  { type: 'button', class: 'danger', on: { click: (e) => this.forceStop(s.pid, e.currentTarget) } },
+                  'Force stop',
+                )
+              : '',
           ),
         );
       }),
@@ -380,7 +449,13 @@ const bots = {
   },
 
   async forceStop(pid, button) {
-    if (!(await confirmDialog(`Force-stop bot ${pid}? It is killed at once, without leaving its room cleanly.`, 'Force stop'))) return;
+    if (
+      !(await confirmDialog(
+        `Force-stop bot ${pid}? It is killed at once, without leaving its room cleanly.`,
+        'Force stop',
+      ))
+    )
+      return;
     await act(button, $('#app-error'), () => api('POST', `/bots/${pid}/stop`));
   },
 };
@@ -402,7 +477,11 @@ $('#room-secret-form').addEventListener('submit', async (e) => {
   const room = $('#room-secret-room').value.trim();
   await act(e.submitter, $('#app-error'), async () => {
     const r = await api('POST', '/rooms/secret', { room_id: room });
-    showOnce($('#room-secret'), { '#room-secret-id': r.room_id, '#room-secret-value': r.room_secret, '#room-secret-env': r.env_var });
+    showOnce($('#room-secret'), {
+      '#room-secret-id': r.room_id,
+      '#room-secret-value': r.room_secret,
+      '#room-secret-env': r.env_var,
+    });
   });
 });
 $('#room-secret-copy').addEventListener('click', (e) => copyFrom($('#room-secret-value'), e.currentTarget));
@@ -415,7 +494,7 @@ const rooms = {
   async load(button) {
     await act(button, $('#rooms-error'), async () => {
       const data = await api('GET', '/rooms');
-      const list = Array.isArray(data) ? data : data.rooms ?? [];
+      const list = Array.isArray(data) ? data : (data.rooms ?? []);
       $('#rooms tbody').replaceChildren(
         ...list.map((r) =>
           el(
@@ -425,7 +504,15 @@ const rooms = {
             el('td', {}, r.name ?? ''),
             el('td', {}, r.owner_id ?? ''),
             el('td', {}, when(r.created_at)),
-            el('td', { class: 'actions' }, el('button', { type: 'button', on: { click: (e) => this.members(r.room_id, e.currentTarget) } }, 'Members')),
+            el(
+              'td',
+              { class: 'actions' },
+              el(
+                'button',
+                { type: 'button', on: { click: (e) => this.members(r.room_id, e.currentTarget) } },
+                'Members',
+              ),
+            ),
           ),
         ),
       );
@@ -435,7 +522,7 @@ const rooms = {
   async members(roomId, button) {
     await act(button, $('#rooms-error'), async () => {
       const data = await api('GET', `/rooms/${encodeURIComponent(roomId)}/members`);
-      const list = Array.isArray(data) ? data : data.members ?? [];
+      const list = Array.isArray(data) ? data : (data.members ?? []);
       this.current = roomId;
       $('#room-detail-id').textContent = roomId;
       $('#members tbody').replaceChildren(
@@ -447,7 +534,21 @@ const rooms = {
             el('td', {}, m.role),
             el('td', {}, when(m.joined_at)),
             el('td', {}, m.connected ? 'yes' : 'no'),
-            el('td', { class: 'actions' }, m.role === 'owner' ? '' : el('button', { type: 'button', class: 'danger', on: { click: (e) => this.remove(roomId, m.device_id, e.currentTarget) } }, 'Remove')),
+            el(
+              'td',
+              { class: 'actions' },
+              m.role === 'owner'
+                ? ''
+                : el(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'danger',
+                      on: { click: (e) => this.remove(roomId, m.device_id, e.currentTarget) },
+                    },
+                    'Remove',
+                  ),
+            ),
           ),
         ),
       );
@@ -470,7 +571,10 @@ $('#invite-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   if (!rooms.current) return;
   await act(e.submitter, $('#rooms-error'), async () => {
-    const t = await api('POST', `/rooms/${encodeURIComponent(rooms.current)}/tokens`, { role: $('#invite-role').value, single_use: $('#invite-single').checked });
+    const t = await api('POST', `/rooms/${encodeURIComponent(rooms.current)}/tokens`, {
+      role: $('#invite-role').value,
+      single_use: $('#invite-single').checked,
+    });
     showOnce($('#invite'), { '#invite-value': t.room_token, '#invite-expires': when(t.expires_at) });
   });
 });

@@ -10,7 +10,13 @@ import {
   OidcStrategy,
   StrategyFactory,
 } from '@portcullis/auth';
-import { DetailExceptionFilter, EVENTS_CLIENT, MetricsService, NatsConnectionService, PlatformModule } from '@portcullis/platform';
+import {
+  DetailExceptionFilter,
+  EVENTS_CLIENT,
+  MetricsService,
+  NatsConnectionService,
+  PlatformModule,
+} from '@portcullis/platform';
 import { BotProxyModule } from './bot/bot-proxy.module';
 import { InterfaceProxyConfig } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -27,7 +33,12 @@ export interface AppModuleOptions {
 @Module({})
 class InterfaceProxyConfigModule {
   static forRoot(cfg: InterfaceProxyConfig): DynamicModule {
-    return { module: InterfaceProxyConfigModule, global: true, providers: [{ provide: InterfaceProxyConfig, useValue: cfg }], exports: [InterfaceProxyConfig] };
+    return {
+      module: InterfaceProxyConfigModule,
+      global: true,
+      providers: [{ provide: InterfaceProxyConfig, useValue: cfg }],
+      exports: [InterfaceProxyConfig],
+    };
   }
 }
 
@@ -40,7 +51,15 @@ function strategies(cfg: InterfaceProxyConfig): StrategyFactory[] {
   const list: StrategyFactory[] = [];
   if (cfg.deviceTokens) list.push((get) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) }));
   if (cfg.callerAuth || !cfg.deviceTokens) list.push(() => new OidcStrategy(cfg.callerAuth));
-  if (cfg.dashboard) list.push((get) => new DashboardSessionStrategy({ sessions: get<DashboardSessions>(DashboardSessions), cookie: SESSION_COOKIE, csrfHeader: CSRF_HEADER }));
+  if (cfg.dashboard)
+    list.push(
+      (get) =>
+        new DashboardSessionStrategy({
+          sessions: get<DashboardSessions>(DashboardSessions),
+          cookie: SESSION_COOKIE,
+          csrfHeader: CSRF_HEADER,
+        }),
+    );
   return list;
 }
 
@@ -50,18 +69,28 @@ export class InterfaceProxyModule {
     return {
       module: InterfaceProxyModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl }),
+        PlatformModule.forRoot({
+          app: cfg.app,
+          logLevel: cfg.logLevel,
+          logStream: opts.logStream,
+          natsUrl: cfg.natsUrl,
+        }),
         InterfaceProxyConfigModule.forRoot(cfg),
         BotProxyModule,
         ...(cfg.dashboard ? [DashboardModule.forRoot(cfg, cfg.dashboard, opts.adminKeySource)] : []),
         ...(cfg.deviceTokens
-          ? [DeviceTokenModule.forRoot({ ...cfg.deviceTokens, client: EVENTS_CLIENT, nats: NatsConnectionService, metrics: MetricsService })]
+          ? [
+              DeviceTokenModule.forRoot({
+                ...cfg.deviceTokens,
+                client: EVENTS_CLIENT,
+                nats: NatsConnectionService,
+                metrics: MetricsService,
+              }),
+            ]
           : []),
         AuthModule.forRoot({ strategies: strategies(cfg) }),
       ],
-      providers: [
-        { provide: APP_FILTER, useClass: DetailExceptionFilter },
-      ],
+      providers: [{ provide: APP_FILTER, useClass: DetailExceptionFilter }],
     };
   }
 }

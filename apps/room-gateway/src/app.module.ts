@@ -1,6 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { AdminKeySource, AdminKeyStrategy, AuthModule, DeviceTokenStrategy, DeviceTokenVerifier, ProviderKeyStrategy, StaticAdminKeySource, StrategyFactory } from '@portcullis/auth';
+import {
+  AdminKeySource,
+  AdminKeyStrategy,
+  AuthModule,
+  DeviceTokenStrategy,
+  DeviceTokenVerifier,
+  ProviderKeyStrategy,
+  StaticAdminKeySource,
+  StrategyFactory,
+} from '@portcullis/auth';
 import { DetailExceptionFilter, PlatformModule } from '@portcullis/platform';
 import { DEFAULT_PROVIDER, ProviderRegistry } from './byok/providers/provider.registry';
 import { ByokModule } from './byok/byok.module';
@@ -19,16 +28,28 @@ export interface AppModuleOptions {
 @Module({})
 class RoomGatewayConfigModule {
   static forRoot(cfg: RoomGatewayConfig): DynamicModule {
-    return { module: RoomGatewayConfigModule, global: true, providers: [{ provide: RoomGatewayConfig, useValue: cfg }], exports: [RoomGatewayConfig] };
+    return {
+      module: RoomGatewayConfigModule,
+      global: true,
+      providers: [{ provide: RoomGatewayConfig, useValue: cfg }],
+      exports: [RoomGatewayConfig],
+    };
   }
 }
 
 /** Provider keys (BYOK), the operator's admin key, and device tokens when signaling is on. */
 function strategies(cfg: RoomGatewayConfig): StrategyFactory[] {
   return [
-    (get) => new ProviderKeyStrategy({ providers: get(ProviderRegistry), defaultProvider: DEFAULT_PROVIDER, pepper: cfg.keyPepper }),
+    (get) =>
+      new ProviderKeyStrategy({
+        providers: get(ProviderRegistry),
+        defaultProvider: DEFAULT_PROVIDER,
+        pepper: cfg.keyPepper,
+      }),
     (get) => new AdminKeyStrategy(get(AdminKeySource)),
-    ...(cfg.signaling ? [(get: <T>(t: unknown) => T) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })] : []),
+    ...(cfg.signaling
+      ? [(get: <T>(t: unknown) => T) => new DeviceTokenStrategy({ verifier: get(DeviceTokenVerifier) })]
+      : []),
   ];
 }
 
@@ -38,7 +59,14 @@ export class RoomGatewayModule {
     return {
       module: RoomGatewayModule,
       imports: [
-        PlatformModule.forRoot({ app: cfg.app, logLevel: cfg.logLevel, logStream: opts.logStream, natsUrl: cfg.natsUrl, natsKvReplicas: cfg.natsKvReplicas, readiness: signalingReadiness(cfg.signaling) }),
+        PlatformModule.forRoot({
+          app: cfg.app,
+          logLevel: cfg.logLevel,
+          logStream: opts.logStream,
+          natsUrl: cfg.natsUrl,
+          natsKvReplicas: cfg.natsKvReplicas,
+          readiness: signalingReadiness(cfg.signaling),
+        }),
         RoomGatewayConfigModule.forRoot(cfg),
         ByokModule,
         SignalingModule.forRoot(cfg.signaling),
@@ -47,7 +75,10 @@ export class RoomGatewayModule {
       controllers: [DocsController],
       providers: [
         // The operator routes' key (/admin/signaling/rooms); a source with no key refuses every call.
-        { provide: AdminKeySource, useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey }) },
+        {
+          provide: AdminKeySource,
+          useValue: opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey }),
+        },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
       ],
     };

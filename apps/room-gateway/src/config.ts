@@ -1,4 +1,13 @@
-import { AppBaseConfig, ConfigError, baseConfig, commonEnv, intValue, isProduction, parseEnv, port } from '@portcullis/platform';
+import {
+  AppBaseConfig,
+  ConfigError,
+  baseConfig,
+  commonEnv,
+  intValue,
+  isProduction,
+  parseEnv,
+  port,
+} from '@portcullis/platform';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
@@ -6,22 +15,66 @@ import { z } from 'zod';
 export const shape = {
   ...commonEnv,
   PORT: port(3003).describe('listening port'),
-  ROOM_GATEWAY_KEY_PEPPER: z.string().optional().describe('HMAC key of the provider-key fingerprints; share it across replicas; required in production, at least 32 bytes; unset in development, random per process'),
-  DAILY_API_BASE_URL: z.string().url('must be a URL').default('https://api.daily.co/v1').describe('Daily REST API base'),
-  LIVEKIT_API_BASE_URL: z.string().regex(/^(https?|wss?):\/\/\S+$/, 'must be an http(s) or ws(s) URL').optional()
+  ROOM_GATEWAY_KEY_PEPPER: z
+    .string()
+    .optional()
+    .describe(
+      'HMAC key of the provider-key fingerprints; share it across replicas; required in production, at least 32 bytes; unset in development, random per process',
+    ),
+  DAILY_API_BASE_URL: z
+    .string()
+    .url('must be a URL')
+    .default('https://api.daily.co/v1')
+    .describe('Daily REST API base'),
+  LIVEKIT_API_BASE_URL: z
+    .string()
+    .regex(/^(https?|wss?):\/\/\S+$/, 'must be an http(s) or ws(s) URL')
+    .optional()
     .describe('your LiveKit server, `https://…` or `wss://…` (converted to https); unset, LiveKit is not offered'),
-  ROOM_GATEWAY_PROVIDER_TIMEOUT_MS: intValue(10_000, 100, 120_000).describe('timeout of each provider call (headers and body each), in ms'),
+  ROOM_GATEWAY_PROVIDER_TIMEOUT_MS: intValue(10_000, 100, 120_000).describe(
+    'timeout of each provider call (headers and body each), in ms',
+  ),
   ROOM_GATEWAY_RATE_LIMIT_WINDOW_SECONDS: intValue(60, 1, 3600).describe('window of both rate limits, in seconds'),
-  ROOM_GATEWAY_RATE_LIMIT_PER_KEY: intValue(60, 1, 1_000_000).describe('requests a window per provider-key fingerprint'),
+  ROOM_GATEWAY_RATE_LIMIT_PER_KEY: intValue(60, 1, 1_000_000).describe(
+    'requests a window per provider-key fingerprint',
+  ),
   ROOM_GATEWAY_RATE_LIMIT_PER_IP: intValue(120, 1, 1_000_000).describe('requests a window per client address'),
-  DATABASE_URL: z.string().optional().describe('Postgres of the signaling rooms; unset, signaling is off and only the BYOK rooms API runs'),
-  ROOM_GATEWAY_MIGRATE_ON_START: z.enum(['0', '1', 'true', 'false']).optional().describe('run pending signaling migrations at boot; unset means `1`'),
-  DEVICE_AUTH_URL: z.string().url('must be a URL').default('http://127.0.0.1:3002').describe('device-auth\'s base URL; its `/.well-known/jwks.json` verifies the device tokens of signaling calls'),
-  DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth').describe('expected `iss` of device tokens; must match device-auth\'s'),
-  DEVICE_AUTH_AUDIENCE: z.string().default('portcullis').describe('expected `aud` of device tokens; must match device-auth\'s'),
-  ROOM_TOKEN_SIGNING_KEY: z.string().optional().describe('HMAC key of room tokens, shared by replicas; required in production with signaling, at least 32 bytes; unset in development, random per process (a warning is logged)'),
-  ROOM_TOKEN_MAX_TTL_SECONDS: intValue(7 * 86400, 60, 30 * 86400).describe('cap on a room token\'s lifetime, in seconds'),
-  PORTCULLIS_ADMIN_API_KEY: z.string().optional().describe('key of the operator routes `/admin/signaling/*`; never required, so BYOK runs stand-alone; unset, those routes refuse every call; at least 32 bytes in production'),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .describe('Postgres of the signaling rooms; unset, signaling is off and only the BYOK rooms API runs'),
+  ROOM_GATEWAY_MIGRATE_ON_START: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .describe('run pending signaling migrations at boot; unset means `1`'),
+  DEVICE_AUTH_URL: z
+    .string()
+    .url('must be a URL')
+    .default('http://127.0.0.1:3002')
+    .describe("device-auth's base URL; its `/.well-known/jwks.json` verifies the device tokens of signaling calls"),
+  DEVICE_AUTH_ISSUER: z
+    .string()
+    .default('portcullis-device-auth')
+    .describe("expected `iss` of device tokens; must match device-auth's"),
+  DEVICE_AUTH_AUDIENCE: z
+    .string()
+    .default('portcullis')
+    .describe("expected `aud` of device tokens; must match device-auth's"),
+  ROOM_TOKEN_SIGNING_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'HMAC key of room tokens, shared by replicas; required in production with signaling, at least 32 bytes; unset in development, random per process (a warning is logged)',
+    ),
+  ROOM_TOKEN_MAX_TTL_SECONDS: intValue(7 * 86400, 60, 30 * 86400).describe(
+    "cap on a room token's lifetime, in seconds",
+  ),
+  PORTCULLIS_ADMIN_API_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'key of the operator routes `/admin/signaling/*`; never required, so BYOK runs stand-alone; unset, those routes refuse every call; at least 32 bytes in production',
+    ),
 };
 
 /** Injected by class token; the value is the plain object loadRoomGatewayConfig builds. */
@@ -65,12 +118,17 @@ export function loadRoomGatewayConfig(env: Record<string, string | undefined> = 
       }
     }
     if (c.DATABASE_URL && isProduction(c.NODE_ENV)) {
-      if (!c.ROOM_TOKEN_SIGNING_KEY) problems.push('ROOM_TOKEN_SIGNING_KEY: required in production when DATABASE_URL enables signaling');
+      if (!c.ROOM_TOKEN_SIGNING_KEY)
+        problems.push('ROOM_TOKEN_SIGNING_KEY: required in production when DATABASE_URL enables signaling');
       else if (Buffer.byteLength(c.ROOM_TOKEN_SIGNING_KEY) < MIN_PEPPER_BYTES) {
         problems.push(`ROOM_TOKEN_SIGNING_KEY: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
       }
     }
-    if (c.PORTCULLIS_ADMIN_API_KEY && isProduction(c.NODE_ENV) && Buffer.byteLength(c.PORTCULLIS_ADMIN_API_KEY) < MIN_PEPPER_BYTES) {
+    if (
+      c.PORTCULLIS_ADMIN_API_KEY &&
+      isProduction(c.NODE_ENV) &&
+      Buffer.byteLength(c.PORTCULLIS_ADMIN_API_KEY) < MIN_PEPPER_BYTES
+    ) {
       problems.push(`PORTCULLIS_ADMIN_API_KEY: must be at least ${MIN_PEPPER_BYTES} bytes in production`);
     }
     return problems;

@@ -22,7 +22,11 @@ export async function startRoomGateway(
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Provider-Auth' }, 'provider-key')
         .build();
       // The UI itself is DocsController; SwaggerModule serves the JSON only.
-      SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs-json' });
+      SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), {
+        ui: false,
+        raw: ['json'],
+        jsonDocumentUrl: 'docs-json',
+      });
     },
   });
 }

@@ -13,4 +13,4 @@ export * from './admin-key';
 // P2P PSK challenge-response and room-secret resolution (no Nest imports: the CLI loads it directly).
 export * from './psk';
 // Moved down to @portcullis/platform (platform must not depend on auth); re-exported for the apps.
-export { AuditLog, type AuditRecord, isNoResponders, JetStreamBucket, KvUnavailable, type KvBucketSpec, type KvStorage } from '@portcullis/platform';
+export { AuditLog } from '@portcullis/platform';

@@ -31,6 +31,7 @@ export interface RevocationSnapshot {
 }
 
 /** The claims of a device access token (docs/architecture.md, "Principals and tokens"). */
+/** @public the message contract, for clients written outside this repository */
 export interface DeviceTokenClaims {
   iss: string;
   aud: string;

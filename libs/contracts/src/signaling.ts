@@ -10,9 +10,8 @@ export interface SignalingPeer {
 }
 
 /** Peer -> relay. `auth` is only valid as the first message (when no Authorization header was sent on upgrade). */
-export type SignalingClientFrame =
-  | { type: 'auth'; token: string }
-  | { type: 'signal'; to?: string; data: unknown };
+/** @public the message contract, for clients written outside this repository */
+export type SignalingClientFrame = { type: 'auth'; token: string } | { type: 'signal'; to?: string; data: unknown };
 
 /** Relay -> peer. */
 export type SignalingServerFrame =

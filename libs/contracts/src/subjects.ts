@@ -14,6 +14,7 @@ export const Subjects = {
   auditEvent: 'portcullis.audit.event',
 } as const;
 
+/** @public the message contract, for clients written outside this repository */
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
 /** JetStream key-value buckets shared by replicas. */

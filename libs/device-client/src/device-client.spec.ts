@@ -8,8 +8,14 @@ function scripted(clock: ManualClock, answers: Array<{ status: number; retryAfte
     const path = new URL(url).pathname;
     calls.push({ path, at: clock.now() });
     const a = answers.shift() ?? { status: 599 };
-    const body = a.status === 200 ? { access_token: `tok-${calls.length}`, token_type: 'Bearer', expires_in: 900 } : { detail: 'no' };
-    return new Response(JSON.stringify(body), { status: a.status, headers: a.retryAfter ? { 'retry-after': a.retryAfter } : {} });
+    const body =
+      a.status === 200
+        ? { access_token: `tok-${calls.length}`, token_type: 'Bearer', expires_in: 900 }
+        : { detail: 'no' };
+    return new Response(JSON.stringify(body), {
+      status: a.status,
+      headers: a.retryAfter ? { 'retry-after': a.retryAfter } : {},
+    });
   }) as unknown as typeof globalThis.fetch;
   return { fetch, calls };
 }
@@ -32,8 +38,22 @@ async function runTimers(clock: ManualClock, done: () => boolean, max = 50): Pro
   }
 }
 
-function client(clock: ManualClock, fetch: typeof globalThis.fetch, events: DeviceClientEvent[], extra: Partial<ConstructorParameters<typeof DeviceClient>[0]> = {}) {
-  return new DeviceClient({ baseUrl: 'http://device-auth.test', deviceId: 'pi_1', deviceSecret: 'ds_x', clock, fetch, random: () => 0.5, onEvent: (e) => events.push(e), ...extra });
+function client(
+  clock: ManualClock,
+  fetch: typeof globalThis.fetch,
+  events: DeviceClientEvent[],
+  extra: Partial<ConstructorParameters<typeof DeviceClient>[0]> = {},
+) {
+  return new DeviceClient({
+    baseUrl: 'http://device-auth.test',
+    deviceId: 'pi_1',
+    deviceSecret: 'ds_x',
+    clock,
+    fetch,
+    random: () => 0.5,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
 }
 
 describe(backoffDelay.name, () => {
@@ -64,7 +84,12 @@ describe('DeviceClient backoff', () => {
   it('start() retries after 503 and 429 with growing delays, honouring Retry-After, then signs in', async () => {
     const clock = new ManualClock();
     const events: DeviceClientEvent[] = [];
-    const { fetch, calls } = scripted(clock, [{ status: 503, retryAfter: '5' }, { status: 503 }, { status: 429, retryAfter: '40' }, { status: 200 }]);
+    const { fetch, calls } = scripted(clock, [
+      { status: 503, retryAfter: '5' },
+      { status: 503 },
+      { status: 429, retryAfter: '40' },
+      { status: 200 },
+    ]);
     const c = client(clock, fetch, events);
     let started = false;
     const starting = c.start().then(() => (started = true));
@@ -108,7 +133,13 @@ describe('DeviceClient backoff', () => {
   it('does not count a 429 or a 503 as a refusal', async () => {
     const clock = new ManualClock();
     const events: DeviceClientEvent[] = [];
-    const { fetch, calls } = scripted(clock, [{ status: 401 }, { status: 429, retryAfter: '1' }, { status: 401 }, { status: 503 }, { status: 200 }]);
+    const { fetch, calls } = scripted(clock, [
+      { status: 401 },
+      { status: 429, retryAfter: '1' },
+      { status: 401 },
+      { status: 503 },
+      { status: 200 },
+    ]);
     const c = client(clock, fetch, events);
     await Promise.all([c.start(), runTimers(clock, () => events.some((e) => e.type === 'authenticated'))]);
     expect(calls).toHaveLength(5);
@@ -124,7 +155,9 @@ describe('DeviceClient backoff', () => {
     const c = client(clock, fetch, events, { maxRetryMs: 120_000 });
     await c.start();
     await runTimers(clock, () => events.filter((e) => e.type === 'retry_scheduled').length >= 6);
-    const delays = events.filter((e): e is Extract<DeviceClientEvent, { type: 'retry_scheduled' }> => e.type === 'retry_scheduled').map((e) => e.inMs);
+    const delays = events
+      .filter((e): e is Extract<DeviceClientEvent, { type: 'retry_scheduled' }> => e.type === 'retry_scheduled')
+      .map((e) => e.inMs);
     expect(delays).toEqual([3750, 7500, 15_000, 30_000, 60_000, 90_000]);
     expect(c.stopped).toBe(false);
     expect(calls[1].path).toBe('/device/refresh');

@@ -70,7 +70,11 @@ const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
  * capped at `maxMs`, with equal jitter (between half and all of it) so a fleet that failed
  * together does not retry together; never sooner than the server's Retry-After.
  */
-export function backoffDelay(attempt: number, opts: { baseMs: number; maxMs: number; random: () => number }, retryAfter?: number): number {
+export function backoffDelay(
+  attempt: number,
+  opts: { baseMs: number; maxMs: number; random: () => number },
+  retryAfter?: number,
+): number {
   const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt - 1, 30));
   const jittered = Math.round(exp / 2 + opts.random() * (exp / 2));
   return Math.max(jittered, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS));
@@ -161,16 +165,18 @@ export class DeviceClient {
   /** A token valid now: the held one, a refreshed one, or a new one from the secret. */
   token(): Promise<string> {
     if (this.refused) return Promise.reject(this.refused);
-    this.pending ??= this.obtain().then(
-      (t) => {
-        this.failures = 0;
-        return t;
-      },
-      (err: unknown) => {
-        this.failures++;
-        throw err;
-      },
-    ).finally(() => (this.pending = undefined));
+    this.pending ??= this.obtain()
+      .then(
+        (t) => {
+          this.failures = 0;
+          return t;
+        },
+        (err: unknown) => {
+          this.failures++;
+          throw err;
+        },
+      )
+      .finally(() => (this.pending = undefined));
     return this.pending;
   }
 
@@ -179,7 +185,10 @@ export class DeviceClient {
   }
 
   async startCall(assistantId: string, assistantOverrides?: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.authorized('POST', '/vapi/start', { assistant_id: assistantId, ...(assistantOverrides ? { assistant_overrides: assistantOverrides } : {}) });
+    return this.authorized('POST', '/vapi/start', {
+      assistant_id: assistantId,
+      ...(assistantOverrides ? { assistant_overrides: assistantOverrides } : {}),
+    });
   }
 
   async stopCall(callId: string): Promise<Record<string, unknown>> {
@@ -249,7 +258,11 @@ export class DeviceClient {
     const e = err instanceof DeviceClientError ? err : undefined;
     const inMs = backoffDelay(
       Math.max(1, this.failures),
-      { baseMs: this.opts.retryMs ?? 5000, maxMs: this.opts.maxRetryMs ?? 15 * 60 * 1000, random: this.opts.random ?? Math.random },
+      {
+        baseMs: this.opts.retryMs ?? 5000,
+        maxMs: this.opts.maxRetryMs ?? 15 * 60 * 1000,
+        random: this.opts.random ?? Math.random,
+      },
       e?.retryAfterMs,
     );
     this.opts.onEvent?.({ type: 'retry_scheduled', inMs, attempt: this.failures, status: e?.status });
@@ -273,7 +286,10 @@ export class DeviceClient {
     }
     if (r.status < 200 || r.status >= 300) {
       const detail = (r.body as { detail?: unknown })?.detail;
-      throw new DeviceClientError(`${method} ${path} failed (${r.status})${typeof detail === 'string' ? `: ${detail}` : ''}`, r.status);
+      throw new DeviceClientError(
+        `${method} ${path} failed (${r.status})${typeof detail === 'string' ? `: ${detail}` : ''}`,
+        r.status,
+      );
     }
     return r.body as Record<string, unknown>;
   }
@@ -282,7 +298,12 @@ export class DeviceClient {
     return this.send('POST', path, json, token);
   }
 
-  private async send(method: string, path: string, json: unknown, token?: string): Promise<{ status: number; body: unknown; retryAfterMs?: number }> {
+  private async send(
+    method: string,
+    path: string,
+    json: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: unknown; retryAfterMs?: number }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;

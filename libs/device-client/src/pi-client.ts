@@ -38,7 +38,9 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(path, 'utf8')) as PiConfig;
   const secret = process.env.DEVICE_SECRET ?? cfg.device_secret;
   if (!cfg.device_id || !secret || !cfg.proxy_url || !cfg.vapi_assistant_id) {
-    throw new Error(`${path}: device_id, device_secret (or DEVICE_SECRET), proxy_url and vapi_assistant_id are required`);
+    throw new Error(
+      `${path}: device_id, device_secret (or DEVICE_SECRET), proxy_url and vapi_assistant_id are required`,
+    );
   }
   const say = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
   const client = new DeviceClient({
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
   });
   await client.start();
   say(`authenticated as ${cfg.device_id}`);
-  const call = await client.startCall(cfg.vapi_assistant_id, cfg.assistant_overrides ?? { firstMessageMode: 'assistant-speaks-first' });
+  const call = await client.startCall(
+    cfg.vapi_assistant_id,
+    cfg.assistant_overrides ?? { firstMessageMode: 'assistant-speaks-first' },
+  );
   say(`call started: ${String(call.id)}${call.webCallUrl ? ` (${String(call.webCallUrl)})` : ''}`);
   const keepAlive = setInterval(() => undefined, 60_000);
   const end = async () => {

@@ -62,9 +62,7 @@ async function boot(module: unknown, opts: BootOptions, context: LogContext): Pr
   installDrain(app, limits.shutdownDrainMs);
   installEdge(app, limits);
   installRequestLogging(app);
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   if (opts.shutdownHooks) closeOnSignal(app, limits.shutdownDrainMs);
   if (opts.microservice !== false) {
     app.connectMicroservice(microserviceOptions({ natsUrl: opts.natsUrl, app: opts.app }), { inheritAppConfig: true });
@@ -98,8 +96,17 @@ function closeOnSignal(app: NestFastifyApplication, drainMs: number): void {
 }
 
 /** The boot options that come straight from an app's typed config. */
-export function bootOptionsFor(cfg: AppBaseConfig & { app: string }): Pick<BootOptions, 'app' | 'port' | 'host' | 'natsUrl' | 'trustedProxies' | 'http'> {
-  return { app: cfg.app, port: cfg.port, host: cfg.host, natsUrl: cfg.natsUrl, trustedProxies: cfg.trustedProxies, http: cfg.http };
+export function bootOptionsFor(
+  cfg: AppBaseConfig & { app: string },
+): Pick<BootOptions, 'app' | 'port' | 'host' | 'natsUrl' | 'trustedProxies' | 'http'> {
+  return {
+    app: cfg.app,
+    port: cfg.port,
+    host: cfg.host,
+    natsUrl: cfg.natsUrl,
+    trustedProxies: cfg.trustedProxies,
+    http: cfg.http,
+  };
 }
 
 /** The URL an app listens on, with 0.0.0.0 shown as 127.0.0.1 for callers. */

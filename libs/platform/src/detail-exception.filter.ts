@@ -40,12 +40,23 @@ export class DetailExceptionFilter implements ExceptionFilter {
     } else if (isDependencyOutage(exception)) {
       // An outage no code path anticipated is still an outage: 503 with Retry-After, not 500.
       const outage = new DependencyUnavailable(outageDependency(exception));
-      this.logger.warn({ err: exception instanceof Error ? { name: exception.name, message: exception.message } : String(exception) }, 'dependency unavailable');
+      this.logger.warn(
+        { err: exception instanceof Error ? { name: exception.name, message: exception.message } : String(exception) },
+        'dependency unavailable',
+      );
       status = outage.getStatus();
       body = outage.getResponse() as Record<string, unknown>;
       for (const [k, v] of Object.entries(outage.headers)) void reply.header(k, v);
     } else {
-      this.logger.error({ err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error');
+      this.logger.error(
+        {
+          err:
+            exception instanceof Error
+              ? { name: exception.name, message: exception.message, stack: exception.stack }
+              : String(exception),
+        },
+        'unhandled error',
+      );
     }
     void reply.status(status).send(body);
   }
@@ -54,7 +65,14 @@ export class DetailExceptionFilter implements ExceptionFilter {
 /** What an rpc caller gets: the RpcException's own error (`{"detail": ...}` from the guard), else a fixed message. */
 function rpcError(exception: unknown): unknown {
   const e = exception as { getError?: () => unknown };
-  if (exception instanceof Error && exception.name === 'RpcException' && typeof e.getError === 'function') return e.getError();
-  if (exception && typeof exception === 'object' && exception.constructor?.name === 'RpcException' && typeof e.getError === 'function') return e.getError();
+  if (exception instanceof Error && exception.name === 'RpcException' && typeof e.getError === 'function')
+    return e.getError();
+  if (
+    exception &&
+    typeof exception === 'object' &&
+    exception.constructor?.name === 'RpcException' &&
+    typeof e.getError === 'function'
+  )
+    return e.getError();
   return { detail: 'internal error' };
 }

@@ -17,7 +17,9 @@ export class EventsWsAdapter extends WsAdapter {
   private readonly guarded = new WeakSet<Server>();
 
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
-    server.on('connection', (ws: WebSocket) => ws.on('error', (err: Error & { code?: string }) => this.clientError(err)));
+    server.on('connection', (ws: WebSocket) =>
+      ws.on('error', (err: Error & { code?: string }) => this.clientError(err)),
+    );
     server.on('error', (err: Error) => this.socketLogger.error(err));
     return server;
   }
@@ -25,12 +27,16 @@ export class EventsWsAdapter extends WsAdapter {
   protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
     if (httpServer && !this.guarded.has(httpServer)) {
       this.guarded.add(httpServer);
-      httpServer.prependListener('upgrade', (_req: unknown, socket: Duplex) => socket.on('error', (err: Error & { code?: string }) => this.clientError(err)));
+      httpServer.prependListener('upgrade', (_req: unknown, socket: Duplex) =>
+        socket.on('error', (err: Error & { code?: string }) => this.clientError(err)),
+      );
     }
     return super.ensureHttpServerExists(port, httpServer);
   }
 
   private clientError(err: Error & { code?: string }): void {
-    this.socketLogger.debug(`ws client connection closed on a socket or protocol error: ${err.code ?? 'error'} ${err.message}`);
+    this.socketLogger.debug(
+      `ws client connection closed on a socket or protocol error: ${err.code ?? 'error'} ${err.message}`,
+    );
   }
 }

@@ -7,7 +7,7 @@ import { BotAuth } from '../auth/bot-routes';
 import { BotEventsService } from './bot-events.service';
 
 /** A subscriber only listens: a frame bigger than this from it closes it with 1009. */
-export const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
+const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * WS /ws/events: the same events as /events, behind the same guard (Nest runs no guard on
@@ -19,7 +19,10 @@ export const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
 export class EventsGateway implements OnGatewayConnection {
   private readonly logger = new Logger(EventsGateway.name);
 
-  constructor(private readonly events: BotEventsService, private readonly auth: AuthGuard) {}
+  constructor(
+    private readonly events: BotEventsService,
+    private readonly auth: AuthGuard,
+  ) {}
 
   async handleConnection(client: WebSocket, req: IncomingMessage): Promise<void> {
     try {
@@ -27,7 +30,8 @@ export class EventsGateway implements OnGatewayConnection {
     } catch (err) {
       // Nest does not await this method: a rejection here would be unhandled.
       const refused = err instanceof AuthRejected;
-      if (!refused) this.logger.warn(`ws events authorization failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!refused)
+        this.logger.warn(`ws events authorization failed: ${err instanceof Error ? err.message : String(err)}`);
       client.close(refused ? 1008 : 1011, refused ? 'unauthorized' : 'internal error');
       return;
     }

@@ -14,7 +14,7 @@ function bundledWorker(): string {
   return join(dir, BOT_WORKER);
 }
 
-export function defaultBotCommand(): string[] {
+function defaultBotCommand(): string[] {
   return [process.execPath, bundledWorker()];
 }
 
@@ -30,7 +30,7 @@ export function parseBotCommand(cmd: string | undefined): string[] {
     if (!Array.isArray(parsed) || !parsed.length || !parsed.every((a) => typeof a === 'string')) {
       throw new Error('BOT_COMMAND: a JSON array of strings is expected');
     }
-    return parsed as string[];
+    return parsed;
   }
   return trimmed.split(/\s+/);
 }

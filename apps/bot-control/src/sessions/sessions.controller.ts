@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Post,
+  Req,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BotSessionView, JoinResponse } from '@portcullis/contracts';
 import type { FastifyRequest } from 'fastify';
@@ -6,7 +17,9 @@ import { BotAuth } from '../auth/bot-routes';
 import { JoinDto } from './join.dto';
 import { SessionsService } from './sessions.service';
 
-const pidPipe = new ParseIntPipe({ exceptionFactory: () => new BadRequestException({ detail: 'pid must be an integer' }) });
+const pidPipe = new ParseIntPipe({
+  exceptionFactory: () => new BadRequestException({ detail: 'pid must be an integer' }),
+});
 
 @ApiTags('sessions')
 @Controller()

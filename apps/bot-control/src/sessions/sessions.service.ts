@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { BotSessionView, JoinResponse } from '@portcullis/contracts';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,7 +32,10 @@ export class SessionsService implements BeforeApplicationShutdown {
   private readonly liveByRoom = new Map<string, number>();
   private readonly command: string[];
 
-  constructor(private readonly cfg: BotControlConfig, private readonly events: BotEventsService) {
+  constructor(
+    private readonly cfg: BotControlConfig,
+    private readonly events: BotEventsService,
+  ) {
     this.command = parseBotCommand(cfg.botCommand);
   }
 
@@ -61,7 +70,14 @@ export class SessionsService implements BeforeApplicationShutdown {
           return;
         }
         this.logger.error({ err: err.message, room_url: room }, 'bot failed to start');
-        this.events.publish({ type: 'failed', pid: child.pid ?? 0, room_url: room, bot, reason: 'spawn_error', request_id: requestId });
+        this.events.publish({
+          type: 'failed',
+          pid: child.pid ?? 0,
+          room_url: room,
+          bot,
+          reason: 'spawn_error',
+          request_id: requestId,
+        });
         reject(new ServiceUnavailableException({ detail: 'bot could not be started' }));
       });
       child.once('spawn', () => {
@@ -89,7 +105,9 @@ export class SessionsService implements BeforeApplicationShutdown {
       if (!stream) continue;
       // A pipe can fail (the child closing it oddly); that ends its output, not bot-control.
       stream.on('error', (err) => this.logger.debug({ pid, err: err.message }, 'bot output pipe error'));
-      createInterface({ input: stream }).on('line', (line) => this.logger.debug({ pid, bot_output: line.slice(0, 500) }));
+      createInterface({ input: stream }).on('line', (line) =>
+        this.logger.debug({ pid, bot_output: line.slice(0, 500) }),
+      );
     }
   }
 

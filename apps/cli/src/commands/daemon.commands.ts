@@ -15,7 +15,10 @@ export function registerDaemonCommands(program: Command, globals: () => GlobalOp
     .command('start')
     .description('start every app of the suite in the background (generates and saves the admin key first)')
     .option('--foreground', 'run in this terminal instead (what `npm start` does); Ctrl-C stops it')
-    .addHelpText('after', '\nExamples:\n  portcullis start\n  portcullis start --foreground\n  portcullis --config ./dev.toml start')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  portcullis start\n  portcullis start --foreground\n  portcullis --config ./dev.toml start',
+    )
     .action(async (o: { foreground?: boolean }) => start(globals(), Boolean(o.foreground)));
 
   program
@@ -25,8 +28,13 @@ export function registerDaemonCommands(program: Command, globals: () => GlobalOp
 
   program
     .command('status')
-    .description("each app's health, the config file in use, and whether this CLI's key is the daemon's (by fingerprint)")
-    .addHelpText('after', '\nExit code 0 when everything is up and the keys match, 2 on a key mismatch, 3 when not running, 6 when an app is unhealthy.')
+    .description(
+      "each app's health, the config file in use, and whether this CLI's key is the daemon's (by fingerprint)",
+    )
+    .addHelpText(
+      'after',
+      '\nExit code 0 when everything is up and the keys match, 2 on a key mismatch, 3 when not running, 6 when an app is unhealthy.',
+    )
     .action(async () => status(globals()));
 
   program
@@ -57,19 +65,27 @@ async function start(g: GlobalOptions, foreground: boolean): Promise<void> {
   const { loaded, generated } = ensure(g);
   const cfg = loaded.config;
   for (const w of loaded.warnings) process.stderr.write(`${w}\n`);
-  for (const x of generated) process.stderr.write(`Generated ${x.setting} (${x.fingerprint}) and saved it to ${cfg.file.path}\n`);
+  for (const x of generated)
+    process.stderr.write(`Generated ${x.setting} (${x.fingerprint}) and saved it to ${cfg.file.path}\n`);
   if (foreground) {
     // Loaded only here: the apps (and Nest) are the daemon's business, not every command's.
     const { DaemonStartError, runDaemon } = await import('../runner/daemon');
     let d;
     try {
-      d = await runDaemon({ location: loaded.location, onReady: (s) => process.stderr.write(readyText(s, cfg.file.path)) });
+      d = await runDaemon({
+        location: loaded.location,
+        onReady: (s) => process.stderr.write(readyText(s, cfg.file.path)),
+      });
     } catch (err) {
       if (err instanceof DaemonStartError) throw new CliError(ExitCode.startFailed, err.message);
       if (err instanceof ConfigFileError) throw new CliError(ExitCode.config, err.message);
       throw err;
     }
-    const shutdown = () => void d.stop().then(() => process.exit(0), () => process.exit(1));
+    const shutdown = () =>
+      void d.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
     return new Promise(() => undefined); // runs until a signal
@@ -100,10 +116,16 @@ async function start(g: GlobalOptions, foreground: boolean): Promise<void> {
       return;
     }
     if (exited !== undefined || (child.pid && !isAlive(child.pid))) {
-      throw new CliError(ExitCode.startFailed, `the daemon exited during start. Last log lines (${paths.log}):\n${tail(paths.log, 15, startedAt)}`);
+      throw new CliError(
+        ExitCode.startFailed,
+        `the daemon exited during start. Last log lines (${paths.log}):\n${tail(paths.log, 15, startedAt)}`,
+      );
     }
     if (Date.now() > until) {
-      throw new CliError(ExitCode.startFailed, `the daemon (pid ${child.pid}) was not ready after ${cfg.readyTimeoutSeconds} s; it is still running. See \`portcullis logs\`, then \`portcullis stop\`.`);
+      throw new CliError(
+        ExitCode.startFailed,
+        `the daemon (pid ${child.pid}) was not ready after ${cfg.readyTimeoutSeconds} s; it is still running. See \`portcullis logs\`, then \`portcullis stop\`.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -142,7 +164,11 @@ async function stop(g: GlobalOptions): Promise<void> {
   process.kill(pid, 'SIGTERM');
   const until = Date.now() + 30000;
   while (isAlive(pid)) {
-    if (Date.now() > until) throw new CliError(ExitCode.server, `the daemon (pid ${pid}) did not stop within 30 s; see \`portcullis logs\`, or end it with: kill -9 ${pid}`);
+    if (Date.now() > until)
+      throw new CliError(
+        ExitCode.server,
+        `the daemon (pid ${pid}) did not stop within 30 s; see \`portcullis logs\`, or end it with: kill -9 ${pid}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
   process.stdout.write(`stopped (pid ${pid})\n`);
@@ -152,21 +178,31 @@ async function status(g: GlobalOptions): Promise<void> {
   const ctx = cliContext(g);
   const cfg = ctx.loaded.config;
   const cliKeyFp = keyFingerprint(cfg.apiKey);
-  const controlUrl = ctx.daemon?.control_url ?? `http://${cfg.ipcHost === '0.0.0.0' ? '127.0.0.1' : cfg.ipcHost}:${cfg.ipcPort}`;
+  const controlUrl =
+    ctx.daemon?.control_url ?? `http://${cfg.ipcHost === '0.0.0.0' ? '127.0.0.1' : cfg.ipcHost}:${cfg.ipcPort}`;
   const report: Record<string, unknown> = {
     config_file: ctx.loaded.location.path,
     config_origin: ctx.loaded.location.origin,
     cli_key_fingerprint: cliKeyFp,
   };
-  const health = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+  const health = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(3000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!health) {
     report.running = false;
     if (ctx.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    const where = ctx.daemon || cfg.ipcPort !== 0 ? `no daemon answers at ${controlUrl}` : `no daemon found in ${cfg.dataDir}`;
-    throw new CliError(ExitCode.unreachable, `not running: ${where} (config file ${ctx.loaded.location.path}). Start it with \`portcullis start\`.`);
+    const where =
+      ctx.daemon || cfg.ipcPort !== 0 ? `no daemon answers at ${controlUrl}` : `no daemon found in ${cfg.dataDir}`;
+    throw new CliError(
+      ExitCode.unreachable,
+      `not running: ${where} (config file ${ctx.loaded.location.path}). Start it with \`portcullis start\`.`,
+    );
   }
   report.running = true;
-  const res = await fetch(`${controlUrl}/daemon/status`, { headers: cfg.apiKey ? { [ADMIN_KEY_HEADER]: cfg.apiKey } : {} });
+  const res = await fetch(`${controlUrl}/daemon/status`, {
+    headers: cfg.apiKey ? { [ADMIN_KEY_HEADER]: cfg.apiKey } : {},
+  });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   const keyMatches = res.ok;
   const daemonStatus = res.ok ? (body as unknown as DaemonState & { previous_key?: unknown }) : undefined;
@@ -178,7 +214,10 @@ async function status(g: GlobalOptions): Promise<void> {
   const apps = daemonStatus?.apps ?? ctx.daemon?.apps ?? [];
   const rows = await Promise.all(
     apps.map(async (a) => {
-      const r = await fetch(`${a.url}/health/ready`, { signal: AbortSignal.timeout(5000) }).then((x) => (x.ok ? 'ready' : `not ready (${x.status})`), () => 'unreachable');
+      const r = await fetch(`${a.url}/health/ready`, { signal: AbortSignal.timeout(5000) }).then(
+        (x) => (x.ok ? 'ready' : `not ready (${x.status})`),
+        () => 'unreachable',
+      );
       return { app: a.name, url: a.url, health: r };
     }),
   );
@@ -197,7 +236,8 @@ async function status(g: GlobalOptions): Promise<void> {
       }),
     );
     process.stdout.write(`\n${table(rows, ['app', 'url', 'health'])}`);
-    for (const n of report.not_started as Array<{ name: string; reason: string }>) process.stdout.write(`${n.name}: not started (${n.reason})\n`);
+    for (const n of report.not_started as Array<{ name: string; reason: string }>)
+      process.stdout.write(`${n.name}: not started (${n.reason})\n`);
   }
   if (!keyMatches) {
     const hint = typeof body.hint === 'string' ? `${body.hint}. ` : '';
@@ -206,7 +246,8 @@ async function status(g: GlobalOptions): Promise<void> {
       `the daemon refuses this CLI's admin key. ${hint}This CLI read ${ctx.loaded.location.path}. Point both at one file (--config or PORTCULLIS_CONFIG), or restart the daemon from this file: portcullis stop && portcullis start`,
     );
   }
-  if (rows.some((r) => r.health !== 'ready')) throw new CliError(ExitCode.server, 'some apps are not ready; see `portcullis logs`');
+  if (rows.some((r) => r.health !== 'ready'))
+    throw new CliError(ExitCode.server, 'some apps are not ready; see `portcullis logs`');
 }
 
 async function logs(g: GlobalOptions, n: number, follow: boolean): Promise<void> {
@@ -214,7 +255,10 @@ async function logs(g: GlobalOptions, n: number, follow: boolean): Promise<void>
   const ctx = cliContext(g);
   const path = runtimePaths(ctx.loaded.config.dataDir).log;
   if (!existsSync(path)) {
-    throw new CliError(ExitCode.unreachable, `no log file at ${path}: no daemon was started in the background with ${ctx.loaded.location.path} (a foreground daemon logs to its terminal).`);
+    throw new CliError(
+      ExitCode.unreachable,
+      `no log file at ${path}: no daemon was started in the background with ${ctx.loaded.location.path} (a foreground daemon logs to its terminal).`,
+    );
   }
   const text = readFileSync(path, 'utf8');
   const lines = text.trimEnd().split('\n');

@@ -21,7 +21,10 @@ export const ExitCode = {
 
 /** An error the CLI prints as one message (never a stack) and exits with its code. */
 export class CliError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -30,7 +30,8 @@ export async function call<T = unknown>(ctx: CliContext, method: string, url: st
     throw new CliError(
       ExitCode.unreachable,
       `cannot reach ${opts.app} at ${new URL(url).origin}. Is the suite running? Start it with \`portcullis start\`, check it with \`portcullis status\`` +
-        (ctx.daemon ? '' : ` (no running daemon found for ${ctx.loaded.location.path})`) + '.',
+        (ctx.daemon ? '' : ` (no running daemon found for ${ctx.loaded.location.path})`) +
+        '.',
     );
   }
   const text = await res.text();
@@ -55,9 +56,13 @@ export async function call<T = unknown>(ctx: CliContext, method: string, url: st
   if (res.status === 404) throw new CliError(ExitCode.notFound, opts.notFound ?? `${opts.app}: not found (${detail})`);
   if (res.status === 429) {
     const after = res.headers.get('retry-after');
-    throw new CliError(ExitCode.rejected, `${opts.app}: rate limited${after ? `; retry after ${after} s` : ''} (${detail})`);
+    throw new CliError(
+      ExitCode.rejected,
+      `${opts.app}: rate limited${after ? `; retry after ${after} s` : ''} (${detail})`,
+    );
   }
-  if (res.status >= 400 && res.status < 500) throw new CliError(ExitCode.rejected, `${opts.app} rejected the request (${res.status}): ${detail}`);
+  if (res.status >= 400 && res.status < 500)
+    throw new CliError(ExitCode.rejected, `${opts.app} rejected the request (${res.status}): ${detail}`);
   throw new CliError(ExitCode.server, `${opts.app} failed (${res.status}): ${detail}. See \`portcullis logs\`.`);
 }
 

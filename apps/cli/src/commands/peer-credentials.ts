@@ -25,10 +25,16 @@ export interface PeerOptions {
 
 export function addPeerOptions(cmd: Command): Command {
   return cmd
-    .option('--device-id <id>', 'this peer\'s device id (default: $PORTCULLIS_DEVICE_ID)')
+    .option('--device-id <id>', "this peer's device id (default: $PORTCULLIS_DEVICE_ID)")
     .option('--device-secret-file <path>', 'file holding the device secret (default: $PORTCULLIS_DEVICE_SECRET)')
-    .option('--device-auth-url <url>', 'device-auth base URL (default: $PORTCULLIS_DEVICE_AUTH_URL, else the suite in the config file)')
-    .option('--server <url>', 'room-gateway base URL (default: $PORTCULLIS_SIGNALING_URL, else the suite in the config file)');
+    .option(
+      '--device-auth-url <url>',
+      'device-auth base URL (default: $PORTCULLIS_DEVICE_AUTH_URL, else the suite in the config file)',
+    )
+    .option(
+      '--server <url>',
+      'room-gateway base URL (default: $PORTCULLIS_SIGNALING_URL, else the suite in the config file)',
+    );
 }
 
 export interface PeerSession {
@@ -63,7 +69,9 @@ function tokenCache(home = homedir()) {
   return {
     get(key: string, secretSha: string): { token: string; expiresAt: number } | undefined {
       const e = read()[key];
-      return e && e.secret_sha256 === secretSha && typeof e.access_token === 'string' ? { token: e.access_token, expiresAt: e.expires_at } : undefined;
+      return e && e.secret_sha256 === secretSha && typeof e.access_token === 'string'
+        ? { token: e.access_token, expiresAt: e.expires_at }
+        : undefined;
     },
     put(key: string, secretSha: string, token: string, expiresAt: number): void {
       try {
@@ -83,7 +91,11 @@ function tokenCache(home = homedir()) {
 
 export async function peerSession(o: PeerOptions, globals: GlobalOptions, env = process.env): Promise<PeerSession> {
   const deviceId = o.deviceId ?? env.PORTCULLIS_DEVICE_ID;
-  if (!deviceId) throw new CliError(ExitCode.usage, 'no device id: pass --device-id or set PORTCULLIS_DEVICE_ID (register one with `portcullis device register`)');
+  if (!deviceId)
+    throw new CliError(
+      ExitCode.usage,
+      'no device id: pass --device-id or set PORTCULLIS_DEVICE_ID (register one with `portcullis device register`)',
+    );
   let secret = env.PORTCULLIS_DEVICE_SECRET;
   if (o.deviceSecretFile) {
     try {
@@ -92,7 +104,8 @@ export async function peerSession(o: PeerOptions, globals: GlobalOptions, env = 
       throw new CliError(ExitCode.usage, `cannot read --device-secret-file ${o.deviceSecretFile}`);
     }
   }
-  if (!secret) throw new CliError(ExitCode.usage, 'no device secret: pass --device-secret-file or set PORTCULLIS_DEVICE_SECRET');
+  if (!secret)
+    throw new CliError(ExitCode.usage, 'no device secret: pass --device-secret-file or set PORTCULLIS_DEVICE_SECRET');
   let deviceAuthUrl = o.deviceAuthUrl ?? env.PORTCULLIS_DEVICE_AUTH_URL;
   let serverUrl = o.server ?? env.PORTCULLIS_SIGNALING_URL;
   if (!deviceAuthUrl || !serverUrl) {
@@ -112,16 +125,27 @@ export async function peerSession(o: PeerOptions, globals: GlobalOptions, env = 
     if (current && current.expiresAt - Date.now() > MIN_VALIDITY_MS) return current.token;
     if (!client) {
       const { DeviceClient } = await import('@portcullis/device-client');
-      client = new DeviceClient({ baseUrl, deviceId, deviceSecret: secret as string });
+      client = new DeviceClient({ baseUrl, deviceId, deviceSecret: secret });
     }
     let t: string;
     try {
       t = await client.token();
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if (status === 401) throw new CliError(ExitCode.auth, `device-auth refused device ${deviceId}: check the device id and secret (or whether the device was revoked)`);
-      if (status === 429) throw new CliError(ExitCode.rejected, `device-auth is rate-limiting sign-ins of device ${deviceId} (HTTP 429); wait a minute and retry`);
-      throw new CliError(ExitCode.unreachable, `cannot get a device token from device-auth at ${baseUrl}: ${status ? `HTTP ${status}` : 'not reachable'}`);
+      if (status === 401)
+        throw new CliError(
+          ExitCode.auth,
+          `device-auth refused device ${deviceId}: check the device id and secret (or whether the device was revoked)`,
+        );
+      if (status === 429)
+        throw new CliError(
+          ExitCode.rejected,
+          `device-auth is rate-limiting sign-ins of device ${deviceId} (HTTP 429); wait a minute and retry`,
+        );
+      throw new CliError(
+        ExitCode.unreachable,
+        `cannot get a device token from device-auth at ${baseUrl}: ${status ? `HTTP ${status}` : 'not reachable'}`,
+      );
     }
     current = { token: t, expiresAt: client.expiresAt ?? Date.now() };
     cache.put(cacheKey, secretSha, t, current.expiresAt);
@@ -155,12 +179,22 @@ export async function peerSession(o: PeerOptions, globals: GlobalOptions, env = 
 }
 
 /** One JSON call to the signaling API with the device token; errors become CliErrors without any credential. */
-export async function signalingCall<T>(peer: PeerSession, method: string, path: string, json?: unknown, notFound?: string): Promise<T> {
+export async function signalingCall<T>(
+  peer: PeerSession,
+  method: string,
+  path: string,
+  json?: unknown,
+  notFound?: string,
+): Promise<T> {
   const send = async () => {
     try {
       return await fetch(`${peer.serverUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${await peer.token()}`, accept: 'application/json', ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${await peer.token()}`,
+          accept: 'application/json',
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: json !== undefined ? JSON.stringify(json) : undefined,
         signal: AbortSignal.timeout(30000),
       });
@@ -184,10 +218,16 @@ export async function signalingCall<T>(peer: PeerSession, method: string, path: 
     body = undefined;
   }
   if (res.ok) return body as T;
-  const detail = typeof body?.detail === 'string' ? body.detail : Array.isArray(body?.detail) ? body.detail.join('; ') : `HTTP ${res.status}`;
+  const detail =
+    typeof body?.detail === 'string'
+      ? body.detail
+      : Array.isArray(body?.detail)
+        ? body.detail.join('; ')
+        : `HTTP ${res.status}`;
   if (res.status === 401) throw new CliError(ExitCode.auth, `room-gateway refused: ${detail}`);
   if (res.status === 403) throw new CliError(ExitCode.auth, `room-gateway refused: ${detail}`);
   if (res.status === 404) throw new CliError(ExitCode.notFound, notFound ?? detail);
-  if (res.status < 500) throw new CliError(ExitCode.rejected, `room-gateway rejected the request (${res.status}): ${detail}`);
+  if (res.status < 500)
+    throw new CliError(ExitCode.rejected, `room-gateway rejected the request (${res.status}): ${detail}`);
   throw new CliError(ExitCode.server, `room-gateway failed (${res.status}): ${detail}`);
 }

@@ -28,7 +28,11 @@ export class RelayConnection {
   readonly closed: Promise<string>;
   private resolveClosed!: (why: string) => void;
 
-  private constructor(private readonly ws: WebSocket, readonly roomId: string, readonly me: string) {
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly roomId: string,
+    readonly me: string,
+  ) {
     this.closed = new Promise((r) => (this.resolveClosed = r));
   }
 
@@ -40,7 +44,12 @@ export class RelayConnection {
       // A cached token refused: sign in afresh once.
       peer.invalidate();
       return RelayConnection.connect(peer, roomId).catch((again: unknown) => {
-        throw again instanceof Unauthorized ? new CliError(ExitCode.auth, 'room-gateway refused the device token (revoked device, or device-auth and room-gateway disagree on issuer/keys)') : again;
+        throw again instanceof Unauthorized
+          ? new CliError(
+              ExitCode.auth,
+              'room-gateway refused the device token (revoked device, or device-auth and room-gateway disagree on issuer/keys)',
+            )
+          : again;
       });
     }
   }
@@ -49,17 +58,30 @@ export class RelayConnection {
     const { default: WebSocketCtor } = await import('ws');
     const url = `${peer.serverUrl.replace(/^http/, 'ws')}/signaling/rooms/${encodeURIComponent(roomId)}/ws`;
     // The relay forwards frames of at most 64 KiB (plus its envelope); anything far bigger is closed with 1009.
-    const ws = new WebSocketCtor(url, { headers: { authorization: `Bearer ${await peer.token()}` }, maxPayload: 1024 * 1024 });
+    const ws = new WebSocketCtor(url, {
+      headers: { authorization: `Bearer ${await peer.token()}` },
+      maxPayload: 1024 * 1024,
+    });
     const conn = new RelayConnection(ws, roomId, peer.deviceId);
     const welcome = new Promise<void>((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => {
         if (res.statusCode === 401) return reject(new Unauthorized());
-        const why = res.statusCode === 403 ? `device ${peer.deviceId} is not a member of room ${roomId} (join it with a room token: --token)` : `HTTP ${res.statusCode}`;
-        reject(new CliError(res.statusCode === 401 || res.statusCode === 403 ? ExitCode.auth : ExitCode.rejected, `room-gateway refused the connection: ${why}`));
+        const why =
+          res.statusCode === 403
+            ? `device ${peer.deviceId} is not a member of room ${roomId} (join it with a room token: --token)`
+            : `HTTP ${res.statusCode}`;
+        reject(
+          new CliError(
+            res.statusCode === 401 || res.statusCode === 403 ? ExitCode.auth : ExitCode.rejected,
+            `room-gateway refused the connection: ${why}`,
+          ),
+        );
       });
       // on(), not once(): an error after the welcome (a reset, a bad frame from the server)
       // must end this connection ('close' follows), never the CLI as an unhandled event.
-      ws.on('error', (err) => reject(new CliError(ExitCode.unreachable, `cannot reach room-gateway at ${peer.serverUrl}: ${err.message}`)));
+      ws.on('error', (err) =>
+        reject(new CliError(ExitCode.unreachable, `cannot reach room-gateway at ${peer.serverUrl}: ${err.message}`)),
+      );
       ws.on('message', (raw) => {
         let f: SignalingServerFrame;
         try {

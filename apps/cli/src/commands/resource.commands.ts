@@ -36,7 +36,10 @@ export function registerDeviceCommands(program: Command, globals: () => GlobalOp
     .option('--secret-file <path>', 'write the device secret to this file (mode 0600) instead of printing it')
     .action(async (o: { customer: string; id?: string; name?: string; secretFile?: string }) => {
       const { ctx, base, opts } = admin(globals());
-      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices`, { ...opts, json: { customer_id: o.customer, device_id: o.id, name: o.name } });
+      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices`, {
+        ...opts,
+        json: { customer_id: o.customer, device_id: o.id, name: o.name },
+      });
       showWithSecret(ctx.json, d, o.secretFile);
     });
 
@@ -57,7 +60,10 @@ export function registerDeviceCommands(program: Command, globals: () => GlobalOp
     .description("one device's record (never its secret)")
     .action(async (id: string) => {
       const { ctx, base, opts } = admin(globals());
-      const d = await call<Device>(ctx, 'GET', `${base}/admin/devices/${encodeURIComponent(id)}`, { ...opts, notFound: `no device ${id}; list them with \`portcullis device list\`` });
+      const d = await call<Device>(ctx, 'GET', `${base}/admin/devices/${encodeURIComponent(id)}`, {
+        ...opts,
+        notFound: `no device ${id}; list them with \`portcullis device list\``,
+      });
       if (ctx.json) printResult(true, d);
       else process.stdout.write(details(d));
     });
@@ -72,7 +78,10 @@ export function registerDeviceCommands(program: Command, globals: () => GlobalOp
       .description(description)
       .action(async (id: string) => {
         const { ctx, base, opts } = admin(globals());
-        const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/${verb}`, { ...opts, notFound: `no device ${id}` });
+        const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/${verb}`, {
+          ...opts,
+          notFound: `no device ${id}`,
+        });
         if (ctx.json) printResult(true, d);
         else process.stdout.write(`${verb === 'revoke' ? 'revoked' : 'reactivated'} ${d.device_id}\n`);
       });
@@ -85,9 +94,14 @@ export function registerDeviceCommands(program: Command, globals: () => GlobalOp
     .option('--secret-file <path>', 'write the new secret to this file (mode 0600) instead of printing it')
     .action(async (id: string, o: { overlap: string; secretFile?: string }) => {
       const overlap = Number(o.overlap);
-      if (!Number.isInteger(overlap) || overlap < 0) throw new CliError(ExitCode.usage, '--overlap must be a whole number of seconds');
+      if (!Number.isInteger(overlap) || overlap < 0)
+        throw new CliError(ExitCode.usage, '--overlap must be a whole number of seconds');
       const { ctx, base, opts } = admin(globals());
-      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/rotate-secret`, { ...opts, json: { overlap_seconds: overlap }, notFound: `no device ${id}` });
+      const d = await call<Device>(ctx, 'POST', `${base}/admin/devices/${encodeURIComponent(id)}/rotate-secret`, {
+        ...opts,
+        json: { overlap_seconds: overlap },
+        notFound: `no device ${id}`,
+      });
       showWithSecret(ctx.json, d, o.secretFile);
     });
 }
@@ -97,11 +111,17 @@ function showWithSecret(json: boolean, d: Device, secretFile?: string): void {
   if (secretFile && secret) {
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
     if (json) printResult(true, { ...rest, device_secret_file: secretFile });
-    else process.stdout.write(`${details(rest)}device secret written to ${secretFile} (mode 0600); it is not shown again\n`);
+    else
+      process.stdout.write(
+        `${details(rest)}device secret written to ${secretFile} (mode 0600); it is not shown again\n`,
+      );
     return;
   }
   if (json) printResult(true, d);
-  else process.stdout.write(`${details(rest)}device_secret  ${secret}\n(the secret is shown once; store it on the device now)\n`);
+  else
+    process.stdout.write(
+      `${details(rest)}device_secret  ${secret}\n(the secret is shown once; store it on the device now)\n`,
+    );
 }
 
 /** `bot …`: bot-control with the shared secret from the config file ([bot_control] shared_secret). */
@@ -109,12 +129,19 @@ export function registerBotCommands(program: Command, globals: () => GlobalOptio
   const bot = program
     .command('bot')
     .description('start, stop and list bot sessions (bot-control, X-Bot-Secret from the config file)')
-    .addHelpText('after', '\nExamples:\n  portcullis bot join --room-url https://example.daily.co/standup --bot pearl\n  portcullis bot sessions --json\n  portcullis bot leave 4242');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  portcullis bot join --room-url https://example.daily.co/standup --bot pearl\n  portcullis bot sessions --json\n  portcullis bot leave 4242',
+    );
   const ctl = (g: GlobalOptions) => {
     const ctx = cliContext(g);
     const secret = ctx.loaded.config.botControlSecret;
     const headers: Record<string, string> = secret ? { 'x-bot-secret': secret } : {};
-    return { ctx, base: ctx.appUrl('bot-control'), opts: { app: 'bot-control', headers, credential: 'the bot-control shared secret ([bot_control] shared_secret)' } };
+    return {
+      ctx,
+      base: ctx.appUrl('bot-control'),
+      opts: { app: 'bot-control', headers, credential: 'the bot-control shared secret ([bot_control] shared_secret)' },
+    };
   };
 
   bot
@@ -122,7 +149,10 @@ export function registerBotCommands(program: Command, globals: () => GlobalOptio
     .description('start a bot in a room (or reuse the one already there)')
     .requiredOption('--room-url <url>', 'https:// room URL')
     .option('--bot <name>', 'which bot personality')
-    .option('--token-env <VAR>', 'name of an environment variable holding a room token for the bot (not passed on the command line, so it stays out of shell history)')
+    .option(
+      '--token-env <VAR>',
+      'name of an environment variable holding a room token for the bot (not passed on the command line, so it stays out of shell history)',
+    )
     .action(async (o: { roomUrl: string; bot?: string; tokenEnv?: string }) => {
       const { ctx, base, opts } = ctl(globals());
       let token: string | undefined;
@@ -130,7 +160,10 @@ export function registerBotCommands(program: Command, globals: () => GlobalOptio
         token = process.env[o.tokenEnv];
         if (!token) throw new CliError(ExitCode.usage, `--token-env ${o.tokenEnv}: that variable is not set`);
       }
-      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/join`, { ...opts, json: { room_url: o.roomUrl, bot: o.bot, token } });
+      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/join`, {
+        ...opts,
+        json: { room_url: o.roomUrl, bot: o.bot, token },
+      });
       if (ctx.json) printResult(true, r);
       else process.stdout.write(details(r));
     });
@@ -139,9 +172,13 @@ export function registerBotCommands(program: Command, globals: () => GlobalOptio
     .command('leave <pid>')
     .description('ask a bot to leave (SIGTERM, then SIGKILL after the grace period)')
     .action(async (pid: string) => {
-      if (!/^\d+$/.test(pid)) throw new CliError(ExitCode.usage, 'pid must be a number (see `portcullis bot sessions`)');
+      if (!/^\d+$/.test(pid))
+        throw new CliError(ExitCode.usage, 'pid must be a number (see `portcullis bot sessions`)');
       const { ctx, base, opts } = ctl(globals());
-      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/sessions/${pid}/leave`, { ...opts, notFound: `no bot session with pid ${pid}; see \`portcullis bot sessions\`` });
+      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/sessions/${pid}/leave`, {
+        ...opts,
+        notFound: `no bot session with pid ${pid}; see \`portcullis bot sessions\``,
+      });
       if (ctx.json) printResult(true, r);
       else process.stdout.write(`leaving: ${details(r)}`);
     });
@@ -160,9 +197,14 @@ export function registerBotCommands(program: Command, globals: () => GlobalOptio
 export function registerRoomCommands(program: Command, globals: () => GlobalOptions): void {
   const rooms = program
     .command('rooms')
-    .description("create, read and delete rooms at a provider with YOUR provider key (room-gateway, bring your own key)")
+    .description(
+      'create, read and delete rooms at a provider with YOUR provider key (room-gateway, bring your own key)',
+    )
     .option('--provider <name>', 'daily or livekit', 'daily')
-    .option('--provider-key <key>', 'provider API key (prefer the PORTCULLIS_PROVIDER_KEY environment variable: flags end up in shell history)')
+    .option(
+      '--provider-key <key>',
+      'provider API key (prefer the PORTCULLIS_PROVIDER_KEY environment variable: flags end up in shell history)',
+    )
     .addHelpText(
       'after',
       '\nThe key is read from --provider-key or PORTCULLIS_PROVIDER_KEY, sent only in X-Provider-Auth, and never printed.\n' +
@@ -174,11 +216,19 @@ export function registerRoomCommands(program: Command, globals: () => GlobalOpti
     const ctx = cliContext(g);
     const ro = rooms.opts<{ provider: string; providerKey?: string }>();
     const key = ro.providerKey ?? process.env.PORTCULLIS_PROVIDER_KEY;
-    if (!key) throw new CliError(ExitCode.auth, 'no provider key: set PORTCULLIS_PROVIDER_KEY (or pass --provider-key) to your Daily/LiveKit API key');
+    if (!key)
+      throw new CliError(
+        ExitCode.auth,
+        'no provider key: set PORTCULLIS_PROVIDER_KEY (or pass --provider-key) to your Daily/LiveKit API key',
+      );
     return {
       ctx,
       base: ctx.appUrl('room-gateway'),
-      opts: { app: 'room-gateway', headers: { 'x-provider-auth': key, 'x-provider': ro.provider }, credential: `the ${ro.provider} provider key` },
+      opts: {
+        app: 'room-gateway',
+        headers: { 'x-provider-auth': key, 'x-provider': ro.provider },
+        credential: `the ${ro.provider} provider key`,
+      },
     };
   };
 
@@ -197,7 +247,10 @@ export function registerRoomCommands(program: Command, globals: () => GlobalOpti
         }
       }
       const { ctx, base, opts } = gw();
-      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/api/rooms/create`, { ...opts, json: { profile: o.profile, overrides } });
+      const r = await call<Record<string, unknown>>(ctx, 'POST', `${base}/api/rooms/create`, {
+        ...opts,
+        json: { profile: o.profile, overrides },
+      });
       if (ctx.json) printResult(true, r);
       else process.stdout.write(details(r));
     });
@@ -207,7 +260,10 @@ export function registerRoomCommands(program: Command, globals: () => GlobalOpti
     .description("a room's details")
     .action(async (name: string) => {
       const { ctx, base, opts } = gw();
-      const r = await call<Record<string, unknown>>(ctx, 'GET', `${base}/api/rooms/get/${encodeURIComponent(name)}`, { ...opts, notFound: `no room ${name} at the provider` });
+      const r = await call<Record<string, unknown>>(ctx, 'GET', `${base}/api/rooms/get/${encodeURIComponent(name)}`, {
+        ...opts,
+        notFound: `no room ${name} at the provider`,
+      });
       if (ctx.json) printResult(true, r);
       else process.stdout.write(details(r));
     });
@@ -217,7 +273,12 @@ export function registerRoomCommands(program: Command, globals: () => GlobalOpti
     .description('delete a room')
     .action(async (name: string) => {
       const { ctx, base, opts } = gw();
-      const r = await call<Record<string, unknown>>(ctx, 'DELETE', `${base}/api/rooms/delete/${encodeURIComponent(name)}`, { ...opts, notFound: `no room ${name} at the provider` });
+      const r = await call<Record<string, unknown>>(
+        ctx,
+        'DELETE',
+        `${base}/api/rooms/delete/${encodeURIComponent(name)}`,
+        { ...opts, notFound: `no room ${name} at the provider` },
+      );
       if (ctx.json) printResult(true, r ?? { deleted: name });
       else process.stdout.write(`deleted ${name}\n`);
     });

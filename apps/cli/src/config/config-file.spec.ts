@@ -17,9 +17,14 @@ describe('config file', () => {
   describe(setStringValue.name, () => {
     it('replaces a value in place and keeps every other line, comments included', () => {
       const path = join(dir, 'p.toml');
-      writeFileSync(path, '# top\n[daemon]\n  api_key = "old"  # the key\nipc_port = 3010\n\n[suite]\nlog_level = "warn"\n');
+      writeFileSync(
+        path,
+        '# top\n[daemon]\n  api_key = "old"  # the key\nipc_port = 3010\n\n[suite]\nlog_level = "warn"\n',
+      );
       const next = setStringValue(readConfigFile(path), 'daemon', 'api_key', 'x'.repeat(64));
-      expect(next).toBe(`# top\n[daemon]\n  api_key = "${'x'.repeat(64)}"\nipc_port = 3010\n\n[suite]\nlog_level = "warn"\n`);
+      expect(next).toBe(
+        `# top\n[daemon]\n  api_key = "${'x'.repeat(64)}"\nipc_port = 3010\n\n[suite]\nlog_level = "warn"\n`,
+      );
     });
 
     it('adds the key to an existing section, or appends the section', () => {
@@ -29,13 +34,19 @@ describe('config file', () => {
       expect(parse(added)).toEqual({ daemon: { ipc_port: 1, api_key: 'k' }, suite: { log_level: 'warn' } });
       expect(added).toContain('[daemon] # mine\napi_key = "k"\n');
       writeFileSync(path, '[suite]\nlog_level = "warn"');
-      expect(parse(setStringValue(readConfigFile(path), 'bot_control', 'shared_secret', 's'))).toEqual({ suite: { log_level: 'warn' }, bot_control: { shared_secret: 's' } });
+      expect(parse(setStringValue(readConfigFile(path), 'bot_control', 'shared_secret', 's'))).toEqual({
+        suite: { log_level: 'warn' },
+        bot_control: { shared_secret: 's' },
+      });
     });
 
     it('falls back to re-serialising when a line edit cannot express the change (dotted keys), keeping every setting', () => {
       const path = join(dir, 'p.toml');
       writeFileSync(path, 'daemon.ipc_port = 5\nsuite.log_level = "warn"\n');
-      expect(parse(setStringValue(readConfigFile(path), 'daemon', 'api_key', 'k'))).toEqual({ daemon: { ipc_port: 5, api_key: 'k' }, suite: { log_level: 'warn' } });
+      expect(parse(setStringValue(readConfigFile(path), 'daemon', 'api_key', 'k'))).toEqual({
+        daemon: { ipc_port: 5, api_key: 'k' },
+        suite: { log_level: 'warn' },
+      });
     });
   });
 
@@ -45,10 +56,13 @@ describe('config file', () => {
       const body = (i: number) => `[daemon]\napi_key = "${String(i).padStart(64, '0')}"\n${'# padding\n'.repeat(2000)}`;
       writeFileAtomic(path, body(0));
       // A separate process reads as fast as it can while this one writes.
-      const reader = spawn(process.execPath, ['-e', `
+      const reader = spawn(process.execPath, [
+        '-e',
+        `
         const fs = require('fs'); let reads = 0, bad = 0; const end = Date.now() + 1500;
         while (Date.now() < end) { try { const t = fs.readFileSync(${JSON.stringify(path)}, 'utf8'); reads++; if (!/^\\[daemon\\]\\napi_key = "\\d{64}"\\n/.test(t) || t.length !== ${body(0).length}) bad++; } catch (e) { bad++; } }
-        process.stdout.write(JSON.stringify({ reads, bad }));`]);
+        process.stdout.write(JSON.stringify({ reads, bad }));`,
+      ]);
       let out = '';
       reader.stdout.on('data', (d) => (out += d));
       const done = new Promise((r) => reader.on('exit', r));
@@ -99,7 +113,9 @@ describe('config file', () => {
   it('warns about a group- or world-readable file only when it holds a secret', () => {
     const path = join(dir, 'p.toml');
     writeFileSync(path, '[daemon]\napi_key = "k"\n', { mode: 0o640 });
-    expect(permissionWarning(readConfigFile(path), true)).toBe(`warning: ${path} holds the admin API key but is readable by its group (mode 0640). Fix: chmod 600 ${path}`);
+    expect(permissionWarning(readConfigFile(path), true)).toBe(
+      `warning: ${path} holds the admin API key but is readable by its group (mode 0640). Fix: chmod 600 ${path}`,
+    );
     expect(permissionWarning(readConfigFile(path), false)).toBeUndefined();
   });
 
@@ -112,8 +128,18 @@ describe('config file', () => {
   it('locateConfig: --config, then PORTCULLIS_CONFIG, then the search order, then the user config dir', () => {
     const home = join(dir, 'home');
     const cwd = join(dir, 'cwd');
-    expect(locateConfig({ cwd, home, env: {} })).toEqual({ path: join(home, '.config/portcullis/portcullis.toml'), origin: 'default', exists: false });
-    expect(locateConfig({ cwd, home, env: { PORTCULLIS_CONFIG: '~/x.toml' } })).toMatchObject({ path: join(home, 'x.toml'), origin: 'env' });
-    expect(locateConfig({ cwd, home, env: { PORTCULLIS_CONFIG: '/a.toml' }, flag: 'b.toml' })).toMatchObject({ path: join(cwd, 'b.toml'), origin: 'flag' });
+    expect(locateConfig({ cwd, home, env: {} })).toEqual({
+      path: join(home, '.config/portcullis/portcullis.toml'),
+      origin: 'default',
+      exists: false,
+    });
+    expect(locateConfig({ cwd, home, env: { PORTCULLIS_CONFIG: '~/x.toml' } })).toMatchObject({
+      path: join(home, 'x.toml'),
+      origin: 'env',
+    });
+    expect(locateConfig({ cwd, home, env: { PORTCULLIS_CONFIG: '/a.toml' }, flag: 'b.toml' })).toMatchObject({
+      path: join(cwd, 'b.toml'),
+      origin: 'flag',
+    });
   });
 });

@@ -1,13 +1,27 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { TomlError, parse, stringify } from 'smol-toml';
 
-export type TomlTable = Record<string, unknown>;
+type TomlTable = Record<string, unknown>;
 
 /** A config file that cannot be used; the message names the file (and line) and the fix. Never holds a value from the file. */
 export class ConfigFileError extends Error {
-  constructor(readonly path: string, message: string, readonly line?: number) {
+  constructor(
+    readonly path: string,
+    message: string,
+    readonly line?: number,
+  ) {
     super(message);
     this.name = 'ConfigFileError';
   }
@@ -31,14 +45,16 @@ export function readConfigFile(path: string): LoadedFile {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { path, exists: false, text: '', data: {} };
     const why =
-      code === 'EACCES' || code === 'EPERM' ? 'permission denied (fix the owner or run: chmod 600 ' + path + ')'
-        : code === 'EISDIR' ? 'it is a directory, not a file (point --config or PORTCULLIS_CONFIG at a portcullis.toml file)'
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied (fix the owner or run: chmod 600 ' + path + ')'
+        : code === 'EISDIR'
+          ? 'it is a directory, not a file (point --config or PORTCULLIS_CONFIG at a portcullis.toml file)'
           : `${code ?? 'read error'}`;
     throw new ConfigFileError(path, `cannot read config file ${path}: ${why}`);
   }
   let data: TomlTable;
   try {
-    data = parse(text) as TomlTable;
+    data = parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
       // smol-toml's first message line says what is wrong; its code block would echo file content (maybe a key), so it is dropped.
@@ -78,12 +94,20 @@ export function writeFileAtomic(path: string, text: string): void {
   try {
     renameSync(tmp, path);
   } catch (err) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw err;
   }
   try {
     const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
   } catch {
     /* some file systems refuse fsync on a directory; the rename is still atomic */
   }
@@ -101,7 +125,11 @@ const q = (s: string): string => JSON.stringify(s);
 export function setStringValue(file: LoadedFile, section: string, key: string, value: string): string {
   if (!BARE_KEY.test(section) || !BARE_KEY.test(key)) throw new Error('section and key must be bare TOML keys');
   const lines = file.text.split('\n');
-  const header = lines.findIndex((l) => l.trim().replace(/\s+/g, '') === `[${section}]` || /^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$/.exec(l)?.[1] === section);
+  const header = lines.findIndex(
+    (l) =>
+      l.trim().replace(/\s+/g, '') === `[${section}]` ||
+      /^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$/.exec(l)?.[1] === section,
+  );
   let next: string;
   if (header === -1) {
     const sep = file.text.length === 0 || file.text.endsWith('\n\n') ? '' : file.text.endsWith('\n') ? '\n' : '\n\n';
@@ -145,7 +173,11 @@ function sortKeys(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as TomlTable)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as TomlTable)[k])]),
+    );
   }
   return v;
 }

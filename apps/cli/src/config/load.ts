@@ -37,7 +37,10 @@ export interface EnsuredSecrets {
  * and every later CLI call read the same value. The file is re-read just before
  * the write so a concurrent edit is not lost, and never written if it cannot be parsed.
  */
-export function ensureSecrets(location: ConfigLocation, env: Record<string, string | undefined> = process.env): EnsuredSecrets {
+export function ensureSecrets(
+  location: ConfigLocation,
+  env: Record<string, string | undefined> = process.env,
+): EnsuredSecrets {
   const generated: EnsuredSecrets['generated'] = [];
   let loaded = loadFrom(location, env);
   const wanted: Array<[section: string, key: string, present: (c: SuiteConfig) => boolean]> = [
@@ -52,7 +55,10 @@ export function ensureSecrets(location: ConfigLocation, env: Record<string, stri
     loaded = loadFrom({ ...location, exists: true }, env);
     const saved = section === 'daemon' ? loaded.config.apiKey : loaded.config.botControlSecret;
     if (saved !== value) {
-      throw new ConfigFileError(location.path, `could not save [${section}] ${key} to ${location.path}: the file changed while it was being written; run the command again`);
+      throw new ConfigFileError(
+        location.path,
+        `could not save [${section}] ${key} to ${location.path}: the file changed while it was being written; run the command again`,
+      );
     }
     generated.push({ setting: `[${section}] ${key}`, fingerprint: fingerprint(value) });
   }

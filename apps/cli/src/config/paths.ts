@@ -2,11 +2,11 @@ import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export const CONFIG_FILE_NAME = 'portcullis.toml';
-export const CONFIG_ENV = 'PORTCULLIS_CONFIG';
+const CONFIG_FILE_NAME = 'portcullis.toml';
+const CONFIG_ENV = 'PORTCULLIS_CONFIG';
 
 /** Where the config file path came from, shown by `portcullis status` and in 401 messages. */
-export type ConfigOrigin = 'flag' | 'env' | 'search' | 'default';
+type ConfigOrigin = 'flag' | 'env' | 'search' | 'default';
 
 export interface ConfigLocation {
   path: string;
@@ -23,7 +23,7 @@ export interface LocateOptions {
 }
 
 /** The search order every process uses, so the daemon and the CLI find the same file. */
-export function searchPaths(cwd = process.cwd(), home = homedir()): string[] {
+function searchPaths(cwd = process.cwd(), home = homedir()): string[] {
   return [
     join(cwd, CONFIG_FILE_NAME),
     join(home, '.config', 'portcullis', CONFIG_FILE_NAME),
@@ -45,7 +45,11 @@ export function locateConfig(opts: LocateOptions = {}): ConfigLocation {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const home = opts.home ?? homedir();
-  const explicit = opts.flag ? { p: opts.flag, origin: 'flag' as const } : env[CONFIG_ENV] ? { p: env[CONFIG_ENV]!, origin: 'env' as const } : undefined;
+  const explicit = opts.flag
+    ? { p: opts.flag, origin: 'flag' as const }
+    : env[CONFIG_ENV]
+      ? { p: env[CONFIG_ENV], origin: 'env' as const }
+      : undefined;
   if (explicit) {
     const p = expandHome(explicit.p, home);
     const path = isAbsolute(p) ? p : resolve(cwd, p);

@@ -7,31 +7,48 @@ import { expandHome } from './paths';
 /** The suite's apps, in the order the runner starts them. */
 export const APP_NAMES = ['device-auth', 'bot-control', 'room-gateway', 'interface-proxy'] as const;
 export type AppName = (typeof APP_NAMES)[number];
-export const DEFAULT_PORTS: Record<AppName, number> = {
+const DEFAULT_PORTS: Record<AppName, number> = {
   'interface-proxy': 3000,
   'bot-control': 3001,
   'device-auth': 3002,
   'room-gateway': 3003,
 };
 /** TOML keys use underscores: `[ports] device_auth = 3002`. */
-export const tomlKey = (app: AppName): string => app.replace(/-/g, '_');
+const tomlKey = (app: AppName): string => app.replace(/-/g, '_');
 
-const portNumber = z.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0).max(65535);
+const portNumber = z
+  .number({ invalid_type_error: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0)
+  .max(65535);
 const str = z.string({ invalid_type_error: 'must be a string' });
-const envTable = z.record(z.union([z.string(), z.number(), z.boolean()]), { invalid_type_error: 'must be a table of VARIABLE = "value"' });
+const envTable = z.record(z.union([z.string(), z.number(), z.boolean()]), {
+  invalid_type_error: 'must be a table of VARIABLE = "value"',
+});
 
 const schema = z.object({
   daemon: z
     .object({
-      api_key: str.min(32, 'must be at least 32 characters (delete the line and run `portcullis start` to generate one)').optional(),
+      api_key: str
+        .min(32, 'must be at least 32 characters (delete the line and run `portcullis start` to generate one)')
+        .optional(),
       ipc_host: str.optional(),
       host: str.optional(),
       ipc_port: portNumber.optional(),
       port: portNumber.optional(),
       websocket_enabled: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
-      websocket_heartbeat_interval: z.number({ invalid_type_error: 'must be a number of seconds' }).min(0.1).max(3600).optional(),
+      websocket_heartbeat_interval: z
+        .number({ invalid_type_error: 'must be a number of seconds' })
+        .min(0.1)
+        .max(3600)
+        .optional(),
       key_grace_seconds: z.number({ invalid_type_error: 'must be a number of seconds' }).min(0).max(86400).optional(),
-      reload_poll_ms: z.number({ invalid_type_error: 'must be a number of milliseconds' }).int().min(50).max(60000).optional(),
+      reload_poll_ms: z
+        .number({ invalid_type_error: 'must be a number of milliseconds' })
+        .int()
+        .min(50)
+        .max(60000)
+        .optional(),
     })
     .passthrough()
     .default({}),
@@ -42,13 +59,23 @@ const schema = z.object({
       log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
       nats_url: str.optional(),
       database_url: str.optional(),
-      apps: z.array(z.enum(APP_NAMES, { errorMap: () => ({ message: `must list only ${APP_NAMES.join(', ')}` }) })).optional(),
+      apps: z
+        .array(z.enum(APP_NAMES, { errorMap: () => ({ message: `must list only ${APP_NAMES.join(', ')}` }) }))
+        .optional(),
       ready_timeout_seconds: z.number().positive().max(600).optional(),
       signaling: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
     })
     .passthrough()
     .default({}),
-  ports: z.object(Object.fromEntries(APP_NAMES.map((a) => [tomlKey(a), portNumber.optional()])) as Record<string, z.ZodOptional<typeof portNumber>>).passthrough().default({}),
+  ports: z
+    .object(
+      Object.fromEntries(APP_NAMES.map((a) => [tomlKey(a), portNumber.optional()])) as Record<
+        string,
+        z.ZodOptional<typeof portNumber>
+      >,
+    )
+    .passthrough()
+    .default({}),
   bot_control: z
     .object({
       shared_secret: str.min(32, 'must be at least 32 characters').optional(),
@@ -88,9 +115,9 @@ export interface SuiteConfig {
   extraEnv: Record<string, Record<string, string>>;
 }
 
-export const DEFAULT_IPC_PORT = 3010;
+const DEFAULT_IPC_PORT = 3010;
 
-export function defaultDataDir(env: Record<string, string | undefined> = process.env, home = homedir()): string {
+function defaultDataDir(env: Record<string, string | undefined> = process.env, home = homedir()): string {
   return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'portcullis');
 }
 
@@ -115,7 +142,8 @@ export function toSuiteConfig(file: LoadedFile, env: Record<string, string | und
   const base = dirname(file.path);
   const dataDir = c.suite.data_dir ? absolute(expandHome(c.suite.data_dir), base) : defaultDataDir(env);
   const stringEnv: Record<string, Record<string, string>> = {};
-  for (const [app, vars] of Object.entries(c.env)) stringEnv[app] = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]));
+  for (const [app, vars] of Object.entries(c.env))
+    stringEnv[app] = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]));
   return {
     file,
     apiKey: c.daemon.api_key,
@@ -133,7 +161,9 @@ export function toSuiteConfig(file: LoadedFile, env: Record<string, string | und
     apps: c.suite.apps,
     readyTimeoutSeconds: c.suite.ready_timeout_seconds ?? 90,
     signaling: c.suite.signaling ?? true,
-    ports: Object.fromEntries(APP_NAMES.map((a) => [a, (c.ports as Record<string, number | undefined>)[tomlKey(a)] ?? DEFAULT_PORTS[a]])) as Record<AppName, number>,
+    ports: Object.fromEntries(
+      APP_NAMES.map((a) => [a, (c.ports as Record<string, number | undefined>)[tomlKey(a)] ?? DEFAULT_PORTS[a]]),
+    ) as Record<AppName, number>,
     botControlSecret: c.bot_control.shared_secret,
     botControlAuthRequired: c.bot_control.auth_required ?? true,
     botControlReadAuthRequired: c.bot_control.read_auth_required ?? true,
@@ -146,7 +176,7 @@ function absolute(p: string, base: string): string {
 }
 
 /** The 1-based line of `key` inside `[section]` (or of the section header), for error messages. */
-export function findLine(text: string, section: string, key?: string): number | undefined {
+function findLine(text: string, section: string, key?: string): number | undefined {
   const lines = text.split('\n');
   const header = lines.findIndex((l) => new RegExp(`^\\s*\\[\\s*${escape(section)}\\s*\\]`).test(l));
   if (header === -1) return undefined;

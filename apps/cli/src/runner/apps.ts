@@ -37,7 +37,11 @@ export const SUITE_APPS: SuiteApp[] = [
     start: async (env, ctx) => {
       const m = await import('@portcullis/device-auth');
       // The admin key is the daemon's hot-reloaded one, not fixed at boot, so an edit in the file applies here too.
-      return m.startDeviceAuth(m.loadDeviceAuthConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
+      return m.startDeviceAuth(m.loadDeviceAuthConfig(env), {
+        logStream: ctx.logStream,
+        shutdownHooks: false,
+        adminKeySource: ctx.keySource,
+      });
     },
   },
   {
@@ -64,7 +68,11 @@ export const SUITE_APPS: SuiteApp[] = [
     }),
     start: async (env, ctx) => {
       const m = await import('@portcullis/room-gateway');
-      return m.startRoomGateway(m.loadRoomGatewayConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
+      return m.startRoomGateway(m.loadRoomGatewayConfig(env), {
+        logStream: ctx.logStream,
+        shutdownHooks: false,
+        adminKeySource: ctx.keySource,
+      });
     },
   },
   {
@@ -81,7 +89,11 @@ export const SUITE_APPS: SuiteApp[] = [
     start: async (env, ctx) => {
       const m = await import('@portcullis/interface-proxy');
       // The dashboard signs operators in against the daemon's hot-reloaded key.
-      return m.startInterfaceProxy(m.loadInterfaceProxyConfig(env), { logStream: ctx.logStream, shutdownHooks: false, adminKeySource: ctx.keySource });
+      return m.startInterfaceProxy(m.loadInterfaceProxyConfig(env), {
+        logStream: ctx.logStream,
+        shutdownHooks: false,
+        adminKeySource: ctx.keySource,
+      });
     },
   },
 ];

@@ -28,7 +28,7 @@ export interface ControlOptions {
 }
 
 /** Subscribers only listen: a frame bigger than this from one of them closes it with 1009. */
-export const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
+const EVENTS_MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * The daemon's own small HTTP endpoint ([daemon] ipc_host/ipc_port):
@@ -61,7 +61,9 @@ export class ControlServer {
     if (this.opts.websocket) {
       const wss = new WebSocketServer({ noServer: true, maxPayload: EVENTS_MAX_FRAME_BYTES });
       this.wss = wss;
-      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(wss, req, socket, head));
+      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+        this.upgrade(wss, req, socket, head),
+      );
       this.heartbeat = setInterval(() => {
         for (const c of wss.clients) {
           if (this.alive.get(c) === false) {
@@ -95,10 +97,12 @@ export class ControlServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', pid: process.pid, ready: this.status().ready });
+    if (req.method === 'GET' && path === '/health')
+      return send(res, 200, { status: 'ok', pid: process.pid, ready: this.status().ready });
     if (req.method === 'GET' && path === '/daemon/status') {
       const raw = req.headers[ADMIN_KEY_HEADER];
-      if (!this.keys.accepts(Array.isArray(raw) ? raw[0] : raw)) return send(res, 401, adminUnauthorizedBody(this.keys));
+      if (!this.keys.accepts(Array.isArray(raw) ? raw[0] : raw))
+        return send(res, 401, adminUnauthorizedBody(this.keys));
       return send(res, 200, this.status());
     }
     send(res, 404, { detail: 'not found' });
@@ -110,7 +114,8 @@ export class ControlServer {
     socket.on('error', (err) => this.socketError(err));
     if ((req.url ?? '').split('?')[0] !== '/daemon/events') return refuse(socket, 404, { detail: 'not found' });
     const raw = req.headers[ADMIN_KEY_HEADER];
-    if (!this.keys.accepts(Array.isArray(raw) ? raw[0] : raw)) return refuse(socket, 401, adminUnauthorizedBody(this.keys));
+    if (!this.keys.accepts(Array.isArray(raw) ? raw[0] : raw))
+      return refuse(socket, 401, adminUnauthorizedBody(this.keys));
     wss.handleUpgrade(req, socket, head, (ws) => {
       // A protocol error (bad opcode, unmasked or oversized frame, invalid UTF-8) makes ws
       // close this socket with the matching code and then emit 'error': handled, not fatal.
@@ -129,7 +134,9 @@ export class ControlServer {
 function refuse(socket: Socket, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

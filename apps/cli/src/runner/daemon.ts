@@ -34,17 +34,27 @@ export class DaemonStartError extends Error {}
  */
 export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
-  const log = pino({ base: { app: 'runner', pid: process.pid }, level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  const log = pino({
+    base: { app: 'runner', pid: process.pid },
+    level: 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  });
   const { loaded, generated } = ensureSecrets(opts.location, env);
   const cfg = loaded.config;
-  for (const g of generated) log.info({ setting: g.setting, key_fingerprint: g.fingerprint, config_file: cfg.file.path }, `generated ${g.setting} and saved it to ${cfg.file.path}`);
+  for (const g of generated)
+    log.info(
+      { setting: g.setting, key_fingerprint: g.fingerprint, config_file: cfg.file.path },
+      `generated ${g.setting} and saved it to ${cfg.file.path}`,
+    );
   for (const w of loaded.warnings) log.warn({ config_file: cfg.file.path }, w);
 
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const paths = runtimePaths(cfg.dataDir);
   const other = readPid(cfg.dataDir);
   if (other && other !== process.pid && isAlive(other)) {
-    throw new DaemonStartError(`a daemon for ${cfg.file.path} is already running (pid ${other}, data directory ${cfg.dataDir}); stop it with \`portcullis stop\` first`);
+    throw new DaemonStartError(
+      `a daemon for ${cfg.file.path} is already running (pid ${other}, data directory ${cfg.dataDir}); stop it with \`portcullis stop\` first`,
+    );
   }
   writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
 
@@ -84,7 +94,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const control = new ControlServer(keySource, status, {
     websocket: cfg.websocketEnabled,
     heartbeatMs: cfg.websocketHeartbeatSeconds * 1000,
-    onSocketError: (err) => log.debug({ err: err.message, code: err.code }, 'daemon events connection closed on a socket or protocol error'),
+    onSocketError: (err) =>
+      log.debug({ err: err.message, code: err.code }, 'daemon events connection closed on a socket or protocol error'),
   });
   let watcher: ConfigWatcher | undefined;
   let stopping: Promise<void> | undefined;
@@ -95,7 +106,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // Every app stops taking requests and drains at once, so the whole stop stays within one
       // SHUTDOWN_DRAIN_MS rather than one per app; each close below then finds its server drained.
       await Promise.all(started.map((s) => drainHttp(s.app)));
-      for (const s of [...started].reverse()) await s.app.close().catch((err: Error) => log.error({ app: s.name, err: err.message }, 'app did not close cleanly'));
+      for (const s of [...started].reverse())
+        await s.app
+          .close()
+          .catch((err: Error) => log.error({ app: s.name, err: err.message }, 'app did not close cleanly'));
       await control.close();
       if (pgStarting) await (await pgStarting.catch(() => undefined))?.close().catch(() => undefined);
       removeQuietly(paths.state);
@@ -108,7 +122,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   try {
     controlUrl = await control.listen(cfg.ipcHost, cfg.ipcPort).catch((err: NodeJS.ErrnoException) => {
-      throw new DaemonStartError(portProblem('the daemon control endpoint', cfg.ipcPort, '[daemon] ipc_port', cfg, err));
+      throw new DaemonStartError(
+        portProblem('the daemon control endpoint', cfg.ipcPort, '[daemon] ipc_port', cfg, err),
+      );
     });
     const ctx: RunContext = {
       config: cfg,
@@ -130,9 +146,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       else if (!SUITE_APPS.some((a) => a.name === name)) notStarted.push({ name, reason: 'not part of this build' });
     }
     for (const app of SUITE_APPS.filter((a) => wanted.has(a.name))) {
-      const appEnv = { ...commonEnv(env, cfg, app.name), ...(await app.env(ctx)), ...cfg.extraEnv.all, ...cfg.extraEnv[app.name] };
+      const appEnv = {
+        ...commonEnv(env, cfg, app.name),
+        ...(await app.env(ctx)),
+        ...cfg.extraEnv.all,
+        ...cfg.extraEnv[app.name],
+      };
       const nest = await app.start(appEnv, ctx).catch((err: NodeJS.ErrnoException) => {
-        throw new DaemonStartError(err.code === 'EADDRINUSE' ? portProblem(app.name, cfg.ports[app.name], `[ports] ${app.name.replace(/-/g, '_')}`, cfg, err) : `${app.name} did not start: ${err.message}`);
+        throw new DaemonStartError(
+          err.code === 'EADDRINUSE'
+            ? portProblem(app.name, cfg.ports[app.name], `[ports] ${app.name.replace(/-/g, '_')}`, cfg, err)
+            : `${app.name} did not start: ${err.message}`,
+        );
       });
       const url = await appUrl(nest);
       started.push({ name: app.name, app: nest, url });
@@ -142,20 +167,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await waitReady(started, cfg.readyTimeoutSeconds * 1000);
     ready = true;
     writeState(cfg.dataDir, state());
-    log.info({ config_file: cfg.file.path, key_fingerprint: keySource.fingerprint(), control_url: controlUrl }, 'all apps ready');
+    log.info(
+      { config_file: cfg.file.path, key_fingerprint: keySource.fingerprint(), control_url: controlUrl },
+      'all apps ready',
+    );
   } catch (err) {
     await stop();
     throw err;
   }
 
   watcher = new ConfigWatcher({ ...opts.location, exists: true }, cfg.reloadPollMs, {
-    onChange: (next: Loaded) => onConfigChange(next, cfg, keySource, log, (e) => {
-      writeState(cfg.dataDir, state());
-      control.publish(e);
-    }),
+    onChange: (next: Loaded) =>
+      onConfigChange(next, cfg, keySource, log, (e) => {
+        writeState(cfg.dataDir, state());
+        control.publish(e);
+      }),
     onError: (err) => {
-      control.publish({ type: 'config_error', config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined });
-      log.error({ config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined }, `${err.message} — keeping the keys in force (current ${keySource.fingerprint()})`);
+      control.publish({
+        type: 'config_error',
+        config_file: cfg.file.path,
+        line: err instanceof ConfigFileError ? err.line : undefined,
+      });
+      log.error(
+        { config_file: cfg.file.path, line: err instanceof ConfigFileError ? err.line : undefined },
+        `${err.message} — keeping the keys in force (current ${keySource.fingerprint()})`,
+      );
     },
   });
   watcher.start(cfg.file.text);
@@ -164,10 +200,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 }
 
 /** The key edited in the file takes over at once; the old one is honoured for the grace window. */
-function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeySource, log: Logger, changed: (e: DaemonEvent) => void): void {
+function onConfigChange(
+  next: Loaded,
+  cfg: SuiteConfig,
+  keys: ReloadingAdminKeySource,
+  log: Logger,
+  changed: (e: DaemonEvent) => void,
+): void {
   const key = next.config.apiKey;
   if (!key) {
-    log.warn({ config_file: cfg.file.path, key_fingerprint: keys.fingerprint() }, `[daemon] api_key was removed from ${cfg.file.path}; still accepting the key in force. Put a key back (or run \`portcullis stop && portcullis start\` to generate one)`);
+    log.warn(
+      { config_file: cfg.file.path, key_fingerprint: keys.fingerprint() },
+      `[daemon] api_key was removed from ${cfg.file.path}; still accepting the key in force. Put a key back (or run \`portcullis stop && portcullis start\` to generate one)`,
+    );
     return;
   }
   const change = keys.rotate(key);
@@ -190,11 +235,17 @@ function onConfigChange(next: Loaded, cfg: SuiteConfig, keys: ReloadingAdminKeyS
       previous_valid_until: change.previousValidUntil?.toISOString(),
     });
     if (change.previousValidUntil) {
-      const t = setTimeout(() => {
-        if (keys.previousFingerprint()) return;
-        log.info({ previous_key_fingerprint: change.previousFingerprint }, `grace window over: previous admin key ${change.previousFingerprint} is no longer accepted`);
-        changed({ type: 'key_grace_over', previous_key_fingerprint: change.previousFingerprint });
-      }, change.previousValidUntil.getTime() - Date.now() + 10);
+      const t = setTimeout(
+        () => {
+          if (keys.previousFingerprint()) return;
+          log.info(
+            { previous_key_fingerprint: change.previousFingerprint },
+            `grace window over: previous admin key ${change.previousFingerprint} is no longer accepted`,
+          );
+          changed({ type: 'key_grace_over', previous_key_fingerprint: change.previousFingerprint });
+        },
+        change.previousValidUntil.getTime() - Date.now() + 10,
+      );
       t.unref();
     }
   }
@@ -221,7 +272,10 @@ function installLastResort(log: Logger, stop: () => Promise<void>): { remove(): 
   };
   const onRejection = (reason: unknown) => {
     const app = faultedApp();
-    log.error({ faulted_app: app, err: reason instanceof Error ? reason : new Error(String(reason)) }, `unhandled promise rejection in ${app}; the suite keeps running`);
+    log.error(
+      { faulted_app: app, err: reason instanceof Error ? reason : new Error(String(reason)) },
+      `unhandled promise rejection in ${app}; the suite keeps running`,
+    );
   };
   const onException = (err: Error) => {
     const app = faultedApp();
@@ -253,7 +307,13 @@ function commonEnv(env: Env, cfg: SuiteConfig, name: AppName): Env {
   };
 }
 
-function portProblem(what: string, port: number, setting: string, cfg: SuiteConfig, err: NodeJS.ErrnoException): string {
+function portProblem(
+  what: string,
+  port: number,
+  setting: string,
+  cfg: SuiteConfig,
+  err: NodeJS.ErrnoException,
+): string {
   if (err.code === 'EADDRINUSE') {
     return `port ${port} for ${what} is already in use (another portcullis, or another program). Stop it, or set ${setting} to a free port in ${cfg.file.path}`;
   }
@@ -264,9 +324,15 @@ async function waitReady(apps: Array<{ name: AppName; url: string }>, timeoutMs:
   const until = Date.now() + timeoutMs;
   for (const a of apps) {
     for (;;) {
-      const ok = await fetch(`${a.url}/health/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${a.url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
-      if (Date.now() > until) throw new DaemonStartError(`${a.name} at ${a.url} did not become ready within ${timeoutMs / 1000} s; see its log lines above (\`portcullis logs\`)`);
+      if (Date.now() > until)
+        throw new DaemonStartError(
+          `${a.name} at ${a.url} did not become ready within ${timeoutMs / 1000} s; see its log lines above (\`portcullis logs\`)`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

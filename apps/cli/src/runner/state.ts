@@ -5,7 +5,11 @@ import type { AppName } from '../config';
 
 /** Files the daemon keeps under the data directory (all mode 0600). */
 export function runtimePaths(dataDir: string): { pid: string; log: string; state: string } {
-  return { pid: join(dataDir, 'portcullis.pid'), log: join(dataDir, 'portcullis.log'), state: join(dataDir, 'daemon.json') };
+  return {
+    pid: join(dataDir, 'portcullis.pid'),
+    log: join(dataDir, 'portcullis.log'),
+    state: join(dataDir, 'daemon.json'),
+  };
 }
 
 /**

@@ -11,7 +11,11 @@ type WithSecret = DeviceView & { device_secret: string };
 @Auth('admin-key')
 @Controller('admin')
 export class AdminController {
-  constructor(private readonly devices: DevicesService, private readonly ring: KeyRing, private readonly publisher: RevocationPublisher) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly ring: KeyRing,
+    private readonly publisher: RevocationPublisher,
+  ) {}
 
   @Post('devices')
   async register(@Body() body: RegisterDeviceDto): Promise<WithSecret> {
@@ -63,7 +67,9 @@ export class AdminController {
         at: r.createdAt.toISOString(),
         // Throttled sign-ins are one row per device, address and window.
         attempts: r.attempts,
-        ...(r.windowStart ? { window_start: r.windowStart.toISOString(), last_at: r.lastAt?.toISOString() ?? null } : {}),
+        ...(r.windowStart
+          ? { window_start: r.windowStart.toISOString(), last_at: r.lastAt?.toISOString() ?? null }
+          : {}),
       })),
     };
   }
@@ -72,7 +78,8 @@ export class AdminController {
   @Post('signing-keys/rotate')
   @HttpCode(200)
   async rotateSigningKey(): Promise<{ kid: string; kids: string[] }> {
-    if (!this.ring.rotatable) throw new ConflictException({ detail: 'signing keys come from configuration; rotate them there' });
+    if (!this.ring.rotatable)
+      throw new ConflictException({ detail: 'signing keys come from configuration; rotate them there' });
     const kid = await this.ring.rotate();
     await this.publisher.jwksUpdated({ kids: this.ring.kids(), at: new Date().toISOString() });
     return { kid, kids: this.ring.kids() };

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { DependencyUnavailable, isDependencyOutage, outageDependency } from '@portcullis/platform';
 import { catchError, Observable, throwError } from 'rxjs';
 
-export const POSTGRES = 'Postgres';
+const POSTGRES = 'Postgres';
 
 /**
  * Whether `err` means device-auth's Postgres cannot be used right now: it is
@@ -31,6 +31,8 @@ export function postgresUnavailable(cause: unknown): DependencyUnavailable {
 @Injectable()
 export class PostgresOutageInterceptor implements NestInterceptor {
   intercept(_ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(catchError((err: unknown) => throwError(() => (isPostgresOutage(err) ? postgresUnavailable(err) : err))));
+    return next
+      .handle()
+      .pipe(catchError((err: unknown) => throwError(() => (isPostgresOutage(err) ? postgresUnavailable(err) : err))));
   }
 }

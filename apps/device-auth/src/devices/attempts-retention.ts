@@ -14,7 +14,10 @@ export class AttemptsRetention implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('AttemptsRetention');
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly cfg: DeviceAuthConfig,
+  ) {}
 
   onApplicationBootstrap(): void {
     const first = setTimeout(() => void this.purge(), AttemptsRetention.firstRunMs);

@@ -32,11 +32,21 @@ export class DeviceController {
   @Public()
   @Post('auth')
   @HttpCode(200)
-  async auth(@Body() body: DeviceAuthDto, @Req() req: { ip?: string; body?: unknown }, @Res({ passthrough: true }) reply: FastifyReply): Promise<DeviceAuthResponse> {
+  async auth(
+    @Body() body: DeviceAuthDto,
+    @Req() req: { ip?: string; body?: unknown },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DeviceAuthResponse> {
     await this.limited(body.device_id, req, () => this.limits.admit(req, reply));
     const check = await this.devices.checkCredentials(body.device_id, body.device_secret);
     if (!check.ok) {
-      await this.devices.recordAttempt({ deviceId: check.deviceId, action: 'device.auth', outcome: 'deny', reason: check.reason, clientIp: req.ip });
+      await this.devices.recordAttempt({
+        deviceId: check.deviceId,
+        action: 'device.auth',
+        outcome: 'deny',
+        reason: check.reason,
+        clientIp: req.ip,
+      });
       // The failure itself is on record above; going over a limit only changes the answer to 429.
       await this.limits.failed(req, reply);
       throw new UnauthorizedException({ detail: 'Invalid device credentials' });
@@ -45,7 +55,13 @@ export class DeviceController {
     const token = await this.tokens.issue(check.device);
     await Promise.all([
       this.devices.touch(check.device.deviceId),
-      this.devices.recordAttempt({ deviceId: check.device.deviceId, action: 'device.auth', outcome: 'allow', reason: `secret_${check.via}`, clientIp: req.ip }),
+      this.devices.recordAttempt({
+        deviceId: check.device.deviceId,
+        action: 'device.auth',
+        outcome: 'allow',
+        reason: `secret_${check.via}`,
+        clientIp: req.ip,
+      }),
     ]);
     return { ...token, customer_id: check.device.customerId, device_info: info(check.device) };
   }
@@ -58,8 +74,15 @@ export class DeviceController {
       if (err instanceof SignInThrottled) {
         // The 429 needs no database: an unavailable one only costs the record.
         await this.devices
-          .recordThrottled({ deviceId, clientIp: req.ip, reason: err.reason, windowSeconds: this.cfg.rateWindowSeconds })
-          .catch((e: unknown) => this.logger.warn(`throttled sign-in not recorded: ${e instanceof Error ? e.message : String(e)}`));
+          .recordThrottled({
+            deviceId,
+            clientIp: req.ip,
+            reason: err.reason,
+            windowSeconds: this.cfg.rateWindowSeconds,
+          })
+          .catch((e: unknown) =>
+            this.logger.warn(`throttled sign-in not recorded: ${e instanceof Error ? e.message : String(e)}`),
+          );
       }
       throw err;
     }
@@ -74,7 +97,13 @@ export class DeviceController {
     const token = await this.tokens.issue(device);
     await Promise.all([
       this.devices.touch(device.deviceId),
-      this.devices.recordAttempt({ deviceId: device.deviceId, action: 'device.refresh', outcome: 'allow', reason: 'ok', clientIp: req.ip }),
+      this.devices.recordAttempt({
+        deviceId: device.deviceId,
+        action: 'device.refresh',
+        outcome: 'allow',
+        reason: 'ok',
+        clientIp: req.ip,
+      }),
     ]);
     return token;
   }

@@ -17,7 +17,11 @@ import { SecretHasher } from './secret-hasher';
 @Module({
   imports: [TypeOrmModule.forFeature([Device, AuthAttempt])],
   providers: [
-    { provide: SecretHasher, inject: [DeviceAuthConfig], useFactory: (cfg: DeviceAuthConfig) => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir) },
+    {
+      provide: SecretHasher,
+      inject: [DeviceAuthConfig],
+      useFactory: (cfg: DeviceAuthConfig) => SecretHasher.fromConfig(cfg.pepper, cfg.dataDir),
+    },
     DevicesService,
     AttemptsRetention,
     LocalRevocations,

@@ -67,13 +67,22 @@ export class DevicesService {
     private readonly revocations: LocalRevocations,
   ) {}
 
-  async register(input: { device_id?: string; customer_id: string; name?: string }): Promise<{ device: Device; secret: string }> {
+  async register(input: {
+    device_id?: string;
+    customer_id: string;
+    name?: string;
+  }): Promise<{ device: Device; secret: string }> {
     const deviceId = input.device_id ?? `dev_${this.hasher.generate().slice(3, 23)}`;
     const secret = this.hasher.generate();
     const inserted = await this.devices
       .createQueryBuilder()
       .insert()
-      .values({ deviceId, customerId: input.customer_id, name: input.name ?? deviceId, secretHash: this.hasher.hash(secret) })
+      .values({
+        deviceId,
+        customerId: input.customer_id,
+        name: input.name ?? deviceId,
+        secretHash: this.hasher.hash(secret),
+      })
       .orIgnore()
       .returning('device_id')
       .execute();
@@ -114,7 +123,11 @@ export class DevicesService {
       [deviceId],
     );
     const row = rows[0];
-    const match = this.hasher.matches(secret, row?.secret_hash, row?.previous_valid ? row.previous_secret_hash ?? undefined : undefined);
+    const match = this.hasher.matches(
+      secret,
+      row?.secret_hash,
+      row?.previous_valid ? (row.previous_secret_hash ?? undefined) : undefined,
+    );
     if (!row) return { ok: false, reason: 'unknown_device', deviceId };
     if (!match) return { ok: false, reason: 'wrong_secret', deviceId };
     if (!row.active) return { ok: false, reason: 'revoked', deviceId };
@@ -134,11 +147,13 @@ export class DevicesService {
 
   /** Voids every token of the device at once, here and (through NATS) in every verifier. */
   async revoke(deviceId: string): Promise<Device> {
-    const rows: Array<{ token_generation: number; revoked_at: Date }> = await this.devices.query(
-      `UPDATE devices SET active = false, token_generation = token_generation + 1, revoked_at = now()
+    const rows: Array<{ token_generation: number; revoked_at: Date }> = await this.devices
+      .query(
+        `UPDATE devices SET active = false, token_generation = token_generation + 1, revoked_at = now()
        WHERE device_id = $1 RETURNING token_generation, revoked_at`,
-      [deviceId],
-    ).then((r: [unknown[], number] | unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
+        [deviceId],
+      )
+      .then((r: [unknown[], number] | unknown[]) => (Array.isArray(r[0]) ? r[0] : r) as never);
     if (!rows.length) throw new NotFoundException({ detail: 'device not found' });
     this.revocations.raise(deviceId, rows[0].token_generation);
     await this.publisher.deviceRevoked({
@@ -174,9 +189,27 @@ export class DevicesService {
     return { device: await this.get(deviceId), secret };
   }
 
-  async recordAttempt(a: { deviceId?: string; action: string; outcome: 'allow' | 'deny'; reason: string; clientIp?: string }): Promise<void> {
-    await this.attempts.insert({ deviceId: a.deviceId ?? null, action: a.action, outcome: a.outcome, reason: a.reason, clientIp: a.clientIp ?? null });
-    this.audit.record({ principal: a.deviceId, action: a.action, decision: a.outcome, reason: a.reason, client_ip: a.clientIp });
+  async recordAttempt(a: {
+    deviceId?: string;
+    action: string;
+    outcome: 'allow' | 'deny';
+    reason: string;
+    clientIp?: string;
+  }): Promise<void> {
+    await this.attempts.insert({
+      deviceId: a.deviceId ?? null,
+      action: a.action,
+      outcome: a.outcome,
+      reason: a.reason,
+      clientIp: a.clientIp ?? null,
+    });
+    this.audit.record({
+      principal: a.deviceId,
+      action: a.action,
+      decision: a.outcome,
+      reason: a.reason,
+      client_ip: a.clientIp,
+    });
   }
 
   /**
@@ -184,7 +217,12 @@ export class DevicesService {
    * window of `windowSeconds` (aligned to the epoch), whose `attempts` counts them. The
    * audit log gets the first of each window; the row carries the running count.
    */
-  async recordThrottled(a: { deviceId: string; clientIp?: string; reason: string; windowSeconds: number }): Promise<void> {
+  async recordThrottled(a: {
+    deviceId: string;
+    clientIp?: string;
+    reason: string;
+    windowSeconds: number;
+  }): Promise<void> {
     const rows: Array<{ inserted: boolean }> = await this.attempts.query(
       `INSERT INTO device_auth_attempts (device_id, action, outcome, reason, client_ip, attempts, window_start, last_at)
        VALUES ($1, 'device.auth', 'deny', $2, $3, 1, to_timestamp(floor(extract(epoch FROM now()) / $4::int) * $4::int), now())
@@ -193,7 +231,14 @@ export class DevicesService {
        RETURNING (xmax = 0) AS inserted`,
       [a.deviceId, a.reason, a.clientIp ?? null, a.windowSeconds],
     );
-    if (rows[0]?.inserted) this.audit.record({ principal: a.deviceId, action: 'device.auth', decision: 'deny', reason: a.reason, client_ip: a.clientIp });
+    if (rows[0]?.inserted)
+      this.audit.record({
+        principal: a.deviceId,
+        action: 'device.auth',
+        decision: 'deny',
+        reason: a.reason,
+        client_ip: a.clientIp,
+      });
   }
 
   /** Deletes attempts older than `days`, in batches on the created_at index so no one statement runs long. */
@@ -220,7 +265,14 @@ export class DevicesService {
   }
 
   async revocationSnapshot(): Promise<RevocationSnapshot> {
-    const rows = await this.devices.find({ where: { tokenGeneration: MoreThan(1) }, select: { deviceId: true, tokenGeneration: true } });
-    return { iss: this.cfg.issuer, entries: rows.map((r) => ({ device_id: r.deviceId, min_generation: r.tokenGeneration })), at: new Date().toISOString() };
+    const rows = await this.devices.find({
+      where: { tokenGeneration: MoreThan(1) },
+      select: { deviceId: true, tokenGeneration: true },
+    });
+    return {
+      iss: this.cfg.issuer,
+      entries: rows.map((r) => ({ device_id: r.deviceId, min_generation: r.tokenGeneration })),
+      at: new Date().toISOString(),
+    };
   }
 }

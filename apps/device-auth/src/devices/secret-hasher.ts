@@ -39,7 +39,11 @@ export class SecretHasher {
    * Checks a presented secret against the current hash and the overlap hash.
    * Both comparisons always run, against the decoy when a hash is absent.
    */
-  matches(presented: string, current: string | undefined, previous: string | undefined): 'current' | 'previous' | false {
+  matches(
+    presented: string,
+    current: string | undefined,
+    previous: string | undefined,
+  ): 'current' | 'previous' | false {
     const h = this.hash(presented);
     const cur = safeEqual(h, current ?? this.decoy) && current !== undefined;
     const prev = safeEqual(h, previous ?? this.decoy) && previous !== undefined;

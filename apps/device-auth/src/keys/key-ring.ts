@@ -27,7 +27,10 @@ interface StoredKey {
 export class KeyRing {
   private keys: RingKey[] = [];
 
-  private constructor(private readonly store: string | undefined, private readonly maxTokenLifetimeSeconds: number) {}
+  private constructor(
+    private readonly store: string | undefined,
+    private readonly maxTokenLifetimeSeconds: number,
+  ) {}
 
   static async fromConfig(opts: {
     signingKeyPem?: string;
@@ -38,7 +41,8 @@ export class KeyRing {
     if (opts.signingKeyPem) {
       const ring = new KeyRing(undefined, opts.maxTokenLifetimeSeconds);
       ring.keys = [await toRingKey(opts.signingKeyPem, true)];
-      for (const pem of opts.previousKeyPems) ring.keys.push({ ...(await toRingKey(pem, false)), privateKey: undefined });
+      for (const pem of opts.previousKeyPems)
+        ring.keys.push({ ...(await toRingKey(pem, false)), privateKey: undefined });
       return ring;
     }
     const dir = join(opts.dataDir, 'device-auth');
@@ -62,7 +66,10 @@ export class KeyRing {
 
   /** jose key lookup: only ES256 and only a `kid` this ring holds; nothing from the token's own header. */
   readonly getKey = async (header: JWTHeaderParameters): Promise<KeyLike> => {
-    const k = header.alg === 'ES256' && typeof header.kid === 'string' ? this.verifying().find((x) => x.kid === header.kid) : undefined;
+    const k =
+      header.alg === 'ES256' && typeof header.kid === 'string'
+        ? this.verifying().find((x) => x.kid === header.kid)
+        : undefined;
     if (!k) throw new errors.JWKSNoMatchingKey();
     return k.publicKey;
   };

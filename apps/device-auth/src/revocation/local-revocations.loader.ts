@@ -9,7 +9,10 @@ export class LocalRevocationsLoader implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger('LocalRevocations');
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly devices: DevicesService, private readonly map: LocalRevocations) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly map: LocalRevocations,
+  ) {}
 
   onApplicationBootstrap(): void {
     void this.load();

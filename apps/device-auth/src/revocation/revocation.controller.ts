@@ -16,7 +16,11 @@ import { LocalRevocations } from './local-revocations';
 @Internal()
 @Controller()
 export class RevocationController {
-  constructor(private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig, private readonly local: LocalRevocations) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly cfg: DeviceAuthConfig,
+    private readonly local: LocalRevocations,
+  ) {}
 
   @MessagePattern(Subjects.revocationSnapshot)
   snapshot(): Promise<RevocationSnapshot> {
@@ -25,7 +29,8 @@ export class RevocationController {
 
   @EventPattern(Subjects.deviceRevoked)
   revoked(@Payload() e: DeviceRevokedEvent): void {
-    if (e?.iss === this.cfg.issuer && typeof e.device_id === 'string') this.local.raise(e.device_id, Number(e.min_generation));
+    if (e?.iss === this.cfg.issuer && typeof e.device_id === 'string')
+      this.local.raise(e.device_id, Number(e.min_generation));
   }
 }
 
@@ -37,11 +42,18 @@ export class RevocationController {
 export class RevocationSnapshotResponder implements OnApplicationBootstrap {
   private readonly logger = new Logger(RevocationSnapshotResponder.name);
 
-  constructor(private readonly nats: NatsConnectionService, private readonly devices: DevicesService, private readonly cfg: DeviceAuthConfig) {}
+  constructor(
+    private readonly nats: NatsConnectionService,
+    private readonly devices: DevicesService,
+    private readonly cfg: DeviceAuthConfig,
+  ) {}
 
   onApplicationBootstrap(): void {
     // Not awaited: device-auth starts (live, not ready) while NATS is still down, and answers once it is up.
-    void this.nats.connection().then((nc) => nc && this.respond(nc), () => undefined);
+    void this.nats.connection().then(
+      (nc) => nc && this.respond(nc),
+      () => undefined,
+    );
   }
 
   private respond(nc: NatsConnection): void {

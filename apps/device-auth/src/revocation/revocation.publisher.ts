@@ -10,7 +10,10 @@ import { DeviceAuthConfig } from '../config';
 export class RevocationPublisher {
   private readonly logger = new Logger(RevocationPublisher.name);
 
-  constructor(@Inject(EVENTS_CLIENT) private readonly client: ClientProxy, private readonly cfg: DeviceAuthConfig) {}
+  constructor(
+    @Inject(EVENTS_CLIENT) private readonly client: ClientProxy,
+    private readonly cfg: DeviceAuthConfig,
+  ) {}
 
   async deviceRevoked(e: Omit<DeviceRevokedEvent, 'iss'>): Promise<void> {
     await this.emit(Subjects.deviceRevoked, { iss: this.cfg.issuer, ...e } satisfies DeviceRevokedEvent);

@@ -1,4 +1,12 @@
-import { BadGatewayException, BadRequestException, HttpException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadGatewayException,
+  BadRequestException,
+  HttpException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { DeviceAuthConfig } from '../config';
 
 export interface VapiCall {
@@ -29,14 +37,16 @@ export class VapiClient {
 
   getCall(id: string): Promise<VapiCall> {
     // encodeURIComponent throws on a lone surrogate; such an id names no call.
-    if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new BadRequestException({ detail: 'call_id is not valid text' });
+    if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed())
+      throw new BadRequestException({ detail: 'call_id is not valid text' });
     return this.request<VapiCall>('GET', `/call/${encodeURIComponent(id)}`);
   }
 
   /** The control URL is per call and needs no key; the key is never sent there. */
   async endCall(controlUrl: string): Promise<void> {
     const u = new URL(controlUrl);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new BadGatewayException({ detail: 'voice vendor returned an unusable call' });
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      throw new BadGatewayException({ detail: 'voice vendor returned an unusable call' });
     await this.send('POST', u.toString(), { type: 'end-call' }, false);
   }
 
@@ -78,13 +88,15 @@ export class VapiClient {
   }
 }
 
-export function vendorError(status: number, retryAfter: string | null): HttpException {
-  if (status === 401 || status === 403) return new BadGatewayException({ detail: 'voice vendor refused the server credentials' });
+function vendorError(status: number, retryAfter: string | null): HttpException {
+  if (status === 401 || status === 403)
+    return new BadGatewayException({ detail: 'voice vendor refused the server credentials' });
   if (status === 404) return new NotFoundException({ detail: 'call not found' });
   if (status === 400 || status === 422) return new BadRequestException({ detail: 'voice vendor rejected the request' });
   if (status === 429) {
     const e = new ServiceUnavailableException({ detail: 'voice vendor is rate limiting; retry later' });
-    if (retryAfter && /^\d+$/.test(retryAfter)) (e as HttpException & { headers?: Record<string, string> }).headers = { 'retry-after': retryAfter };
+    if (retryAfter && /^\d+$/.test(retryAfter))
+      (e as HttpException & { headers?: Record<string, string> }).headers = { 'retry-after': retryAfter };
     return e;
   }
   return new BadGatewayException({ detail: 'voice vendor unavailable' });

@@ -4,8 +4,8 @@ import { VapiCall, VapiClient } from './vapi.client';
 import { VapiStartDto, VapiStopDto } from './vapi.dto';
 
 /** Calls are tagged with these keys; a device may stop only calls tagged with its own id. */
-export const TAG_DEVICE = 'portcullis_device_id';
-export const TAG_CUSTOMER = 'portcullis_customer_id';
+const TAG_DEVICE = 'portcullis_device_id';
+const TAG_CUSTOMER = 'portcullis_customer_id';
 
 function taggedDevice(call: VapiCall): unknown {
   return call.assistantOverrides?.metadata?.[TAG_DEVICE] ?? call.metadata?.[TAG_DEVICE];
@@ -38,11 +38,15 @@ export class VapiController {
 
   @Post('stop')
   @HttpCode(200)
-  async stop(@Body() body: VapiStopDto, @Principal() device: DevicePrincipal): Promise<{ call_id: string; status: string }> {
+  async stop(
+    @Body() body: VapiStopDto,
+    @Principal() device: DevicePrincipal,
+  ): Promise<{ call_id: string; status: string }> {
     const call = await this.vapi.getCall(body.call_id);
     // Another device's call is answered exactly like a missing one.
     if (taggedDevice(call) !== device.deviceId) throw new NotFoundException({ detail: 'call not found' });
-    if (call.status === 'ended' || !call.monitor?.controlUrl) return { call_id: call.id, status: call.status ?? 'ended' };
+    if (call.status === 'ended' || !call.monitor?.controlUrl)
+      return { call_id: call.id, status: call.status ?? 'ended' };
     await this.vapi.endCall(call.monitor.controlUrl);
     return { call_id: call.id, status: 'ending' };
   }

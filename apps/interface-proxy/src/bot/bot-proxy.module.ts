@@ -10,7 +10,10 @@ import { BotProxyService } from './bot-proxy.service';
  */
 @Module({
   controllers: [BotProxyController],
-  providers: [{ provide: BotControlClient, inject: [InterfaceProxyConfig], useFactory: botControlClient }, BotProxyService],
+  providers: [
+    { provide: BotControlClient, inject: [InterfaceProxyConfig], useFactory: botControlClient },
+    BotProxyService,
+  ],
   exports: [BotControlClient, BotProxyService],
 })
 export class BotProxyModule {}

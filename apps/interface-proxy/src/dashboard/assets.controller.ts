@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
  * (the build copies it). Read once at boot into memory: a fixed set of files,
  * so no request path ever reaches the file system.
  */
-export function loadDashboardAssets(dir = resolve(__dirname, '../../public')): Map<string, { type: string; body: Buffer }> {
+function loadDashboardAssets(dir = resolve(__dirname, '../../public')): Map<string, { type: string; body: Buffer }> {
   if (!existsSync(dir)) throw new Error(`dashboard assets not found in ${dir}; run npm run build`);
   const files = new Map<string, { type: string; body: Buffer }>();
   for (const name of readdirSync(dir)) {

@@ -5,14 +5,19 @@ import { BotProxyService } from '../bot/bot-proxy.service';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Auth } from '@portcullis/auth';
 
-const pidPipe = new ParseIntPipe({ exceptionFactory: () => new BadRequestException({ detail: 'pid must be a number' }) });
+const pidPipe = new ParseIntPipe({
+  exceptionFactory: () => new BadRequestException({ detail: 'pid must be a number' }),
+});
 
 /** Bot sessions tab: a snapshot, then bot-control's event stream (the page never polls). */
 @Auth('dashboard-session')
 @ApiExcludeController()
 @Controller('dashboard/api/bots')
 export class BotsController {
-  constructor(private readonly botControl: BotControlClient, private readonly bots: BotProxyService) {}
+  constructor(
+    private readonly botControl: BotControlClient,
+    private readonly bots: BotProxyService,
+  ) {}
 
   @Get()
   async list(@Req() req: FastifyRequest): Promise<{ sessions: unknown }> {

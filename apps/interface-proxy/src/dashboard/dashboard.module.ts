@@ -27,12 +27,14 @@ export class DashboardModule {
         {
           provide: DeviceAuthAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => adminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) =>
+            adminUpstream('device-auth', dashboard.deviceAuthBaseUrl, keys, cfg.botControlTimeoutMs),
         },
         {
           provide: RoomGatewayAdmin,
           inject: [AdminKeySource],
-          useFactory: (keys: AdminKeySource) => adminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
+          useFactory: (keys: AdminKeySource) =>
+            adminUpstream('room-gateway', dashboard.roomGatewayBaseUrl, keys, cfg.botControlTimeoutMs),
         },
         DashboardSessions,
       ],

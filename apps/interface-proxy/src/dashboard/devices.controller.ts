@@ -29,7 +29,12 @@ export class DevicesController {
   async list(@Query() q: DeviceListQuery, @Req() req: FastifyRequest): Promise<{ devices: DeviceView[] }> {
     const qs = new URLSearchParams({ limit: '1000' });
     if (q.customer_id) qs.set('customer_id', q.customer_id);
-    const { devices } = await this.deviceAuth.call<{ devices: DeviceView[] }>('GET', `/admin/devices?${qs}`, undefined, String(req.id));
+    const { devices } = await this.deviceAuth.call<{ devices: DeviceView[] }>(
+      'GET',
+      `/admin/devices?${qs}`,
+      undefined,
+      String(req.id),
+    );
     const needle = (q.q ?? '').trim().toLowerCase();
     const status = q.status ?? 'all';
     return {
@@ -44,7 +49,12 @@ export class DevicesController {
   /** The answer carries device_secret once; it is not kept anywhere here. */
   @Post()
   register(@Body() body: RegisterDto, @Req() req: FastifyRequest): Promise<DeviceView> {
-    return this.deviceAuth.call('POST', '/admin/devices', { device_id: body.device_id || undefined, customer_id: body.customer_id, name: body.name || undefined }, String(req.id));
+    return this.deviceAuth.call(
+      'POST',
+      '/admin/devices',
+      { device_id: body.device_id || undefined, customer_id: body.customer_id, name: body.name || undefined },
+      String(req.id),
+    );
   }
 
   @Post(':id/revoke')
@@ -62,7 +72,12 @@ export class DevicesController {
   @Post(':id/rotate-secret')
   @HttpCode(200)
   rotate(@Param('id') id: string, @Body() body: RotateDto, @Req() req: FastifyRequest): Promise<DeviceView> {
-    return this.deviceAuth.call('POST', `/admin/devices/${deviceId(id)}/rotate-secret`, { overlap_seconds: body.overlap_seconds ?? 0 }, String(req.id));
+    return this.deviceAuth.call(
+      'POST',
+      `/admin/devices/${deviceId(id)}/rotate-secret`,
+      { overlap_seconds: body.overlap_seconds ?? 0 },
+      String(req.id),
+    );
   }
 
   @Get(':id/audit')

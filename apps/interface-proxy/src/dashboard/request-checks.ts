@@ -8,14 +8,14 @@ export const DASHBOARD_PATH = '/dashboard';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Host name of the request without the port ("[::1]" kept bracketed). */
-export function requestHostname(req: FastifyRequest): string {
+function requestHostname(req: FastifyRequest): string {
   const host = String(req.headers.host ?? '').toLowerCase();
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
   return host.split(':')[0];
 }
 
 /** Plain HTTP is only trusted on the loopback names; everywhere else the cookie is Secure. */
-export function isLocalRequest(req: FastifyRequest): boolean {
+function isLocalRequest(req: FastifyRequest): boolean {
   return LOCAL_HOSTS.has(requestHostname(req));
 }
 
@@ -24,7 +24,13 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
 }
 
 export function sessionCookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
-  const attrs = [`${SESSION_COOKIE}=${value}`, `Path=${DASHBOARD_PATH}`, `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Strict'];
+  const attrs = [
+    `${SESSION_COOKIE}=${value}`,
+    `Path=${DASHBOARD_PATH}`,
+    `Max-Age=${maxAgeSeconds}`,
+    'HttpOnly',
+    'SameSite=Strict',
+  ];
   if (!isLocalRequest(req)) attrs.push('Secure');
   return attrs.join('; ');
 }

@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpException, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpException,
+  HttpStatus,
+  Param,
+  Post,
+  Req,
+} from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { roomSecretEnvName } from '@portcullis/auth';
@@ -15,7 +26,7 @@ export class InviteDto {
 }
 
 /** The operator room routes this tab expects from room-gateway (X-Portcullis-API-Key); see docs/apps/signaling-rooms.md, "Operator API". */
-export const ROOM_ADMIN_PREFIX = '/admin/signaling/rooms';
+const ROOM_ADMIN_PREFIX = '/admin/signaling/rooms';
 
 function roomId(id: string): string {
   if (!ROOM_ID.test(id)) throw new BadRequestException({ detail: 'invalid room id' });
@@ -36,7 +47,11 @@ export class RoomsController {
    */
   @Post('secret')
   secret(@Body() body: RoomSecretDto): { room_id: string; room_secret: string; env_var: string } {
-    return { room_id: body.room_id, room_secret: randomBytes(32).toString('hex'), env_var: roomSecretEnvName(body.room_id) };
+    return {
+      room_id: body.room_id,
+      room_secret: randomBytes(32).toString('hex'),
+      env_var: roomSecretEnvName(body.room_id),
+    };
   }
 
   @Get()
@@ -46,7 +61,12 @@ export class RoomsController {
     } catch (err) {
       if (err instanceof HttpException && err.getStatus() === HttpStatus.NOT_FOUND) {
         // room-gateway serves its signaling routes only with a DATABASE_URL (or it predates them).
-        throw new HttpException({ detail: `room-gateway has no signaling rooms to list (GET ${ROOM_ADMIN_PREFIX} not found): signaling is off there without DATABASE_URL` }, HttpStatus.NOT_IMPLEMENTED);
+        throw new HttpException(
+          {
+            detail: `room-gateway has no signaling rooms to list (GET ${ROOM_ADMIN_PREFIX} not found): signaling is off there without DATABASE_URL`,
+          },
+          HttpStatus.NOT_IMPLEMENTED,
+        );
       }
       throw err;
     }
@@ -58,9 +78,18 @@ export class RoomsController {
   }
 
   @Delete(':room_id/members/:device_id')
-  remove(@Param('room_id') id: string, @Param('device_id') device: string, @Req() req: FastifyRequest): Promise<unknown> {
+  remove(
+    @Param('room_id') id: string,
+    @Param('device_id') device: string,
+    @Req() req: FastifyRequest,
+  ): Promise<unknown> {
     if (!DEVICE_ID.test(device)) throw new BadRequestException({ detail: 'invalid device id' });
-    return this.rooms.call('DELETE', `${ROOM_ADMIN_PREFIX}/${roomId(id)}/members/${encodeURIComponent(device)}`, undefined, String(req.id));
+    return this.rooms.call(
+      'DELETE',
+      `${ROOM_ADMIN_PREFIX}/${roomId(id)}/members/${encodeURIComponent(device)}`,
+      undefined,
+      String(req.id),
+    );
   }
 
   @Post(':room_id/tokens')

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DASHBOARD_PATH } from './request-checks';
 
 /** No inline script or style, nothing framed, nothing fetched from elsewhere. */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -24,7 +24,8 @@ export function registerDashboardHeaders(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('onSend', async (req, reply, payload) => {
       const url = req.url;
-      if (url !== DASHBOARD_PATH && !url.startsWith(`${DASHBOARD_PATH}/`) && !url.startsWith(`${DASHBOARD_PATH}?`)) return payload;
+      if (url !== DASHBOARD_PATH && !url.startsWith(`${DASHBOARD_PATH}/`) && !url.startsWith(`${DASHBOARD_PATH}?`))
+        return payload;
       reply.header('content-security-policy', DASHBOARD_CSP);
       reply.header('x-frame-options', 'DENY');
       reply.header('x-content-type-options', 'nosniff');

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AdminKeySource, Auth, AuditLog, checkAdminKey, DashboardPrincipal, Principal, Public } from '@portcullis/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -28,9 +41,19 @@ export class SessionController {
   @Public()
   @Post()
   @HttpCode(200)
-  signIn(@Body() body: SignInDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): SessionView {
+  signIn(
+    @Body() body: SignInDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): SessionView {
     const record = (decision: 'allow' | 'deny', reason: string) =>
-      this.audit.record({ action: 'dashboard.sign_in', decision, reason, request_id: String(req.id), client_ip: req.ip });
+      this.audit.record({
+        action: 'dashboard.sign_in',
+        decision,
+        reason,
+        request_id: String(req.id),
+        client_ip: req.ip,
+      });
     // Login CSRF: a foreign page must not sign a browser into this dashboard.
     if (!sameOrigin(req)) {
       record('deny', 'cross_origin');
@@ -65,7 +88,13 @@ export class SessionController {
   @HttpCode(204)
   signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
     this.sessions.destroy(readCookie(req, SESSION_COOKIE));
-    this.audit.record({ action: 'dashboard.sign_out', decision: 'allow', reason: 'ok', request_id: String(req.id), client_ip: req.ip });
+    this.audit.record({
+      action: 'dashboard.sign_out',
+      decision: 'allow',
+      reason: 'ok',
+      request_id: String(req.id),
+      client_ip: req.ip,
+    });
     void reply.header('set-cookie', clearedSessionCookie(req));
   }
 }

@@ -11,7 +11,7 @@ type Method = 'GET' | 'POST' | 'DELETE';
 const PASS_THROUGH = new Set([400, 404, 409, 422, 429]);
 
 /** What the browser is told when the upstream fails; each upstream words it for its operator. */
-export interface UpstreamMessages {
+interface UpstreamMessages {
   unavailable: string;
   /** The upstream refused this server's own credentials (401/403): a misconfiguration. */
   refusedUs: string;
@@ -53,7 +53,13 @@ export class UpstreamClient implements OnApplicationShutdown {
     this.logger = new Logger(`Upstream(${opts.name})`);
   }
 
-  private headers(method: Method, path: string, body: string, requestId: string | undefined, accept: string): Record<string, string> {
+  private headers(
+    method: Method,
+    path: string,
+    body: string,
+    requestId: string | undefined,
+    accept: string,
+  ): Record<string, string> {
     const headers: Record<string, string> = { accept, ...this.opts.credentials(method, path, body) };
     if (body) headers['content-type'] = 'application/json';
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
@@ -68,7 +74,14 @@ export class UpstreamClient implements OnApplicationShutdown {
     let status: number;
     let text: string;
     try {
-      const res = await this.pool.request({ method, path, headers, body: body || undefined, headersTimeout: this.opts.timeoutMs, bodyTimeout: this.opts.timeoutMs });
+      const res = await this.pool.request({
+        method,
+        path,
+        headers,
+        body: body || undefined,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
       status = res.statusCode;
       // Inside the try: the connection can also fail (or time out) while the body arrives.
       text = await res.body.text();
@@ -90,7 +103,14 @@ export class UpstreamClient implements OnApplicationShutdown {
     const path = `${this.prefix}${p}`;
     let res;
     try {
-      res = await this.pool.request({ method: 'GET', path, headers: this.headers('GET', path, '', requestId, 'text/event-stream'), signal, headersTimeout: this.opts.timeoutMs, bodyTimeout: 0 });
+      res = await this.pool.request({
+        method: 'GET',
+        path,
+        headers: this.headers('GET', path, '', requestId, 'text/event-stream'),
+        signal,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: 0,
+      });
     } catch (err) {
       throw this.unreachable(err, p);
     }

@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { AuthGuard } from '@portcullis/auth';
 import { ProviderCredential } from './provider-credential';
 
-export { PROVIDER_AUTH_HEADER, PROVIDER_HEADER } from '@portcullis/auth';
-
 export interface CallerMeta {
   method: string;
   route: string;
@@ -18,6 +16,11 @@ export class ProviderKeyService {
 
   /** The provider said no: recorded on the guard's audit and metrics path, against the fingerprint, never the key. */
   providerRejected(cred: ProviderCredential, meta: CallerMeta): void {
-    this.auth.record({ transport: 'http', method: meta.method, route: meta.route, clientIp: meta.clientIp, requestId: meta.requestId }, 'deny', 'provider_rejected', cred.fingerprint);
+    this.auth.record(
+      { transport: 'http', method: meta.method, route: meta.route, clientIp: meta.clientIp, requestId: meta.requestId },
+      'deny',
+      'provider_rejected',
+      cred.fingerprint,
+    );
   }
 }

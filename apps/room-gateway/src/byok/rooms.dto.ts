@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CapabilityOverrides, capabilityOverridesSchema } from './capabilities';
 import { profileNames } from './profiles';
 
-export const ROOM_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const ROOM_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const createRoomSchema = z
   .object({
@@ -15,7 +15,9 @@ export const createRoomSchema = z
 
 export type CreateRoomRequest = z.infer<typeof createRoomSchema>;
 
-export const roomPathSchema = z.object({ room_name: z.string().regex(ROOM_NAME, 'must be 1-128 letters, digits, "-" or "_"') });
+export const roomPathSchema = z.object({
+  room_name: z.string().regex(ROOM_NAME, 'must be 1-128 letters, digits, "-" or "_"'),
+});
 
 // The classes below document the API in OpenAPI; requests are parsed by the zod schemas above.
 
@@ -30,17 +32,22 @@ export class CapabilitiesDoc {
   @ApiPropertyOptional() prejoin?: boolean;
   @ApiPropertyOptional() knocking?: boolean;
   @ApiPropertyOptional({ minimum: 1, maximum: 100000 }) max_participants?: number;
-  @ApiPropertyOptional({ minimum: 1, maximum: 129600, nullable: true, type: Number }) expires_in_minutes?: number | null;
+  @ApiPropertyOptional({ minimum: 1, maximum: 129600, nullable: true, type: Number }) expires_in_minutes?:
+    number | null;
 }
 
 export class OverridesDoc {
-  @ApiPropertyOptional({ type: CapabilitiesDoc, description: 'Deep-merged over the profile; unknown fields and capabilities the provider cannot do are 422.' })
+  @ApiPropertyOptional({
+    type: CapabilitiesDoc,
+    description: 'Deep-merged over the profile; unknown fields and capabilities the provider cannot do are 422.',
+  })
   capabilities?: CapabilityOverrides;
 }
 
 export class CreateRoomDoc {
   @ApiProperty({ enum: profileNames, default: 'conversation' }) profile!: string;
-  @ApiPropertyOptional({ pattern: ROOM_NAME.source, description: 'Room name; the provider picks one when absent.' }) name?: string;
+  @ApiPropertyOptional({ pattern: ROOM_NAME.source, description: 'Room name; the provider picks one when absent.' })
+  name?: string;
   @ApiPropertyOptional({ type: OverridesDoc }) overrides?: OverridesDoc;
 }
 
@@ -48,15 +55,26 @@ export class RoomDoc {
   @ApiProperty({ example: 'daily' }) provider!: string;
   @ApiProperty() room_name!: string;
   @ApiProperty({ nullable: true, type: String }) room_id!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Join URL; null for LiveKit (clients connect to the LiveKit server with a token).' }) room_url!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Join URL; null for LiveKit (clients connect to the LiveKit server with a token).',
+  })
+  room_url!: string | null;
   @ApiProperty({ nullable: true, type: String }) created_at!: string | null;
-  @ApiProperty({ type: Object, description: "The provider's own room settings." }) provider_config!: Record<string, unknown>;
+  @ApiProperty({ type: Object, description: "The provider's own room settings." }) provider_config!: Record<
+    string,
+    unknown
+  >;
 }
 
 export class CreatedRoomDoc extends RoomDoc {
   @ApiProperty() profile!: string;
   @ApiProperty({ type: CapabilitiesDoc }) capabilities!: CapabilitiesDoc;
-  @ApiProperty({ type: [String], description: "Profile capabilities this provider cannot apply (requesting one in overrides is a 422)." })
+  @ApiProperty({
+    type: [String],
+    description: 'Profile capabilities this provider cannot apply (requesting one in overrides is a 422).',
+  })
   not_applied!: string[];
 }
 

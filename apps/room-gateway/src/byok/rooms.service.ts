@@ -31,9 +31,15 @@ export class RoomsService {
     const asked = req.overrides?.capabilities ?? {};
     const { support, name: provider } = cred.provider;
     const problems: FieldProblem[] = [];
-    for (const [name, value] of Object.entries(asked) as Array<[keyof Capabilities, Capabilities[keyof Capabilities]]>) {
+    for (const [name, value] of Object.entries(asked) as Array<
+      [keyof Capabilities, Capabilities[keyof Capabilities]]
+    >) {
       if (!support[name] && !isOff(name, value)) {
-        problems.push({ loc: ['body', 'overrides', 'capabilities', name], msg: `${provider} cannot do ${name}`, type: 'unsupported_capability' });
+        problems.push({
+          loc: ['body', 'overrides', 'capabilities', name],
+          msg: `${provider} cannot do ${name}`,
+          type: 'unsupported_capability',
+        });
       }
     }
     if (problems.length) throw new FieldsInvalid(problems);
@@ -42,7 +48,9 @@ export class RoomsService {
     const notApplied = capabilityNames.filter((n) => !support[n] && !isOff(n, merged[n]));
     const applied = { ...merged };
     for (const n of notApplied) (applied as Record<string, unknown>)[n] = n === 'expires_in_minutes' ? null : false;
-    const room = await this.guard(cred, meta, () => cred.provider.client(cred.key).create(req.name, applied, profile.name));
+    const room = await this.guard(cred, meta, () =>
+      cred.provider.client(cred.key).create(req.name, applied, profile.name),
+    );
     return { ...room, profile: profile.name, capabilities: applied, not_applied: notApplied };
   }
 
@@ -64,7 +72,14 @@ export class RoomsService {
         throw err;
       }
       // Anything else is ours; its text could carry request details, so only its class is logged.
-      this.logger.error({ error: err instanceof Error ? err.name : typeof err, provider: cred.provider.name, fingerprint: cred.fingerprint }, 'provider call failed');
+      this.logger.error(
+        {
+          error: err instanceof Error ? err.name : typeof err,
+          provider: cred.provider.name,
+          fingerprint: cred.fingerprint,
+        },
+        'provider call failed',
+      );
       throw new ProviderError('unavailable', `${cred.provider.name} call failed`);
     }
   }

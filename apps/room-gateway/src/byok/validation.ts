@@ -15,7 +15,7 @@ export class FieldsInvalid extends UnprocessableEntityException {
   }
 }
 
-export function problemsOf(err: z.ZodError, root: string): FieldProblem[] {
+function problemsOf(err: z.ZodError, root: string): FieldProblem[] {
   return err.issues.flatMap((i): FieldProblem[] =>
     i.code === z.ZodIssueCode.unrecognized_keys
       ? i.keys.map((k) => ({ loc: [root, ...i.path, k], msg: 'unknown field', type: 'unknown_field' }))

@@ -12,7 +12,10 @@ export const ROOM_GATEWAY_MIGRATIONS = [SignalingRooms1764200000000];
  * The one place room-gateway's connection options are built (app, migrate command, tests).
  * Its own migrations table, so it can share a database with device-auth.
  */
-export function roomGatewayDataSourceOptions(databaseUrl: string, opts: { queryTimeoutMs?: number } = {}): DataSourceOptions {
+export function roomGatewayDataSourceOptions(
+  databaseUrl: string,
+  opts: { queryTimeoutMs?: number } = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,

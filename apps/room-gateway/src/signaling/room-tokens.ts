@@ -20,7 +20,10 @@ export class RoomTokens {
     this.key = new TextEncoder().encode(key);
   }
 
-  async issue(inv: Omit<RoomInvitation, 'jti' | 'expiresAt'>, ttlSeconds: number): Promise<{ token: string; invitation: RoomInvitation }> {
+  async issue(
+    inv: Omit<RoomInvitation, 'jti' | 'expiresAt'>,
+    ttlSeconds: number,
+  ): Promise<{ token: string; invitation: RoomInvitation }> {
     const jti = randomBytes(16).toString('hex');
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({ rid: inv.roomId, role: inv.role, su: inv.singleUse })
@@ -38,10 +41,22 @@ export class RoomTokens {
   async verify(token: unknown): Promise<RoomInvitation | undefined> {
     if (typeof token !== 'string' || token.length > 4096) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, typ: ROOM_TOKEN_TYP, requiredClaims: ['jti', 'exp'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        typ: ROOM_TOKEN_TYP,
+        requiredClaims: ['jti', 'exp'],
+      });
       const p = payload as { rid?: unknown; role?: unknown; su?: unknown; aud?: unknown; jti?: string; exp?: number };
-      if (typeof p.rid !== 'string' || p.aud !== p.rid || (p.role !== 'worker' && p.role !== 'client')) return undefined;
-      return { roomId: p.rid, role: p.role, singleUse: p.su === true, jti: p.jti as string, expiresAt: new Date((p.exp as number) * 1000) };
+      if (typeof p.rid !== 'string' || p.aud !== p.rid || (p.role !== 'worker' && p.role !== 'client'))
+        return undefined;
+      return {
+        roomId: p.rid,
+        role: p.role,
+        singleUse: p.su === true,
+        jti: p.jti as string,
+        expiresAt: new Date((p.exp as number) * 1000),
+      };
     } catch {
       return undefined;
     }

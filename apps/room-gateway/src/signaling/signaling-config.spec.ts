@@ -4,7 +4,12 @@ describe('room-gateway signaling config', () => {
   it('is off without DATABASE_URL and on with it', () => {
     expect(loadRoomGatewayConfig({}).signaling).toBeUndefined();
     const on = loadRoomGatewayConfig({ DATABASE_URL: 'postgres://x@h/db', DEVICE_AUTH_URL: 'http://auth:3002/' });
-    expect(on.signaling).toMatchObject({ databaseUrl: 'postgres://x@h/db', deviceAuthUrl: 'http://auth:3002', migrateOnStart: true, roomTokenKeyGenerated: true });
+    expect(on.signaling).toMatchObject({
+      databaseUrl: 'postgres://x@h/db',
+      deviceAuthUrl: 'http://auth:3002',
+      migrateOnStart: true,
+      roomTokenKeyGenerated: true,
+    });
   });
 
   it('refuses production without a long enough room-token key, naming the variable and not the value', () => {
@@ -19,6 +24,8 @@ describe('room-gateway signaling config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(String(err)).toContain('ROOM_TOKEN_SIGNING_KEY: must be at least 32 bytes');
     expect(String(err)).not.toContain('short-key-value');
-    expect(loadRoomGatewayConfig({ ...base, ROOM_TOKEN_SIGNING_KEY: 'r'.repeat(32) }).signaling?.roomTokenKeyGenerated).toBe(false);
+    expect(
+      loadRoomGatewayConfig({ ...base, ROOM_TOKEN_SIGNING_KEY: 'r'.repeat(32) }).signaling?.roomTokenKeyGenerated,
+    ).toBe(false);
   });
 });

@@ -1,4 +1,14 @@
-import { ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, OnApplicationShutdown, UnauthorizedException } from '@nestjs/common';
+import {
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditLog, DevicePrincipal } from '@portcullis/auth';
 import type { RoomTokenView, SignalingMemberView, SignalingRole, SignalingRoomView } from '@portcullis/contracts';
@@ -19,7 +29,7 @@ const BAD_TOKEN = () => new UnauthorizedException({ detail: 'invalid room token'
 
 const ROOM_ID = /^rm_[0-9a-f]{32}$/;
 /** The operator's room list is for a page: the newest rooms, not a whole table. */
-export const ADMIN_ROOM_LIMIT = 500;
+const ADMIN_ROOM_LIMIT = 500;
 
 export interface SignalingAdminMembersView {
   room_id: string;
@@ -56,7 +66,9 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
   /** A spent single-use token past its expiry fails verification anyway, so its row can go. */
   async purgeSpentTokens(): Promise<number> {
     try {
-      const [, affected] = (await this.ds.query('DELETE FROM signaling_room_token_uses WHERE expires_at < now()')) as [unknown, number];
+      const [, affected] = await this.ds.query<[unknown, number]>(
+        'DELETE FROM signaling_room_token_uses WHERE expires_at < now()',
+      );
       return affected ?? 0;
     } catch (err) {
       this.logger.warn(`purge of spent room tokens failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -66,7 +78,12 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
 
   async create(device: DevicePrincipal, name?: string): Promise<SignalingRoomView> {
     const room = await this.ds.transaction(async (m) => {
-      const r = m.create(SignalingRoom, { roomId: `rm_${randomBytes(16).toString('hex')}`, name: name ?? null, ownerId: device.deviceId, customerId: device.customerId });
+      const r = m.create(SignalingRoom, {
+        roomId: `rm_${randomBytes(16).toString('hex')}`,
+        name: name ?? null,
+        ownerId: device.deviceId,
+        customerId: device.customerId,
+      });
       await m.insert(SignalingRoom, r);
       await m.insert(RoomMembership, { roomId: r.roomId, deviceId: device.deviceId, role: 'owner' });
       return m.findOneByOrFail(SignalingRoom, { roomId: r.roomId });
@@ -85,7 +102,13 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     return rooms.map(view);
   }
 
-  async invite(device: DevicePrincipal, roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+  async invite(
+    device: DevicePrincipal,
+    roomId: string,
+    role: 'worker' | 'client',
+    singleUse: boolean,
+    ttlSeconds?: number,
+  ): Promise<RoomTokenView> {
     const room = await this.roomOf(device, roomId);
     if (room.ownerId !== device.deviceId) {
       this.record(device, 'room.invite', 'deny', 'not_owner', roomId);
@@ -125,7 +148,8 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
       }
       const existing = await m.findOneBy(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId });
       if (!existing) await m.insert(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId, role: inv.role });
-      else if (existing.role !== 'owner' && existing.role !== inv.role) await m.update(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId }, { role: inv.role });
+      else if (existing.role !== 'owner' && existing.role !== inv.role)
+        await m.update(RoomMembership, { roomId: inv.roomId, deviceId: device.deviceId }, { role: inv.role });
       const role = existing?.role === 'owner' ? 'owner' : inv.role;
       this.record(device, 'room.join', 'allow', 'ok', inv.roomId);
       return { room_id: inv.roomId, role };
@@ -154,7 +178,9 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
 
   /** Every room, newest first, at most ADMIN_ROOM_LIMIT. */
   async adminRooms(): Promise<SignalingRoomView[]> {
-    const rooms = await this.ds.getRepository(SignalingRoom).find({ order: { createdAt: 'DESC' }, take: ADMIN_ROOM_LIMIT });
+    const rooms = await this.ds
+      .getRepository(SignalingRoom)
+      .find({ order: { createdAt: 'DESC' }, take: ADMIN_ROOM_LIMIT });
     this.adminRecord('room.list', 'allow', 'ok');
     return rooms.map(view);
   }
@@ -175,7 +201,12 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
   }
 
   /** The same signed room token the owner gets. */
-  async adminInvite(roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+  async adminInvite(
+    roomId: string,
+    role: 'worker' | 'client',
+    singleUse: boolean,
+    ttlSeconds?: number,
+  ): Promise<RoomTokenView> {
     await this.adminRoom(roomId, 'room.invite');
     const token = await this.issue(roomId, role, singleUse, ttlSeconds);
     this.adminRecord('room.invite', 'allow', 'ok', roomId);
@@ -188,16 +219,32 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     return m?.role;
   }
 
-  private async issue(roomId: string, role: 'worker' | 'client', singleUse: boolean, ttlSeconds?: number): Promise<RoomTokenView> {
+  private async issue(
+    roomId: string,
+    role: 'worker' | 'client',
+    singleUse: boolean,
+    ttlSeconds?: number,
+  ): Promise<RoomTokenView> {
     const ttl = Math.min(ttlSeconds ?? 86400, this.cfg.roomTokenMaxTtlSeconds);
     const { token, invitation } = await this.tokens.issue({ roomId, role, singleUse }, ttl);
-    return { room_token: token, room_id: roomId, role, single_use: singleUse, expires_at: invitation.expiresAt.toISOString() };
+    return {
+      room_token: token,
+      room_id: roomId,
+      role,
+      single_use: singleUse,
+      expires_at: invitation.expiresAt.toISOString(),
+    };
   }
 
   private async memberViews(roomId: string): Promise<SignalingMemberView[]> {
     const rows = await this.ds.getRepository(RoomMembership).find({ where: { roomId }, order: { joinedAt: 'ASC' } });
     const online = this.relay.connected(roomId);
-    return rows.map((r) => ({ device_id: r.deviceId, role: r.role, joined_at: r.joinedAt.toISOString(), connected: online.has(r.deviceId) }));
+    return rows.map((r) => ({
+      device_id: r.deviceId,
+      role: r.role,
+      joined_at: r.joinedAt.toISOString(),
+      connected: online.has(r.deviceId),
+    }));
   }
 
   /** Deletes the membership, closes the member's sockets here and tells the other replicas. */
@@ -231,7 +278,13 @@ export class SignalingRoomsService implements OnApplicationBootstrap, OnApplicat
     return room;
   }
 
-  private record(device: DevicePrincipal, action: string, decision: 'allow' | 'deny', reason: string, roomId?: string): void {
+  private record(
+    device: DevicePrincipal,
+    action: string,
+    decision: 'allow' | 'deny',
+    reason: string,
+    roomId?: string,
+  ): void {
     this.audit.record({ principal: device.deviceId, action, target: roomId, decision, reason });
   }
 

@@ -35,12 +35,19 @@ export class SignalingController {
 
   @Post('join')
   @HttpCode(200)
-  join(@Principal() device: DevicePrincipal, @Body() body: JoinRoomDto): Promise<{ room_id: string; role: SignalingRole }> {
+  join(
+    @Principal() device: DevicePrincipal,
+    @Body() body: JoinRoomDto,
+  ): Promise<{ room_id: string; role: SignalingRole }> {
     return this.rooms.join(device, body.room_token);
   }
 
   @Post(':room_id/tokens')
-  invite(@Principal() device: DevicePrincipal, @Param('room_id') roomId: string, @Body() body: IssueRoomTokenDto): Promise<RoomTokenView> {
+  invite(
+    @Principal() device: DevicePrincipal,
+    @Param('room_id') roomId: string,
+    @Body() body: IssueRoomTokenDto,
+  ): Promise<RoomTokenView> {
     return this.rooms.invite(device, roomId, body.role, body.single_use ?? false, body.ttl_seconds);
   }
 
@@ -50,7 +57,11 @@ export class SignalingController {
   }
 
   @Delete(':room_id/members/:device_id')
-  remove(@Principal() device: DevicePrincipal, @Param('room_id') roomId: string, @Param('device_id') deviceId: string): Promise<{ removed: string }> {
+  remove(
+    @Principal() device: DevicePrincipal,
+    @Param('room_id') roomId: string,
+    @Param('device_id') deviceId: string,
+  ): Promise<{ removed: string }> {
     return this.rooms.remove(device, roomId, deviceId);
   }
 }
@@ -63,7 +74,10 @@ export class SignalingController {
 @Internal()
 @Controller()
 export class SignalingRevocationListener {
-  constructor(private readonly verifier: DeviceTokenVerifier, private readonly relay: SignalingRelay) {}
+  constructor(
+    private readonly verifier: DeviceTokenVerifier,
+    private readonly relay: SignalingRelay,
+  ) {}
 
   @EventPattern(Subjects.deviceRevoked)
   revoked(@Payload() e: DeviceRevokedEvent): void {
@@ -75,7 +89,7 @@ export class SignalingRevocationListener {
   /** A member removed through another replica: close its socket here too. */
   @EventPattern(SignalingSubjects.memberRemoved)
   memberRemoved(@Payload() e: SignalingMemberRemovedEvent): void {
-    if (typeof e?.room_id === 'string' && typeof e.device_id === 'string') this.relay.disconnect(e.room_id, e.device_id, 'removed');
+    if (typeof e?.room_id === 'string' && typeof e.device_id === 'string')
+      this.relay.disconnect(e.room_id, e.device_id, 'removed');
   }
 }
-

@@ -15,13 +15,19 @@ import { SIGNALING_CONFIG } from './signaling.tokens';
 /** Says once, in the app's log, why the signaling routes are absent or how room tokens are keyed. */
 @Injectable()
 class SignalingNotice implements OnModuleInit {
-  constructor(private readonly level: 'log' | 'warn', private readonly text: string) {}
+  constructor(
+    private readonly level: 'log' | 'warn',
+    private readonly text: string,
+  ) {}
   onModuleInit(): void {
     new Logger('Signaling')[this.level](this.text);
   }
 }
 
-const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNotice, useFactory: () => new SignalingNotice(level, text) });
+const notice = (level: 'log' | 'warn', text: string) => ({
+  provide: SignalingNotice,
+  useFactory: () => new SignalingNotice(level, text),
+});
 
 /**
  * Signaling: rooms, room tokens, memberships (Postgres) and the WS relay, all behind
@@ -30,9 +36,16 @@ const notice = (level: 'log' | 'warn', text: string) => ({ provide: SignalingNot
 @Module({})
 export class SignalingModule {
   static forRoot(cfg: SignalingConfig | undefined): DynamicModule {
-    if (!cfg) return { module: SignalingModule, providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')] };
+    if (!cfg)
+      return {
+        module: SignalingModule,
+        providers: [notice('log', 'signaling rooms disabled: DATABASE_URL is not set (BYOK rooms only)')],
+      };
     const keyNotice = cfg.roomTokenKeyGenerated
-      ? notice('warn', 'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process')
+      ? notice(
+          'warn',
+          'ROOM_TOKEN_SIGNING_KEY not set: room tokens are signed with a per-process key and die with this process',
+        )
       : notice('log', 'signaling rooms enabled');
     return {
       module: SignalingModule,

@@ -12,7 +12,11 @@ export class SignalingPublisher {
   constructor(@Inject(EVENTS_CLIENT) private readonly client: ClientProxy) {}
 
   async memberRemoved(roomId: string, deviceId: string): Promise<void> {
-    const e: SignalingMemberRemovedEvent = { room_id: roomId, device_id: deviceId, removed_at: new Date().toISOString() };
+    const e: SignalingMemberRemovedEvent = {
+      room_id: roomId,
+      device_id: deviceId,
+      removed_at: new Date().toISOString(),
+    };
     try {
       await lastValueFrom(this.client.emit(SignalingSubjects.memberRemoved, e), { defaultValue: undefined });
     } catch (err) {

@@ -13,6 +13,8 @@ export function signalingReadiness(cfg: SignalingConfig | undefined): Provider |
   return {
     provide: READINESS_CHECKS,
     inject: [DataSource],
-    useFactory: (ds: DataSource): ReadinessCheck[] => [{ name: 'postgres', isReady: async () => Boolean(await ds.query('SELECT 1')) }],
+    useFactory: (ds: DataSource): ReadinessCheck[] => [
+      { name: 'postgres', isReady: async () => Boolean(await ds.query('SELECT 1')) },
+    ],
   };
 }

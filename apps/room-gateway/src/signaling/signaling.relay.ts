@@ -69,7 +69,12 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
         this.set({ app: metrics.app }, n);
       },
     });
-    this.relayed = new Counter({ name: 'portcullis_signaling_frames_relayed_total', help: 'Peer frames relayed (contents never read)', labelNames: ['app'], registers: [metrics.registry] });
+    this.relayed = new Counter({
+      name: 'portcullis_signaling_frames_relayed_total',
+      help: 'Peer frames relayed (contents never read)',
+      labelNames: ['app'],
+      registers: [metrics.registry],
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -147,12 +152,17 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
    * from the moment a socket exists that event has a listener, or it would end the process.
    */
   private watch(ws: WebSocket): WebSocket {
-    ws.on('error', (err: Error & { code?: string }) => this.logger.debug(`relay socket closed on a protocol error: ${err.code ?? 'error'} ${err.message}`));
+    ws.on('error', (err: Error & { code?: string }) =>
+      this.logger.debug(`relay socket closed on a protocol error: ${err.code ?? 'error'} ${err.message}`),
+    );
     return ws;
   }
 
   private awaitAuthFrame(ws: WebSocket, roomId: string, req: IncomingMessage): void {
-    const timer = setTimeout(() => ws.close(SignalingClose.unauthorized, 'unauthorized'), FIRST_MESSAGE_AUTH_MS).unref();
+    const timer = setTimeout(
+      () => ws.close(SignalingClose.unauthorized, 'unauthorized'),
+      FIRST_MESSAGE_AUTH_MS,
+    ).unref();
     ws.once('message', (raw: RawData) => {
       clearTimeout(timer);
       void (async () => {
@@ -160,7 +170,10 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
         const token = frame?.type === 'auth' && typeof frame.token === 'string' ? frame.token : undefined;
         // The token from the frame goes through the guard as the header it stands in for.
         const device = await this.auth
-          .authorizeUpgrade<VerifiedDevice>(SignalingRelay, req, WS_ROUTE, { ...req.headers, authorization: token === undefined ? undefined : `Bearer ${token}` })
+          .authorizeUpgrade<VerifiedDevice>(SignalingRelay, req, WS_ROUTE, {
+            ...req.headers,
+            authorization: token === undefined ? undefined : `Bearer ${token}`,
+          })
           .catch((err: unknown) => {
             if (err instanceof AuthRejected) return undefined;
             throw err;
@@ -196,7 +209,8 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     if (this.rooms.get(conn.roomId)?.get(conn.device.deviceId) !== conn) return;
     const frame = parse(raw) as { type?: unknown; to?: unknown; data?: unknown; token?: unknown } | undefined;
     if (frame?.type === 'auth') return this.reauthenticate(conn, frame.token);
-    if (this.verifier.revocations.isRevoked(conn.device.deviceId, conn.device.generation)) return this.drop(conn, 'revoked');
+    if (this.verifier.revocations.isRevoked(conn.device.deviceId, conn.device.generation))
+      return this.drop(conn, 'revoked');
     if (conn.device.expiresAt <= Math.floor(Date.now() / 1000)) return this.drop(conn, 'expired');
     if (frame?.type !== 'signal' || !('data' in frame) || (frame.to !== undefined && typeof frame.to !== 'string')) {
       send(conn.ws, { type: 'error', detail: 'expected {"type":"signal","to"?:peer_id,"data":...}' });
@@ -242,8 +256,14 @@ export class SignalingRelay implements OnApplicationBootstrap, OnApplicationShut
     for (const c of room.values()) if (c !== from && c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
   }
 
-  private async roleOf(roomId: string, device: VerifiedDevice, req: IncomingMessage): Promise<SignalingRole | undefined> {
-    const m = /^rm_[0-9a-f]{32}$/.test(roomId) ? await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId: device.deviceId }) : null;
+  private async roleOf(
+    roomId: string,
+    device: VerifiedDevice,
+    req: IncomingMessage,
+  ): Promise<SignalingRole | undefined> {
+    const m = /^rm_[0-9a-f]{32}$/.test(roomId)
+      ? await this.ds.getRepository(RoomMembership).findOneBy({ roomId, deviceId: device.deviceId })
+      : null;
     if (!m) this.auth.record({ ...SITE, clientIp: req.socket.remoteAddress }, 'deny', 'not_member', device.deviceId);
     return m?.role;
   }
@@ -271,7 +291,15 @@ function decodePathSegment(raw: string): string | undefined {
 }
 
 function refuse(socket: Duplex, status: number): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text =
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      500: 'Internal Server Error',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
   const retry = status === 503 ? 'Retry-After: 1\r\n' : '';
   if (!socket.writable) return void socket.destroy();
   // As ws refuses a handshake: flush the answer, then close (the client need not hang up first).

@@ -1,8 +1,25 @@
 import { createHash, createHmac } from 'node:crypto';
-import { encodeSecret, hmacSha256Hex, macEqualHex, matchCurrentOrPrevious, safeEqual, secretMatches, sha256Hex } from './crypto';
+import {
+  encodeSecret,
+  hmacSha256Hex,
+  macEqualHex,
+  matchCurrentOrPrevious,
+  safeEqual,
+  secretMatches,
+  sha256Hex,
+} from './crypto';
 
 describe('secret comparison', () => {
-  const inputs = ['', 'a', 'a'.repeat(64), 'a'.repeat(63) + 'b', 'a'.repeat(65), 'réunion \u{1F511}', 'reunion \u{1F511}', '\u0000\u00ff\u0100'];
+  const inputs = [
+    '',
+    'a',
+    'a'.repeat(64),
+    'a'.repeat(63) + 'b',
+    'a'.repeat(65),
+    'réunion \u{1F511}',
+    'reunion \u{1F511}',
+    '\u0000\u00ff\u0100',
+  ];
 
   it('secretMatches is byte equality, for every pair of inputs', () => {
     for (const a of inputs) for (const b of inputs) expect(secretMatches(a, encodeSecret(b))).toBe(a === b);
@@ -23,15 +40,23 @@ describe('secret comparison', () => {
     ['cur', undefined, undefined, undefined],
     ['', 'cur', 'prev', undefined],
   ] as const)('matchCurrentOrPrevious(%j, %j, %j) is %j', (presented, current, previous, expected) => {
-    expect(matchCurrentOrPrevious(presented, current ? encodeSecret(current) : undefined, previous ? encodeSecret(previous) : undefined)).toBe(expected);
+    expect(
+      matchCurrentOrPrevious(
+        presented,
+        current ? encodeSecret(current) : undefined,
+        previous ? encodeSecret(previous) : undefined,
+      ),
+    ).toBe(expected);
   });
 
   it('compares against both configured secrets on every call, whichever matches', () => {
     const compared: string[] = [];
-    const spy = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual').mockImplementation((a, b) => {
-      compared.push(Buffer.from(b as Uint8Array).toString());
-      return Buffer.compare(a as Uint8Array, b as Uint8Array) === 0;
-    });
+    const spy = jest
+      .spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual')
+      .mockImplementation((a, b) => {
+        compared.push(Buffer.from(b as Uint8Array).toString());
+        return Buffer.compare(a as Uint8Array, b as Uint8Array) === 0;
+      });
     try {
       expect(matchCurrentOrPrevious('cur1', encodeSecret('cur1'), encodeSecret('prv1'))).toBe('current');
       expect(matchCurrentOrPrevious('xxxx', encodeSecret('cur1'), encodeSecret('prv1'))).toBeUndefined();
@@ -48,7 +73,15 @@ describe('secret comparison', () => {
 
   it('macEqualHex refuses anything not shaped like a SHA-256 MAC, even when it names the right bytes', () => {
     const mac = hmacSha256Hex('key', 'canonical');
-    for (const presented of [mac.toUpperCase(), mac.slice(1), `${mac}0`, `${mac.slice(0, 63)}g`, ` ${mac.slice(1)}`, '', Buffer.from(mac, 'hex').toString('base64')])
+    for (const presented of [
+      mac.toUpperCase(),
+      mac.slice(1),
+      `${mac}0`,
+      `${mac.slice(0, 63)}g`,
+      ` ${mac.slice(1)}`,
+      '',
+      Buffer.from(mac, 'hex').toString('base64'),
+    ])
       expect(macEqualHex(presented, mac)).toBe(false);
     expect(macEqualHex(mac, mac.toUpperCase())).toBe(false);
   });

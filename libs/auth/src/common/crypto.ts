@@ -24,7 +24,11 @@ export function secretMatches(presented: string | Buffer, known: Buffer): boolea
  * compared on every call, whichever matches, so the time taken does not say which one
  * matched or whether a previous secret is configured at all.
  */
-export function matchCurrentOrPrevious(presented: string | Buffer, current: Buffer | undefined, previous: Buffer | undefined): 'current' | 'previous' | undefined {
+export function matchCurrentOrPrevious(
+  presented: string | Buffer,
+  current: Buffer | undefined,
+  previous: Buffer | undefined,
+): 'current' | 'previous' | undefined {
   const isCurrent = current ? secretMatches(presented, current) : false;
   const isPrevious = previous ? secretMatches(presented, previous) : false;
   if (isCurrent) return 'current';

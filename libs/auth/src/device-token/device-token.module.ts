@@ -1,6 +1,12 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
-import { DEVICE_TOKEN_METRICS, REVOCATION_CLIENT, REVOCATION_NATS, RevocationEventsController, RevocationSyncService } from './revocation-sync';
+import {
+  DEVICE_TOKEN_METRICS,
+  REVOCATION_CLIENT,
+  REVOCATION_NATS,
+  RevocationEventsController,
+  RevocationSyncService,
+} from './revocation-sync';
 
 export interface DeviceTokenModuleOptions extends Omit<DeviceTokenVerifierOptions, 'keys'> {
   jwksUrl: string;

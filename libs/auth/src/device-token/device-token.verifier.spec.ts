@@ -37,7 +37,11 @@ describe(DeviceTokenVerifier.name, () => {
   };
   const make = (opts: Partial<DeviceTokenVerifierOptions> = {}, revocations = synced()) =>
     new DeviceTokenVerifier({ jwksUrl: jwks.url, issuer: ISS, audience: AUD, now, ...opts }, revocations);
-  const reason = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`));
+  const reason = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`),
+    );
 
   beforeAll(async () => {
     key = await makeKey('k1');
@@ -87,7 +91,9 @@ describe(DeviceTokenVerifier.name, () => {
       const v = make();
       expect(await reason(v.verify(undefined))).toBe('missing_token');
       expect(await reason(v.verify('a.b.c'))).toBe('malformed_token');
-      const hs = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: DEVICE_TOKEN_HEADER_TYP }).sign(new TextEncoder().encode('s'.repeat(32)));
+      const hs = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: DEVICE_TOKEN_HEADER_TYP })
+        .sign(new TextEncoder().encode('s'.repeat(32)));
       expect(await reason(v.verify(hs))).not.toBe('accepted');
       expect(await reason(v.verify(await token({}, await makeKey('k1'))))).toBe('bad_signature');
     });
@@ -97,7 +103,9 @@ describe(DeviceTokenVerifier.name, () => {
     it('refuses a token living longer than an hour, whatever the option asks', async () => {
       expect(await reason(make().verify(await token({ exp: T0 + 3600 })))).toBe('accepted');
       expect(await reason(make().verify(await token({ exp: T0 + 3601 })))).toBe('lifetime_exceeded');
-      expect(await reason(make({ maxLifetimeSeconds: 7200 }).verify(await token({ exp: T0 + 3601 })))).toBe('lifetime_exceeded');
+      expect(await reason(make({ maxLifetimeSeconds: 7200 }).verify(await token({ exp: T0 + 3601 })))).toBe(
+        'lifetime_exceeded',
+      );
     });
 
     it('applies a shorter cap when one is configured', async () => {
@@ -189,7 +197,11 @@ describe(DeviceTokenVerifier.name, () => {
       const v = make({}, revocations);
       const t = await token();
       expect(await reason(v.verify(t))).toBe('revocations_unsynced');
-      revocations.load({ iss: ISS, entries: [{ device_id: 'pi_other', min_generation: 2 }], at: new Date().toISOString() });
+      revocations.load({
+        iss: ISS,
+        entries: [{ device_id: 'pi_other', min_generation: 2 }],
+        at: new Date().toISOString(),
+      });
       expect(await reason(v.verify(t))).toBe('accepted');
     });
 

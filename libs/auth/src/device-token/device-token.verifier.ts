@@ -1,8 +1,4 @@
-import {
-  DEVICE_TOKEN_HEADER_TYP,
-  DEVICE_TOKEN_MAX_TTL_SECONDS,
-  DEVICE_TOKEN_TYP,
-} from '@portcullis/contracts';
+import { DEVICE_TOKEN_HEADER_TYP, DEVICE_TOKEN_MAX_TTL_SECONDS, DEVICE_TOKEN_TYP } from '@portcullis/contracts';
 import { createRemoteJWKSet, errors, JWTPayload, JWTVerifyGetKey, jwtVerify } from 'jose';
 import { TokenRejected, toRejection } from '../jwt/jwks-verifier';
 import { RevocationMap } from './revocation-map';
@@ -56,7 +52,10 @@ export class DeviceTokenVerifier {
   private readonly maxLifetime: number;
   private readonly now: () => number;
 
-  constructor(private readonly opts: DeviceTokenVerifierOptions, revocations = new RevocationMap()) {
+  constructor(
+    private readonly opts: DeviceTokenVerifierOptions,
+    revocations = new RevocationMap(),
+  ) {
     this.revocations = revocations;
     if (opts.keys) this.keys = opts.keys;
     else if (opts.jwksUrl) {
@@ -132,13 +131,13 @@ export class DeviceTokenVerifier {
 
   private async checkSignature(token: string, nowSec: number): Promise<JWTPayload> {
     const { payload } = await jwtVerify(token, this.keys, {
-        algorithms: ['ES256'],
-        issuer: this.opts.issuer,
-        audience: this.opts.audience,
-        typ: DEVICE_TOKEN_HEADER_TYP,
-        clockTolerance: this.opts.clockToleranceSeconds ?? 5,
-        currentDate: new Date(nowSec * 1000),
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      algorithms: ['ES256'],
+      issuer: this.opts.issuer,
+      audience: this.opts.audience,
+      typ: DEVICE_TOKEN_HEADER_TYP,
+      clockTolerance: this.opts.clockToleranceSeconds ?? 5,
+      currentDate: new Date(nowSec * 1000),
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
     });
     return payload;
   }

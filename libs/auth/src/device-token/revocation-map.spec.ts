@@ -12,7 +12,14 @@ describe(RevocationMap.name, () => {
   it('never lowers a floor, whatever order events and snapshots arrive in', () => {
     const m = new RevocationMap();
     m.raise('pi_a', 5);
-    m.load({ iss: 'i', entries: [{ device_id: 'pi_a', min_generation: 2 }, { device_id: 'pi_c', min_generation: 2 }], at: '' });
+    m.load({
+      iss: 'i',
+      entries: [
+        { device_id: 'pi_a', min_generation: 2 },
+        { device_id: 'pi_c', min_generation: 2 },
+      ],
+      at: '',
+    });
     m.raise('pi_a', 4);
     expect(m.isRevoked('pi_a', 4)).toBe(true);
     expect(m.isRevoked('pi_c', 1)).toBe(true);

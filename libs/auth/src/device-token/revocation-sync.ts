@@ -1,4 +1,12 @@
-import { Controller, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  Controller,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { ClientProxy, EventPattern, Payload } from '@nestjs/microservices';
 import {
   DeviceRevokedEvent,
@@ -90,7 +98,8 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
   async syncOnce(): Promise<boolean> {
     try {
       const snap = await this.request();
-      if (snap?.iss !== this.verifier.issuer || !Array.isArray(snap.entries)) throw new Error('snapshot from another issuer');
+      if (snap?.iss !== this.verifier.issuer || !Array.isArray(snap.entries))
+        throw new Error('snapshot from another issuer');
       this.verifier.revocations.load(snap);
       return true;
     } catch (err) {
@@ -114,9 +123,15 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
     if (this.nats?.enabled) {
       const nc = await this.nats.connection();
       if (!nc) throw new Error('NATS unavailable');
-      const msg = await nc.request(revocationSnapshotSubject(this.verifier.issuer), new TextEncoder().encode('{}'), { timeout: 3000 });
+      const msg = await nc.request(revocationSnapshotSubject(this.verifier.issuer), new TextEncoder().encode('{}'), {
+        timeout: 3000,
+      });
       return JSON.parse(new TextDecoder().decode(msg.data)) as RevocationSnapshot;
     }
-    return firstValueFrom(this.client.send<RevocationSnapshot>(Subjects.revocationSnapshot, { iss: this.verifier.issuer }).pipe(timeout(3000)));
+    return firstValueFrom(
+      this.client
+        .send<RevocationSnapshot>(Subjects.revocationSnapshot, { iss: this.verifier.issuer })
+        .pipe(timeout(3000)),
+    );
   }
 }

@@ -3,7 +3,16 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { EventPattern, RpcException } from '@nestjs/microservices';
 import type { AuditEvent } from '@portcullis/contracts';
-import { AppLogger, AUTH_OUTCOME, AuditLog, AuthOutcome, createPino, DependencyUnavailable, InProcessClient, MetricsService } from '@portcullis/platform';
+import {
+  AppLogger,
+  AUTH_OUTCOME,
+  AuditLog,
+  AuthOutcome,
+  createPino,
+  DependencyUnavailable,
+  InProcessClient,
+  MetricsService,
+} from '@portcullis/platform';
 import { SharedSecretStrategy } from '../strategies/shared-secret.strategy';
 import { AuthGuard, StrategyFactory } from './auth.guard';
 import { Auth, AUTH_PRINCIPAL, Internal, Public } from './decorators';
@@ -47,7 +56,11 @@ function guard(factories: StrategyFactory[]): { guard: AuthGuard; audits: AuditE
       if (audit) audits.push(audit);
     },
   };
-  const audit = new AuditLog(new AppLogger(createPino({ app, level: 'debug', stream: lines as never })), metrics, new InProcessClient());
+  const audit = new AuditLog(
+    new AppLogger(createPino({ app, level: 'debug', stream: lines as never })),
+    metrics,
+    new InProcessClient(),
+  );
   const g = new AuthGuard(new Reflector(), { get: () => undefined } as never, metrics, audit, factories);
   g.onModuleInit();
   return { guard: g, audits, metrics };
@@ -59,20 +72,34 @@ const strategies: StrategyFactory[] = [
 ];
 
 type Carrier = Record<string | symbol, unknown>;
-function http(handler: keyof Routes, method: string, headers: Record<string, string> = {}): { ctx: ExecutionContextHost; req: Carrier } {
-  const req: Carrier = { method, url: `/${handler}`, headers, routeOptions: { url: `/${handler}` }, ip: '127.0.0.1', id: 'r1' };
-  const ctx = new ExecutionContextHost([req, {}], Routes, Routes.prototype[handler] as never);
+function http(
+  handler: keyof Routes,
+  method: string,
+  headers: Record<string, string> = {},
+): { ctx: ExecutionContextHost; req: Carrier } {
+  const req: Carrier = {
+    method,
+    url: `/${handler}`,
+    headers,
+    routeOptions: { url: `/${handler}` },
+    ip: '127.0.0.1',
+    id: 'r1',
+  };
+  const ctx = new ExecutionContextHost([req, {}], Routes, Routes.prototype[handler]);
   ctx.setType('http');
   return { ctx, req };
 }
 
 function rpc(handler: keyof Routes): ExecutionContextHost {
-  const ctx = new ExecutionContextHost([{}, {}], Routes, Routes.prototype[handler] as never);
+  const ctx = new ExecutionContextHost([{}, {}], Routes, Routes.prototype[handler]);
   ctx.setType('rpc');
   return ctx;
 }
 
-async function decide(ctx: ExecutionContextHost, g: AuthGuard): Promise<{ passed: boolean; status?: number; body?: unknown; error?: unknown }> {
+async function decide(
+  ctx: ExecutionContextHost,
+  g: AuthGuard,
+): Promise<{ passed: boolean; status?: number; body?: unknown; error?: unknown }> {
   try {
     return { passed: await g.canActivate(ctx) };
   } catch (err) {
@@ -83,7 +110,9 @@ async function decide(ctx: ExecutionContextHost, g: AuthGuard): Promise<{ passed
 
 describe('AuthGuard rules: route mark × mode × credential → decision', () => {
   // route, method, credential, passes, decision on the request line, audited decision (undefined: no audit event)
-  const table: Array<[keyof Routes, string, 'good' | 'bad' | 'none', boolean, AuthOutcome['decision'], string | undefined]> = [
+  const table: Array<
+    [keyof Routes, string, 'good' | 'bad' | 'none', boolean, AuthOutcome['decision'], string | undefined]
+  > = [
     ['open', 'GET', 'none', true, 'public', undefined],
     ['open', 'POST', 'bad', true, 'public', undefined],
     ['unmarked', 'GET', 'good', false, 'deny', 'deny'],
@@ -101,25 +130,41 @@ describe('AuthGuard rules: route mark × mode × credential → decision', () =>
     ['internal', 'GET', 'none', false, 'deny', 'deny'],
   ];
 
-  it.each(table)('%s %s with a %s credential: passes=%s, outcome %s, audit %s', async (route, method, cred, passes, outcome, audited) => {
-    const { guard: g, audits } = guard(strategies);
-    const headers: Record<string, string> = cred === 'good' ? { 'x-bot-secret': SECRET } : cred === 'bad' ? { 'x-bot-secret': `${SECRET}x` } : {};
-    const { ctx, req } = http(route, method, headers);
-    const result = await decide(ctx, g);
-    expect(result.passed).toBe(passes);
-    if (!passes) expect([result.status, result.body]).toEqual([401, { detail: 'unauthorized' }]);
-    expect((req[AUTH_OUTCOME] as AuthOutcome).decision).toBe(outcome);
-    expect(audits.map((a) => a.decision)).toEqual(audited ? [audited] : []);
-    if (audited) expect(audits[0].action).toBe(`${method} /${route}`);
-    expect(Boolean(req[AUTH_PRINCIPAL])).toBe(outcome === 'allow');
-  });
+  it.each(table)(
+    '%s %s with a %s credential: passes=%s, outcome %s, audit %s',
+    async (route, method, cred, passes, outcome, audited) => {
+      const { guard: g, audits } = guard(strategies);
+      const headers: Record<string, string> =
+        cred === 'good' ? { 'x-bot-secret': SECRET } : cred === 'bad' ? { 'x-bot-secret': `${SECRET}x` } : {};
+      const { ctx, req } = http(route, method, headers);
+      const result = await decide(ctx, g);
+      expect(result.passed).toBe(passes);
+      if (!passes) expect([result.status, result.body]).toEqual([401, { detail: 'unauthorized' }]);
+      expect((req[AUTH_OUTCOME] as AuthOutcome).decision).toBe(outcome);
+      expect(audits.map((a) => a.decision)).toEqual(audited ? [audited] : []);
+      if (audited) expect(audits[0].action).toBe(`${method} /${route}`);
+      expect(Boolean(req[AUTH_PRINCIPAL])).toBe(outcome === 'allow');
+    },
+  );
 
   it('names the reason of each refusal, and never the credential', async () => {
     const { guard: g, audits } = guard(strategies);
-    for (const [route, headers] of [['unmarked', {}], ['enforced', {}], ['enforced', { 'x-bot-secret': 'wrong' }], ['noStrategy', {}], ['internal', {}]] as const) {
+    for (const [route, headers] of [
+      ['unmarked', {}],
+      ['enforced', {}],
+      ['enforced', { 'x-bot-secret': 'wrong' }],
+      ['noStrategy', {}],
+      ['internal', {}],
+    ] as const) {
       await decide(http(route, 'GET', headers).ctx, g);
     }
-    expect(audits.map((a) => a.reason)).toEqual(['unmarked_route', 'missing_credential', 'invalid_credential', 'no_strategy', 'internal_only']);
+    expect(audits.map((a) => a.reason)).toEqual([
+      'unmarked_route',
+      'missing_credential',
+      'invalid_credential',
+      'no_strategy',
+      'internal_only',
+    ]);
     expect(JSON.stringify(audits)).not.toContain('wrong');
   });
 
@@ -129,7 +174,9 @@ describe('AuthGuard rules: route mark × mode × credential → decision', () =>
     await decide(http('enforced', 'GET', {}).ctx, g);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/enforced",decision="allow",reason="ok"\} 1/);
-    expect(text).toMatch(/portcullis_auth_decisions_total\{[^}]*route="\/enforced",decision="deny",reason="missing_credential"\} 1/);
+    expect(text).toMatch(
+      /portcullis_auth_decisions_total\{[^}]*route="\/enforced",decision="deny",reason="missing_credential"\} 1/,
+    );
   });
 
   it('answers a check that could not be made with the outage (503), and audits it as a denial', async () => {
@@ -142,15 +189,19 @@ describe('AuthGuard rules: route mark × mode × credential → decision', () =>
     const { guard: g, audits } = guard(strategies);
     const refused = await decide(rpc('message'), g);
     expect(refused.error).toBeInstanceOf(RpcException);
-    expect(audits.map((a) => [a.action, a.decision, a.reason])).toEqual([['nats spec.unmarked', 'deny', 'unmarked_route']]);
+    expect(audits.map((a) => [a.action, a.decision, a.reason])).toEqual([
+      ['nats spec.unmarked', 'deny', 'unmarked_route'],
+    ]);
     expect((await decide(rpc('internalMessage'), g)).passed).toBe(true);
-    const odd = new ExecutionContextHost([{}, {}], Routes, Routes.prototype.enforced as never);
+    const odd = new ExecutionContextHost([{}, {}], Routes, Routes.prototype.enforced);
     odd.setType('graphql');
     expect((await decide(odd, g)).status).toBe(401);
     expect(audits.at(-1)?.reason).toBe('unknown_context');
   });
 
   it('refuses two strategies of one kind at boot', () => {
-    expect(() => guard([() => new SharedSecretStrategy({ current: 'a' }), () => new SharedSecretStrategy({ current: 'b' })])).toThrow(/two shared-secret strategies/);
+    expect(() =>
+      guard([() => new SharedSecretStrategy({ current: 'a' }), () => new SharedSecretStrategy({ current: 'b' })]),
+    ).toThrow(/two shared-secret strategies/);
   });
 });

@@ -3,10 +3,19 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
 import type { AuditDecision } from '@portcullis/contracts';
-import { AUTH_OUTCOME, AuditLog, AuthOutcome, DependencyUnavailable, isDependencyOutage, MetricsService, outageDependency, Public } from '@portcullis/platform';
+import {
+  AUTH_OUTCOME,
+  AuditLog,
+  AuthOutcome,
+  DependencyUnavailable,
+  isDependencyOutage,
+  MetricsService,
+  outageDependency,
+  Public,
+} from '@portcullis/platform';
 import type { IncomingMessage } from 'node:http';
 import { AUTH_PRINCIPAL, AuthRoute } from './decorators';
-import { Accepted, AuthKind, AuthRejected, AuthRequest, AuthStrategy, RejectReason, RouteAuth, RouteMode, UNAUTHORIZED_BODY } from './strategy';
+import { Accepted, AuthKind, AuthRejected, AuthRequest, AuthStrategy, RouteMode, UNAUTHORIZED_BODY } from './strategy';
 
 /** Builds one strategy once every provider of the app exists; `get` finds any provider of the app by its token. */
 export type StrategyFactory = (get: <T>(token: unknown) => T) => AuthStrategy;
@@ -28,7 +37,7 @@ export interface DecisionSite {
 }
 
 /** The audit action of a site: `<METHOD> <route>` for HTTP, `ws <route>`, `nats <subject pattern>`. */
-export function auditAction(site: Pick<DecisionSite, 'transport' | 'method' | 'route'>): string {
+function auditAction(site: Pick<DecisionSite, 'transport' | 'method' | 'route'>): string {
   if (site.transport === 'http') return `${site.method} ${site.route}`;
   return `${site.transport} ${site.route}`;
 }
@@ -66,7 +75,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const get = <T>(token: unknown): T => this.moduleRef.get(token as never, { strict: false }) as T;
+    const get = <T>(token: unknown): T => this.moduleRef.get<unknown, T>(token as never, { strict: false });
     for (const make of this.factories) {
       const strategy = make(get);
       if (this.strategies.has(strategy.kind)) throw new Error(`two ${strategy.kind} strategies registered`);
@@ -89,13 +98,25 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     }
     if (type === 'rpc') {
       const pattern = [].concat(Reflect.getMetadata(PATTERN_METADATA, ctx.getHandler()) ?? [])[0] as unknown;
-      const request: AuthRequest = { transport: 'nats', method: '', route: typeof pattern === 'string' ? pattern : `${ctx.getClass().name}.${ctx.getHandler().name}`, pathWithQuery: '', headers: {} };
+      const request: AuthRequest = {
+        transport: 'nats',
+        method: '',
+        route: typeof pattern === 'string' ? pattern : `${ctx.getClass().name}.${ctx.getHandler().name}`,
+        pathWithQuery: '',
+        headers: {},
+      };
       await this.authorize(targets, request, ctx.switchToRpc().getContext() ?? {});
       return true;
     }
     if (type === 'ws') {
       const client = ctx.switchToWs().getClient<object>();
-      const request: AuthRequest = { transport: 'ws', method: 'GET', route: `${ctx.getClass().name}.${ctx.getHandler().name}`, pathWithQuery: '', headers: {} };
+      const request: AuthRequest = {
+        transport: 'ws',
+        method: 'GET',
+        route: `${ctx.getClass().name}.${ctx.getHandler().name}`,
+        pathWithQuery: '',
+        headers: {},
+      };
       await this.authorize(targets, request, client ?? {});
       return true;
     }
@@ -110,7 +131,12 @@ export class AuthGuard implements CanActivate, OnModuleInit {
    * or shadow-mode route); rejects with AuthRejected (status and body as HTTP would
    * answer) or DependencyUnavailable. The principal is also left on `req`.
    */
-  async authorizeUpgrade<P = unknown>(target: Target, req: IncomingMessage, routePattern: string, headers = req.headers): Promise<P | undefined> {
+  async authorizeUpgrade<P = unknown>(
+    target: Target,
+    req: IncomingMessage,
+    routePattern: string,
+    headers = req.headers,
+  ): Promise<P | undefined> {
     const request: AuthRequest = {
       transport: 'ws',
       method: 'GET',
@@ -133,9 +159,23 @@ export class AuthGuard implements CanActivate, OnModuleInit {
    * member removed or a device revoked while connected). Denials are audited; allows
    * only when `audit` says so.
    */
-  record(site: DecisionSite, decision: AuditDecision, reason: string, principal?: string, audit = decision !== 'allow'): void {
+  record(
+    site: DecisionSite,
+    decision: AuditDecision,
+    reason: string,
+    principal?: string,
+    audit = decision !== 'allow',
+  ): void {
     this.metrics.authDecision(site.route, decision, reason);
-    if (audit) this.audit.record({ principal, action: auditAction(site), decision, reason, request_id: site.requestId, client_ip: site.clientIp });
+    if (audit)
+      this.audit.record({
+        principal,
+        action: auditAction(site),
+        decision,
+        reason,
+        request_id: site.requestId,
+        client_ip: site.clientIp,
+      });
   }
 
   private async authorize(targets: Target[], request: AuthRequest, carrier: object, upgrade = false): Promise<void> {
@@ -151,7 +191,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       return this.refuse(request, 'deny', new AuthRejected('internal_only'), undefined, outcome, upgrade);
     }
     const candidates = route.kinds.map((k) => this.strategies.get(k)).filter((s): s is AuthStrategy => Boolean(s));
-    if (!candidates.length) return this.refuse(request, 'deny', new AuthRejected('no_strategy'), undefined, outcome, upgrade);
+    if (!candidates.length)
+      return this.refuse(request, 'deny', new AuthRejected('no_strategy'), undefined, outcome, upgrade);
     const mode: RouteMode = candidates.find((s) => s.mode)?.mode?.(route) ?? 'enforce';
     if (mode === 'open') return outcome({ decision: 'open' });
 
@@ -183,9 +224,17 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     return this.refuse(request, mode === 'shadow' ? 'would_deny' : 'deny', err, strategy, outcome, upgrade);
   }
 
-  private refuse(request: AuthRequest, decision: 'deny' | 'would_deny', err: unknown, strategy: AuthStrategy | undefined, outcome: (o: AuthOutcome) => void, upgrade: boolean): void {
+  private refuse(
+    request: AuthRequest,
+    decision: 'deny' | 'would_deny',
+    err: unknown,
+    strategy: AuthStrategy | undefined,
+    outcome: (o: AuthOutcome) => void,
+    upgrade: boolean,
+  ): void {
     const rejection = toRejection(err);
-    if (!(err instanceof AuthRejected) && rejection.reason === 'verifier_error') this.logger.warn(`credential check failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof AuthRejected) && rejection.reason === 'verifier_error')
+      this.logger.warn(`credential check failed: ${err instanceof Error ? err.message : String(err)}`);
     this.record(request, decision, rejection.reason);
     outcome({ decision, reason: rejection.reason });
     // Shadow mode: the request goes on; the would-deny is on record for the operator.
@@ -193,7 +242,9 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     // Fail closed, but say why: the credential may be good, the check could not be made.
     if (rejection.outage !== undefined) {
       const cause = rejection.outage;
-      throw cause instanceof DependencyUnavailable ? cause : new DependencyUnavailable(outageDependency(cause) ?? 'dependency', undefined, { cause });
+      throw cause instanceof DependencyUnavailable
+        ? cause
+        : new DependencyUnavailable(outageDependency(cause) ?? 'dependency', undefined, { cause });
     }
     const body = rejection.body ?? strategy?.unauthorizedBody() ?? UNAUTHORIZED_BODY;
     if (upgrade) throw new AuthRejected(rejection.reason, { status: rejection.status, body });

@@ -52,7 +52,7 @@ export const Internal = (): MethodDecorator & ClassDecorator => Auth('internal')
 /** Where the guard leaves the verified principal: a symbol, so no serializer of the request prints it. */
 export const AUTH_PRINCIPAL = Symbol.for('portcullis.principal');
 
-export type WithPrincipal<P = unknown> = { [AUTH_PRINCIPAL]?: P };
+type WithPrincipal<P = unknown> = { [AUTH_PRINCIPAL]?: P };
 
 /** The principal on a request object (HTTP request, upgrade request, socket), as the guard left it. */
 export function principalOf<P>(carrier: unknown): P | undefined {
@@ -65,6 +65,11 @@ export function principalOf<P>(carrier: unknown): P | undefined {
  * request through unchecked (a public route, an open or shadow-mode route).
  */
 export const Principal = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => {
-  const carrier = ctx.getType() === 'http' ? ctx.switchToHttp().getRequest() : ctx.getType() === 'ws' ? ctx.switchToWs().getClient() : ctx.switchToRpc().getContext();
+  const carrier =
+    ctx.getType() === 'http'
+      ? ctx.switchToHttp().getRequest()
+      : ctx.getType() === 'ws'
+        ? ctx.switchToWs().getClient()
+        : ctx.switchToRpc().getContext();
   return principalOf(carrier);
 });

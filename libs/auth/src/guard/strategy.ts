@@ -69,7 +69,10 @@ export class AuthRejected extends Error {
   readonly body?: RefusalBody;
   readonly outage?: unknown;
 
-  constructor(readonly reason: RejectReason, opts: { status?: 400 | 401 | 403; body?: RefusalBody; outage?: unknown } = {}) {
+  constructor(
+    readonly reason: RejectReason,
+    opts: { status?: 400 | 401 | 403; body?: RefusalBody; outage?: unknown } = {},
+  ) {
     super(`credential refused: ${reason}`);
     this.status = opts.status ?? 401;
     this.body = opts.body;

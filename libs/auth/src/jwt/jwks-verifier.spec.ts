@@ -11,8 +11,19 @@ describe(JwksTokenVerifier.name, () => {
   let key: TestKey;
   let verifier: JwksTokenVerifier;
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (extra: Record<string, unknown> = {}) => ({ iss: ISS, aud: AUD, sub: 'user-1', iat: now(), exp: now() + 300, ...extra });
-  const reason = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`));
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: ISS,
+    aud: AUD,
+    sub: 'user-1',
+    iat: now(),
+    exp: now() + 300,
+    ...extra,
+  });
+  const reason = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`),
+    );
 
   beforeAll(async () => {
     key = await makeKey('k1');
@@ -23,11 +34,17 @@ describe(JwksTokenVerifier.name, () => {
   afterAll(() => jwks.stop());
 
   it('accepts a token signed by a key in the set, with its claims', async () => {
-    await expect(verifier.verify(await sign(key, claims({ scope: 'bot' })))).resolves.toMatchObject({ sub: 'user-1', scope: 'bot', iss: ISS });
+    await expect(verifier.verify(await sign(key, claims({ scope: 'bot' })))).resolves.toMatchObject({
+      sub: 'user-1',
+      scope: 'bot',
+      iss: ISS,
+    });
   });
 
   it('refuses an expired token (past the clock tolerance)', async () => {
-    expect(await reason(verifier.verify(await sign(key, claims({ iat: now() - 600, exp: now() - 60 }))))).toBe('expired');
+    expect(await reason(verifier.verify(await sign(key, claims({ iat: now() - 600, exp: now() - 60 }))))).toBe(
+      'expired',
+    );
   });
 
   it('refuses a token that is not valid yet (nbf ahead)', async () => {
@@ -48,7 +65,9 @@ describe(JwksTokenVerifier.name, () => {
   it('refuses a token signed by a key outside the set, another algorithm, or no token', async () => {
     const stranger = await makeKey('k1');
     expect(await reason(verifier.verify(await sign(stranger, claims())))).toBe('bad_signature');
-    const hs = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode('x'.repeat(32)));
+    const hs = await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .sign(new TextEncoder().encode('x'.repeat(32)));
     expect(await reason(verifier.verify(hs))).not.toBe('accepted');
     expect(await reason(verifier.verify(undefined))).toBe('missing_token');
     expect(await reason(verifier.verify('not.a.jwt'))).toBe('malformed_token');

@@ -50,7 +50,11 @@ export class JwksTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly opts: JwksVerifierOptions) {
-    this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 1000, cacheMaxAge: 10 * 60 * 1000, timeoutDuration: 5000 });
+    this.jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
+      cooldownDuration: 1000,
+      cacheMaxAge: 10 * 60 * 1000,
+      timeoutDuration: 5000,
+    });
   }
 
   async verify(token: string | undefined): Promise<JWTPayload> {
@@ -65,7 +69,12 @@ export class JwksTokenVerifier {
         requiredClaims: ['exp', 'iat', 'sub'],
       });
       const max = this.opts.maxLifetimeSeconds;
-      if (max && typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat > max) {
+      if (
+        max &&
+        typeof payload.exp === 'number' &&
+        typeof payload.iat === 'number' &&
+        payload.exp - payload.iat > max
+      ) {
         throw new TokenRejected('lifetime_exceeded');
       }
       return payload;
@@ -83,7 +92,9 @@ export function toRejection(err: unknown): TokenRejected {
   }
   if (err instanceof errors.JWKSNoMatchingKey) return new TokenRejected('unknown_key');
   if (err instanceof errors.JWSSignatureVerificationFailed) return new TokenRejected('bad_signature');
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return new TokenRejected('jwks_unavailable');
-  if ((err as { code?: string })?.code === 'ERR_JOSE_GENERIC' || err instanceof TypeError) return new TokenRejected('jwks_unavailable');
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid)
+    return new TokenRejected('jwks_unavailable');
+  if ((err as { code?: string })?.code === 'ERR_JOSE_GENERIC' || err instanceof TypeError)
+    return new TokenRejected('jwks_unavailable');
   return new TokenRejected('malformed_token');
 }

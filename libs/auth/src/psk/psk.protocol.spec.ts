@@ -1,4 +1,12 @@
-import { PskBinding, PskClientSession, PskMessage, PskOutcome, pskResponse, PskTimers, PskWorkerSession } from './psk.protocol';
+import {
+  PskBinding,
+  PskClientSession,
+  PskMessage,
+  PskOutcome,
+  pskResponse,
+  PskTimers,
+  PskWorkerSession,
+} from './psk.protocol';
 
 const binding: PskBinding = { roomId: 'rm_a', workerId: 'pi_worker', clientId: 'pi_client' };
 const SECRET = 'a'.repeat(64);
@@ -13,7 +21,11 @@ function fakeTimers(): PskTimers & { advance(ms: number): void } {
     clear: (h) => pending.delete(h as number),
     advance(ms) {
       now += ms;
-      for (const [k, t] of [...pending]) if (t.at <= now) (pending.delete(k), t.fn());
+      for (const [k, t] of [...pending])
+        if (t.at <= now) {
+          pending.delete(k);
+          t.fn();
+        }
     },
   };
 }
@@ -68,7 +80,10 @@ describe(PskWorkerSession.name, () => {
     const p = pair(SECRET, 'b'.repeat(64));
     p.client.start();
     expect(p.log.at(-1)!.msg).toEqual({ type: 'AUTH_FAILURE', reason: 'invalid_credentials' });
-    expect(p.done).toEqual({ worker: { ok: false, reason: 'invalid_credentials' }, client: { ok: false, reason: 'invalid_credentials' } });
+    expect(p.done).toEqual({
+      worker: { ok: false, reason: 'invalid_credentials' },
+      client: { ok: false, reason: 'invalid_credentials' },
+    });
     expect(p.worker.accept({ type: 'COMMAND' })).toBe(false);
   });
 
@@ -88,7 +103,13 @@ describe(PskWorkerSession.name, () => {
     const hmac = (first.log.find((l) => l.msg.type === 'AUTH_RESPONSE')!.msg as { hmac: string }).hmac;
     const sent: PskMessage[] = [];
     let outcome: PskOutcome | undefined;
-    const w = new PskWorkerSession({ secret: SECRET, binding, timers: fakeTimers(), send: (m) => sent.push(m), onDone: (o) => (outcome = o) });
+    const w = new PskWorkerSession({
+      secret: SECRET,
+      binding,
+      timers: fakeTimers(),
+      send: (m) => sent.push(m),
+      onDone: (o) => (outcome = o),
+    });
     w.accept({ type: 'HELLO' });
     w.accept({ type: 'AUTH_RESPONSE', hmac });
     expect(outcome).toEqual({ ok: false, reason: 'invalid_credentials' });
@@ -98,7 +119,13 @@ describe(PskWorkerSession.name, () => {
     const timers = fakeTimers();
     const sent: PskMessage[] = [];
     let outcome: PskOutcome | undefined;
-    const w = new PskWorkerSession({ secret: SECRET, binding, timers, send: (m) => sent.push(m), onDone: (o) => (outcome = o) });
+    const w = new PskWorkerSession({
+      secret: SECRET,
+      binding,
+      timers,
+      send: (m) => sent.push(m),
+      onDone: (o) => (outcome = o),
+    });
     w.accept({ type: 'HELLO' });
     timers.advance(9_999);
     expect(outcome).toBeUndefined();
@@ -113,7 +140,13 @@ describe(PskWorkerSession.name, () => {
   it('refuses a command sent before success and ends the session', () => {
     const sent: PskMessage[] = [];
     let outcome: PskOutcome | undefined;
-    const w = new PskWorkerSession({ secret: SECRET, binding, timers: fakeTimers(), send: (m) => sent.push(m), onDone: (o) => (outcome = o) });
+    const w = new PskWorkerSession({
+      secret: SECRET,
+      binding,
+      timers: fakeTimers(),
+      send: (m) => sent.push(m),
+      onDone: (o) => (outcome = o),
+    });
     w.accept({ type: 'HELLO' });
     expect(w.accept({ type: 'COMMAND', job: 'echo' })).toBe(false);
     expect(outcome).toEqual({ ok: false, reason: 'not_authenticated' });
@@ -122,7 +155,13 @@ describe(PskWorkerSession.name, () => {
 
   it('refuses a command before HELLO too', () => {
     let outcome: PskOutcome | undefined;
-    const w = new PskWorkerSession({ secret: SECRET, binding, timers: fakeTimers(), send: () => undefined, onDone: (o) => (outcome = o) });
+    const w = new PskWorkerSession({
+      secret: SECRET,
+      binding,
+      timers: fakeTimers(),
+      send: () => undefined,
+      onDone: (o) => (outcome = o),
+    });
     expect(w.accept({ type: 'COMMAND' })).toBe(false);
     expect(outcome).toEqual({ ok: false, reason: 'not_authenticated' });
   });
@@ -147,7 +186,13 @@ describe(PskClientSession.name, () => {
   it('times out when the worker never answers', () => {
     const timers = fakeTimers();
     let outcome: PskOutcome | undefined;
-    const c = new PskClientSession({ secret: SECRET, binding, timers, send: () => undefined, onDone: (o) => (outcome = o) });
+    const c = new PskClientSession({
+      secret: SECRET,
+      binding,
+      timers,
+      send: () => undefined,
+      onDone: (o) => (outcome = o),
+    });
     c.start();
     timers.advance(10_000);
     expect(outcome).toEqual({ ok: false, reason: 'timeout' });
@@ -155,7 +200,13 @@ describe(PskClientSession.name, () => {
 
   it('does not trust AUTH_SUCCESS that was not earned by a response', () => {
     let outcome: PskOutcome | undefined;
-    const c = new PskClientSession({ secret: SECRET, binding, timers: fakeTimers(), send: () => undefined, onDone: (o) => (outcome = o) });
+    const c = new PskClientSession({
+      secret: SECRET,
+      binding,
+      timers: fakeTimers(),
+      send: () => undefined,
+      onDone: (o) => (outcome = o),
+    });
     c.start();
     c.accept({ type: 'AUTH_SUCCESS' });
     expect(outcome).toEqual({ ok: false, reason: 'invalid_credentials' });

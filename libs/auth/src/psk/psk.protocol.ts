@@ -37,7 +37,8 @@ export function isPskMessage(m: unknown): m is PskMessage {
 
 /** The failure texts peers print as they are (first line), with a hint (second line) where there is one. */
 export const PSK_ERROR_TEXT: Record<PskFailureReason, string> = {
-  invalid_credentials: 'ERROR: P2P authentication failed: Invalid credentials\nEnsure the room secret matches between worker and client.',
+  invalid_credentials:
+    'ERROR: P2P authentication failed: Invalid credentials\nEnsure the room secret matches between worker and client.',
   timeout: 'ERROR: P2P authentication failed: Timeout',
   no_secret:
     'ERROR: P2P authentication failed: No secret configured\nConfigure the room secret using --room-secret, environment variable, or credentials file.',

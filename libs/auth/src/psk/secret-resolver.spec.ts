@@ -1,7 +1,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialsFile, resolveRoomSecret, roomSecretEnvName, roomSecretFile, saveRoomSecret } from './secret-resolver';
+import {
+  credentialsFile,
+  resolveRoomSecret,
+  roomSecretEnvName,
+  roomSecretFile,
+  saveRoomSecret,
+} from './secret-resolver';
 
 describe(resolveRoomSecret.name, () => {
   let home: string;
@@ -12,7 +18,9 @@ describe(resolveRoomSecret.name, () => {
   const writeAll = () => {
     mkdirSync(join(home, '.portcullis', 'secrets'), { recursive: true });
     writeFileSync(roomSecretFile(room, home), 'from-file\n', { mode: 0o600 });
-    writeFileSync(credentialsFile(home), JSON.stringify({ room_secrets: { [room]: 'from-credentials' } }), { mode: 0o600 });
+    writeFileSync(credentialsFile(home), JSON.stringify({ room_secrets: { [room]: 'from-credentials' } }), {
+      mode: 0o600,
+    });
   };
 
   it('names the variable PORTCULLIS_ROOM_SECRET_<ROOM ID, upper-cased, non-alphanumerics as _>', () => {
@@ -23,11 +31,17 @@ describe(resolveRoomSecret.name, () => {
   it('takes each source before the ones after it: flag > env > file > credentials > none', () => {
     writeAll();
     const env = { [roomSecretEnvName(room)]: 'from-env' };
-    expect(resolveRoomSecret({ roomId: room, flag: 'from-flag', env, home })).toMatchObject({ secret: 'from-flag', source: 'flag' });
+    expect(resolveRoomSecret({ roomId: room, flag: 'from-flag', env, home })).toMatchObject({
+      secret: 'from-flag',
+      source: 'flag',
+    });
     expect(resolveRoomSecret({ roomId: room, env, home })).toMatchObject({ secret: 'from-env', source: 'env' });
     expect(resolveRoomSecret({ roomId: room, env: {}, home })).toMatchObject({ secret: 'from-file', source: 'file' });
     rmSync(roomSecretFile(room, home));
-    expect(resolveRoomSecret({ roomId: room, env: {}, home })).toMatchObject({ secret: 'from-credentials', source: 'credentials' });
+    expect(resolveRoomSecret({ roomId: room, env: {}, home })).toMatchObject({
+      secret: 'from-credentials',
+      source: 'credentials',
+    });
     rmSync(credentialsFile(home));
     expect(resolveRoomSecret({ roomId: room, env: {}, home })).toEqual({ source: 'none', warnings: [] });
   });
@@ -37,7 +51,9 @@ describe(resolveRoomSecret.name, () => {
     writeFileSync(roomSecretFile(room, home), '  \n');
     const r = resolveRoomSecret({ roomId: room, flag: '', env: { [roomSecretEnvName(room)]: '' }, home });
     expect(r).toMatchObject({ secret: 'from-credentials', source: 'credentials' });
-    expect(resolveRoomSecret({ roomId: room, env: { [roomSecretEnvName(room)]: 'abc \t\r\n' }, home }).secret).toBe('abc');
+    expect(resolveRoomSecret({ roomId: room, env: { [roomSecretEnvName(room)]: 'abc \t\r\n' }, home }).secret).toBe(
+      'abc',
+    );
   });
 
   it('warns when the secret file is readable by others, without the value', () => {
@@ -59,7 +75,10 @@ describe(resolveRoomSecret.name, () => {
     mkdirSync(join(home, '.portcullis'), { recursive: true });
     writeFileSync(credentialsFile(home), JSON.stringify({ jwt: 'keep', room_secrets: { other: 'x' } }));
     saveRoomSecret(room, 'new-secret', home);
-    expect(JSON.parse(readFileSync(credentialsFile(home), 'utf8'))).toEqual({ jwt: 'keep', room_secrets: { other: 'x', [room]: 'new-secret' } });
+    expect(JSON.parse(readFileSync(credentialsFile(home), 'utf8'))).toEqual({
+      jwt: 'keep',
+      room_secrets: { other: 'x', [room]: 'new-secret' },
+    });
     expect(statSync(credentialsFile(home)).mode & 0o777).toBe(0o600);
   });
 });

@@ -121,7 +121,8 @@ export function saveRoomSecret(roomId: string, secret: string, home?: string): s
   const path = credentialsFile(home);
   mkdirSync(portcullisHome(home), { recursive: true, mode: 0o700 });
   const data = existsSync(path) ? readCredentials(path) : {};
-  const rs = data.room_secrets && typeof data.room_secrets === 'object' ? (data.room_secrets as Record<string, unknown>) : {};
+  const rs =
+    data.room_secrets && typeof data.room_secrets === 'object' ? (data.room_secrets as Record<string, unknown>) : {};
   data.room_secrets = { ...rs, [roomId]: secret };
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });

@@ -1,5 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { isNoResponders, isWrongLastSequence, JetStreamBucket, KvUnavailable, type KvStorage } from '@portcullis/platform';
+import {
+  isNoResponders,
+  isWrongLastSequence,
+  JetStreamBucket,
+  KvUnavailable,
+  type KvStorage,
+} from '@portcullis/platform';
 import type { KV, NatsConnection } from 'nats';
 
 /** Remembers nonces for as long as a signature could still be accepted. */
@@ -13,7 +19,10 @@ export class MemoryNonceStore extends NonceStore {
   private readonly seen = new Map<string, number>();
   private lastSweep = Date.now();
 
-  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
     super();
   }
 
@@ -57,7 +66,12 @@ export class JetStreamNonceStore extends NonceStore {
     opts: { replicas?: number; storage?: KvStorage } = {},
   ) {
     super();
-    this.kv = new JetStreamBucket(nc, { bucket, maxAgeMs: ttlMs, storage: opts.storage ?? 'file', replicas: opts.replicas });
+    this.kv = new JetStreamBucket(nc, {
+      bucket,
+      maxAgeMs: ttlMs,
+      storage: opts.storage ?? 'file',
+      replicas: opts.replicas,
+    });
   }
 
   /**

@@ -30,8 +30,12 @@ describe(RequestSignatureVerifier.name, () => {
     const v = new RequestSignatureVerifier({ current: 's1' }, new MemoryNonceStore(1000, clock), 300, clock);
     const h = signRequest('s1', req, now);
     await expect(v.verify(req, {})).resolves.toMatchObject({ reason: 'missing_signature' });
-    await expect(v.verify(req, { ...h, 'x-bot-timestamp': 'soon' })).resolves.toMatchObject({ reason: 'bad_timestamp' });
+    await expect(v.verify(req, { ...h, 'x-bot-timestamp': 'soon' })).resolves.toMatchObject({
+      reason: 'bad_timestamp',
+    });
     await expect(v.verify(req, { ...h, 'x-bot-nonce': 'short' })).resolves.toMatchObject({ reason: 'bad_nonce' });
-    await expect(new RequestSignatureVerifier({}, new MemoryNonceStore(1, clock), 300, clock).verify(req, h)).resolves.toMatchObject({ reason: 'not_configured' });
+    await expect(
+      new RequestSignatureVerifier({}, new MemoryNonceStore(1, clock), 300, clock).verify(req, h),
+    ).resolves.toMatchObject({ reason: 'not_configured' });
   });
 });

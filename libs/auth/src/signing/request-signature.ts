@@ -41,7 +41,14 @@ export type SignatureCheck =
   | { ok: true; which: 'current' | 'previous' }
   | {
       ok: false;
-      reason: 'not_configured' | 'missing_signature' | 'bad_timestamp' | 'stale_timestamp' | 'bad_nonce' | 'bad_signature' | 'replayed_nonce';
+      reason:
+        | 'not_configured'
+        | 'missing_signature'
+        | 'bad_timestamp'
+        | 'stale_timestamp'
+        | 'bad_nonce'
+        | 'bad_signature'
+        | 'replayed_nonce';
     };
 
 function one(headers: HeaderBag, name: string): string | undefined {

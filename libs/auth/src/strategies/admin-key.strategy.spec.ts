@@ -1,4 +1,9 @@
-import { MutableAdminKeySource, StaticAdminKeySource, AdminKeySource, AdminKeySet } from '../admin-key/admin-key.source';
+import {
+  MutableAdminKeySource,
+  StaticAdminKeySource,
+  AdminKeySource,
+  AdminKeySet,
+} from '../admin-key/admin-key.source';
 import { ADMIN_UNAUTHORIZED_BODY, AdminKeyStrategy, adminUnauthorizedBody, checkAdminKey } from './admin-key.strategy';
 
 describe('checkAdminKey rules: key set × presented key → decision', () => {
@@ -11,7 +16,11 @@ describe('checkAdminKey rules: key set × presented key → decision', () => {
     [undefined, { current: 'k-current' }, { ok: false, reason: 'missing_key' }],
     ['', { current: 'k-current' }, { ok: false, reason: 'missing_key' }],
     ['k-old', { current: 'k-new', previous: { key: 'k-old', validUntil: later } }, { ok: true, which: 'previous' }],
-    ['k-old', { current: 'k-new', previous: { key: 'k-old', validUntil: earlier } }, { ok: false, reason: 'previous_key_expired' }],
+    [
+      'k-old',
+      { current: 'k-new', previous: { key: 'k-old', validUntil: earlier } },
+      { ok: false, reason: 'previous_key_expired' },
+    ],
     ['anything', {}, { ok: false, reason: 'admin_key_unconfigured' }],
   ] as Array<[string | undefined, AdminKeySet, object]>)('%j against %j', (presented, set, expected) => {
     expect(checkAdminKey(presented, set, now)).toEqual(expected);
@@ -38,7 +47,15 @@ describe(AdminKeyStrategy.name, () => {
 
   it('accepts the key from X-Portcullis-API-Key as an admin action, audited by fingerprint', async () => {
     const s = new AdminKeyStrategy(new StaticAdminKeySource({ current: 'the-key' }));
-    const accepted = await s.verify(s.extract({ transport: 'http', method: 'GET', route: '/x', pathWithQuery: '/x', headers: { 'x-portcullis-api-key': 'the-key' } }));
+    const accepted = await s.verify(
+      s.extract({
+        transport: 'http',
+        method: 'GET',
+        route: '/x',
+        pathWithQuery: '/x',
+        headers: { 'x-portcullis-api-key': 'the-key' },
+      }),
+    );
     expect(accepted.reason).toBe('admin_key_current');
     expect(accepted.subject).toMatch(/^fp_[0-9a-f]{16}$/);
     expect(s.adminActions).toBe(true);
@@ -48,7 +65,10 @@ describe(AdminKeyStrategy.name, () => {
   it('answers the fixed body, or for a described source where the key lives, never the key', () => {
     expect(adminUnauthorizedBody(new StaticAdminKeySource({ current: 'x' }))).toBe(ADMIN_UNAUTHORIZED_BODY);
     const body = new AdminKeyStrategy(new FileSource()).unauthorizedBody();
-    expect(body).toEqual({ detail: 'unauthorized', hint: 'X-Portcullis-API-Key missing or not accepted; this server reads its key from [daemon] api_key in /etc/portcullis.toml' });
+    expect(body).toEqual({
+      detail: 'unauthorized',
+      hint: 'X-Portcullis-API-Key missing or not accepted; this server reads its key from [daemon] api_key in /etc/portcullis.toml',
+    });
     expect(JSON.stringify(body)).not.toContain('k'.repeat(64));
   });
 });

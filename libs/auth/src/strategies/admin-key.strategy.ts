@@ -9,7 +9,10 @@ export const ADMIN_UNAUTHORIZED_BODY = UNAUTHORIZED_BODY;
 export function adminUnauthorizedBody(source: AdminKeySource): RefusalBody {
   const where = source.describe();
   if (!where) return ADMIN_UNAUTHORIZED_BODY;
-  return { detail: 'unauthorized', hint: `X-Portcullis-API-Key missing or not accepted; this server reads its key from ${where}` };
+  return {
+    detail: 'unauthorized',
+    hint: `X-Portcullis-API-Key missing or not accepted; this server reads its key from ${where}`,
+  };
 }
 
 export type AdminKeyDecision =
@@ -25,9 +28,16 @@ export type AdminKeyDecision =
 export function checkAdminKey(presented: string | undefined, set: AdminKeySet, now = new Date()): AdminKeyDecision {
   if (!set.current) return { ok: false, reason: 'admin_key_unconfigured' };
   if (!presented) return { ok: false, reason: 'missing_key' };
-  const which = matchCurrentOrPrevious(presented, encodeSecret(set.current), set.previous ? encodeSecret(set.previous.key) : undefined);
+  const which = matchCurrentOrPrevious(
+    presented,
+    encodeSecret(set.current),
+    set.previous ? encodeSecret(set.previous.key) : undefined,
+  );
   if (which === 'current') return { ok: true, which };
-  if (which === 'previous') return set.previous!.validUntil.getTime() > now.getTime() ? { ok: true, which } : { ok: false, reason: 'previous_key_expired' };
+  if (which === 'previous')
+    return set.previous!.validUntil.getTime() > now.getTime()
+      ? { ok: true, which }
+      : { ok: false, reason: 'previous_key_expired' };
   return { ok: false, reason: 'wrong_key' };
 }
 
@@ -59,7 +69,11 @@ export class AdminKeyStrategy extends AuthStrategy<string, AdminKeyPrincipal> {
     const decision = checkAdminKey(presented, this.source.keys());
     if (!decision.ok) throw new AuthRejected(decision.reason);
     const fp = fingerprint(presented as string);
-    return { principal: { kind: 'admin-key', which: decision.which, fingerprint: fp }, subject: fp, reason: `admin_key_${decision.which}` };
+    return {
+      principal: { kind: 'admin-key', which: decision.which, fingerprint: fp },
+      subject: fp,
+      reason: `admin_key_${decision.which}`,
+    };
   }
 
   override unauthorizedBody(): RefusalBody {

@@ -2,7 +2,7 @@ import { safeEqual } from '../common/crypto';
 import { Accepted, AuthRejected, AuthRequest, AuthStrategy, HeaderBag, RefusalBody } from '../guard/strategy';
 
 /** The app's session store: a session proves someone presented the admin key; it holds no key. */
-export interface DashboardSessionStore<S extends { csrfToken: string } = { csrfToken: string }> {
+interface DashboardSessionStore<S extends { csrfToken: string } = { csrfToken: string }> {
   get(id: string | undefined): S | undefined;
 }
 
@@ -59,7 +59,10 @@ interface SessionCredential {
  * same-origin request carrying the session's CSRF token. No session: 401 `not signed
  * in`; a cross-site or token-less change: 403. Every allowed call is an admin action.
  */
-export class DashboardSessionStrategy<S extends { csrfToken: string } = { csrfToken: string }> extends AuthStrategy<SessionCredential, DashboardPrincipal<S>> {
+export class DashboardSessionStrategy<S extends { csrfToken: string } = { csrfToken: string }> extends AuthStrategy<
+  SessionCredential,
+  DashboardPrincipal<S>
+> {
   readonly kind = 'dashboard-session';
   override readonly adminActions = true;
 
@@ -71,7 +74,12 @@ export class DashboardSessionStrategy<S extends { csrfToken: string } = { csrfTo
     const id = readCookie(request.headers, this.opts.cookie);
     if (!id) return undefined;
     const raw = request.headers[this.opts.csrfHeader];
-    return { id, method: request.method, sameOrigin: sameOrigin(request.headers, request.protocol), csrf: Array.isArray(raw) ? raw[0] : raw };
+    return {
+      id,
+      method: request.method,
+      sameOrigin: sameOrigin(request.headers, request.protocol),
+      csrf: Array.isArray(raw) ? raw[0] : raw,
+    };
   }
 
   async verify(credential: SessionCredential | undefined): Promise<Accepted<DashboardPrincipal<S>>> {
@@ -79,7 +87,8 @@ export class DashboardSessionStrategy<S extends { csrfToken: string } = { csrfTo
     if (!credential || !session) throw new AuthRejected('no_session');
     if (!SAFE_METHODS.has(credential.method)) {
       if (!credential.sameOrigin) throw new AuthRejected('cross_origin', { status: 403, body: REFUSED });
-      if (!credential.csrf || !safeEqual(credential.csrf, session.csrfToken)) throw new AuthRejected('csrf_token', { status: 403, body: REFUSED });
+      if (!credential.csrf || !safeEqual(credential.csrf, session.csrfToken))
+        throw new AuthRejected('csrf_token', { status: 403, body: REFUSED });
     }
     return { principal: { kind: 'dashboard-session', session }, subject: 'dashboard', reason: 'ok' };
   }

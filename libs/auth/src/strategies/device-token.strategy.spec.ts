@@ -14,11 +14,21 @@ let token: string;
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
-  verifier = new DeviceTokenVerifier({ keys: createLocalJWKSet({ keys: [jwk] }), issuer: ISS, audience: AUD, requireSync: false });
+  verifier = new DeviceTokenVerifier({
+    keys: createLocalJWKSet({ keys: [jwk] }),
+    issuer: ISS,
+    audience: AUD,
+    requireSync: false,
+  });
   const now = Math.floor(Date.now() / 1000);
   token = await new SignJWT({ cid: 'cust', typ: DEVICE_TOKEN_TYP, gen: 1 })
     .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: DEVICE_TOKEN_HEADER_TYP })
-    .setIssuer(ISS).setAudience(AUD).setSubject('pi_spec').setJti('j1').setIssuedAt(now).setExpirationTime(now + 600)
+    .setIssuer(ISS)
+    .setAudience(AUD)
+    .setSubject('pi_spec')
+    .setJti('j1')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
     .sign(privateKey);
 });
 
@@ -35,7 +45,13 @@ function registry(kind: Registry): DeviceRegistryHook<{ id: string }> | undefine
     outage: (err) => new DependencyUnavailable('Postgres', undefined, { cause: err }),
   };
 }
-const req = (authorization?: string): AuthRequest => ({ transport: 'http', method: 'GET', route: '/device/info', pathWithQuery: '/', headers: authorization ? { authorization } : {} });
+const req = (authorization?: string): AuthRequest => ({
+  transport: 'http',
+  method: 'GET',
+  route: '/device/info',
+  pathWithQuery: '/',
+  headers: authorization ? { authorization } : {},
+});
 const route = (tokenSuffices?: boolean): RouteAuth => ({ kinds: ['device-token'], options: { tokenSuffices } });
 
 describe('DeviceTokenStrategy rules: token × registry × token-suffices → decision', () => {
@@ -52,10 +68,18 @@ describe('DeviceTokenStrategy rules: token × registry × token-suffices → dec
     ['garbage', 'down', true, 'deny:malformed_token'],
   ] as const)('%s token, %s registry, token suffices %s: %s', async (kind, reg, suffices, expected) => {
     const s = new DeviceTokenStrategy({ verifier, registry: registry(reg) });
-    const presented = kind === 'good' ? token : kind === 'forged' ? `${token.slice(0, -4)}AAAA` : kind === 'garbage' ? 'eyJx.eyJ5.zz' : undefined;
+    const presented =
+      kind === 'good'
+        ? token
+        : kind === 'forged'
+          ? `${token.slice(0, -4)}AAAA`
+          : kind === 'garbage'
+            ? 'eyJx.eyJ5.zz'
+            : undefined;
     const result = await s.verify(s.extract(req(presented ? `Bearer ${presented}` : undefined)), route(suffices)).then(
       (a) => `allow:${a.reason}${a.principal.registered ? '+row' : ''}`,
-      (e: { reason: string; outage?: unknown }) => `deny:${e.reason}${e.outage instanceof DependencyUnavailable ? '+503' : ''}`,
+      (e: { reason: string; outage?: unknown }) =>
+        `deny:${e.reason}${e.outage instanceof DependencyUnavailable ? '+503' : ''}`,
     );
     expect(result).toBe(expected);
   });

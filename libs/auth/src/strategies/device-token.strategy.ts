@@ -56,7 +56,10 @@ export class DeviceTokenStrategy<R = unknown> extends AuthStrategy<string, Devic
 
   async verify(token: string | undefined, route: RouteAuth): Promise<Accepted<DevicePrincipal<R>>> {
     const device = await this.opts.verifier.verify(token);
-    const accepted = (principal: DevicePrincipal<R>, reason = this.opts.acceptReason ?? 'ok'): Accepted<DevicePrincipal<R>> => ({
+    const accepted = (
+      principal: DevicePrincipal<R>,
+      reason = this.opts.acceptReason ?? 'ok',
+    ): Accepted<DevicePrincipal<R>> => ({
       principal,
       subject: `${this.opts.subjectPrefix ?? ''}${device.deviceId}`,
       reason,

@@ -3,7 +3,9 @@ import { OidcStrategy } from './oidc.strategy';
 describe('OidcStrategy rules', () => {
   it('is open without an issuer, enforced with one', () => {
     expect(new OidcStrategy(undefined).mode()).toBe('open');
-    expect(new OidcStrategy({ jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: 'i', audience: 'a' }).mode()).toBe('enforce');
+    expect(new OidcStrategy({ jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: 'i', audience: 'a' }).mode()).toBe(
+      'enforce',
+    );
   });
 
   it.each([

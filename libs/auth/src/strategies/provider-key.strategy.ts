@@ -1,8 +1,8 @@
 import { fingerprint } from '../common/crypto';
 import { Accepted, AuthRejected, AuthRequest, AuthStrategy, HeaderBag } from '../guard/strategy';
 
-export const PROVIDER_AUTH_HEADER = 'x-provider-auth';
-export const PROVIDER_HEADER = 'x-provider';
+const PROVIDER_AUTH_HEADER = 'x-provider-auth';
+const PROVIDER_HEADER = 'x-provider';
 
 /** What the strategy needs of a provider adapter: its name and a shape check of its keys. */
 export interface ProviderKeyShape {
@@ -38,7 +38,10 @@ const first = (headers: HeaderBag, name: string): string | undefined => {
  * the provider decides whether it is valid. Its refusals name the header, since the
  * caller's own key is the only credential and the answer tells no secret.
  */
-export class ProviderKeyStrategy<A extends ProviderKeyShape = ProviderKeyShape> extends AuthStrategy<{ key: string; provider?: string }, ProviderCredential<A>> {
+export class ProviderKeyStrategy<A extends ProviderKeyShape = ProviderKeyShape> extends AuthStrategy<
+  { key: string; provider?: string },
+  ProviderCredential<A>
+> {
   readonly kind = 'provider-key';
 
   constructor(private readonly opts: ProviderKeyOptions<A>) {
@@ -46,19 +49,35 @@ export class ProviderKeyStrategy<A extends ProviderKeyShape = ProviderKeyShape> 
   }
 
   extract(request: AuthRequest): { key: string; provider?: string } | undefined {
-    const key = first(request.headers, PROVIDER_AUTH_HEADER)?.trim().replace(/^bearer(\s+|$)/i, '').trim();
+    const key = first(request.headers, PROVIDER_AUTH_HEADER)
+      ?.trim()
+      .replace(/^bearer(\s+|$)/i, '')
+      .trim();
     return key ? { key, provider: first(request.headers, PROVIDER_HEADER) } : undefined;
   }
 
   async verify(credential: { key: string; provider?: string } | undefined): Promise<Accepted<ProviderCredential<A>>> {
-    if (!credential) throw new AuthRejected('missing_key', { body: { detail: 'missing X-Provider-Auth header: send your provider API key as "Bearer <key>"' } });
+    if (!credential)
+      throw new AuthRejected('missing_key', {
+        body: { detail: 'missing X-Provider-Auth header: send your provider API key as "Bearer <key>"' },
+      });
     const provider = this.opts.providers.find(credential.provider ?? this.opts.defaultProvider);
     if (!provider) {
-      throw new AuthRejected('unknown_provider', { status: 400, body: { detail: `unsupported X-Provider; supported providers: ${this.opts.providers.names().join(', ')}` } });
+      throw new AuthRejected('unknown_provider', {
+        status: 400,
+        body: { detail: `unsupported X-Provider; supported providers: ${this.opts.providers.names().join(', ')}` },
+      });
     }
     const shape = provider.parseKey(credential.key);
-    if (!shape.ok) throw new AuthRejected('malformed_key', { body: { detail: `X-Provider-Auth is not a valid ${provider.name} key: ${shape.why}` } });
+    if (!shape.ok)
+      throw new AuthRejected('malformed_key', {
+        body: { detail: `X-Provider-Auth is not a valid ${provider.name} key: ${shape.why}` },
+      });
     const fp = fingerprint(`${provider.name}:${credential.key}`, this.opts.pepper);
-    return { principal: { kind: 'provider-key', provider, key: credential.key, fingerprint: fp }, subject: fp, reason: 'key_present' };
+    return {
+      principal: { kind: 'provider-key', provider, key: credential.key, fingerprint: fp },
+      subject: fp,
+      reason: 'key_present',
+    };
   }
 }

@@ -1,12 +1,27 @@
 import type { AuthRequest, RouteAuth } from '../guard/strategy';
 import { SharedSecretStrategy } from './shared-secret.strategy';
 
-const req = (headers: Record<string, string>): AuthRequest => ({ transport: 'http', method: 'POST', route: '/join', pathWithQuery: '/join', headers });
+const req = (headers: Record<string, string>): AuthRequest => ({
+  transport: 'http',
+  method: 'POST',
+  route: '/join',
+  pathWithQuery: '/join',
+  headers,
+});
 const route = (name?: string): RouteAuth => ({ kinds: ['shared-secret'], options: { route: name } });
-const outcome = (p: Promise<{ reason: string }>) => p.then((a) => `allow:${a.reason}`, (e: { reason: string }) => `deny:${e.reason}`);
+const outcome = (p: Promise<{ reason: string }>) =>
+  p.then(
+    (a) => `allow:${a.reason}`,
+    (e: { reason: string }) => `deny:${e.reason}`,
+  );
 
 describe('SharedSecretStrategy rules: configured secrets × route × presented credential → decision', () => {
-  const s = new SharedSecretStrategy({ current: 'cur-secret', previous: 'old-secret', routeModes: { join: 'shadow', events: 'open' }, signedOnly: ['leave'] });
+  const s = new SharedSecretStrategy({
+    current: 'cur-secret',
+    previous: 'old-secret',
+    routeModes: { join: 'shadow', events: 'open' },
+    signedOnly: ['leave'],
+  });
   it.each([
     // headers, route name, expected
     [{ 'x-bot-secret': 'cur-secret' }, 'join', 'allow:ok'],

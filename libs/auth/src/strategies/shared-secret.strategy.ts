@@ -9,7 +9,7 @@ function header(headers: HeaderBag, name: string): string | undefined {
 }
 
 /** The two forms: `X-Bot-Secret: SECRET` or `Authorization: Bearer SECRET`. */
-export function extractSharedSecret(headers: HeaderBag): string | undefined {
+function extractSharedSecret(headers: HeaderBag): string | undefined {
   const direct = header(headers, BOT_SECRET_HEADER);
   if (direct) return direct.trim();
   const auth = header(headers, 'authorization');
@@ -68,6 +68,10 @@ export class SharedSecretStrategy extends AuthStrategy<string, SharedSecretPrinc
     if (!secret) throw new AuthRejected('missing_credential');
     const which = matchCurrentOrPrevious(secret, this.current, this.previous);
     if (!which) throw new AuthRejected('invalid_credential');
-    return { principal: { kind: 'shared-secret', which }, subject: `shared_secret:${which}`, reason: which === 'current' ? 'ok' : 'ok_previous' };
+    return {
+      principal: { kind: 'shared-secret', which },
+      subject: `shared_secret:${which}`,
+      reason: which === 'current' ? 'ok' : 'ok_previous',
+    };
   }
 }

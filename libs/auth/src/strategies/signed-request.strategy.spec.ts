@@ -11,12 +11,26 @@ class DownNonces extends NonceStore {
 }
 
 const body = '{"room_url":"https://x.daily.co/r"}';
-const req = (headers: Record<string, string>, path = '/join'): AuthRequest => ({ transport: 'http', method: 'POST', route: '/join', pathWithQuery: path, headers, body });
-const sign = (secret: string, now = Date.now()) => signRequest(secret, { method: 'POST', pathWithQuery: '/join', body }, now);
-const outcome = (p: Promise<{ reason: string }>) => p.then((a) => `allow:${a.reason}`, (e: { reason: string; outage?: unknown }) => `deny:${e.reason}${e.outage instanceof DependencyUnavailable ? '+503' : ''}`);
+const req = (headers: Record<string, string>, path = '/join'): AuthRequest => ({
+  transport: 'http',
+  method: 'POST',
+  route: '/join',
+  pathWithQuery: path,
+  headers,
+  body,
+});
+const sign = (secret: string, now = Date.now()) =>
+  signRequest(secret, { method: 'POST', pathWithQuery: '/join', body }, now);
+const outcome = (p: Promise<{ reason: string }>) =>
+  p.then(
+    (a) => `allow:${a.reason}`,
+    (e: { reason: string; outage?: unknown }) =>
+      `deny:${e.reason}${e.outage instanceof DependencyUnavailable ? '+503' : ''}`,
+  );
 
 describe('SignedRequestStrategy rules: signature × nonce store → decision', () => {
-  const strategy = (nonces: NonceStore = new MemoryNonceStore(600_000)) => new SignedRequestStrategy({ current: 'cur', previous: 'old', nonces, skewSeconds: 300 });
+  const strategy = (nonces: NonceStore = new MemoryNonceStore(600_000)) =>
+    new SignedRequestStrategy({ current: 'cur', previous: 'old', nonces, skewSeconds: 300 });
 
   it.each([
     ['current secret', () => sign('cur'), '/join', 'allow:signed'],

@@ -27,12 +27,22 @@ export class SignedRequestStrategy extends AuthStrategy<SignedCredential, Shared
 
   constructor(opts: SignedRequestOptions) {
     super();
-    this.signatures = new RequestSignatureVerifier({ current: opts.current, previous: opts.previous }, opts.nonces, opts.skewSeconds, opts.now);
+    this.signatures = new RequestSignatureVerifier(
+      { current: opts.current, previous: opts.previous },
+      opts.nonces,
+      opts.skewSeconds,
+      opts.now,
+    );
   }
 
   extract(request: AuthRequest): SignedCredential | undefined {
     if (!hasSignature(request.headers)) return undefined;
-    return { method: request.method, pathWithQuery: request.pathWithQuery, body: request.body, headers: request.headers };
+    return {
+      method: request.method,
+      pathWithQuery: request.pathWithQuery,
+      body: request.body,
+      headers: request.headers,
+    };
   }
 
   async verify(credential: SignedCredential | undefined): Promise<Accepted<SharedSecretPrincipal>> {
@@ -41,9 +51,16 @@ export class SignedRequestStrategy extends AuthStrategy<SignedCredential, Shared
     try {
       check = await this.signatures.verify(signed, signed.headers);
     } catch (err) {
-      throw new AuthRejected('nonce_store_unavailable', { outage: err instanceof DependencyUnavailable ? err : new DependencyUnavailable('NATS', undefined, { cause: err }) });
+      throw new AuthRejected('nonce_store_unavailable', {
+        outage:
+          err instanceof DependencyUnavailable ? err : new DependencyUnavailable('NATS', undefined, { cause: err }),
+      });
     }
     if (!check.ok) throw new AuthRejected(check.reason);
-    return { principal: { kind: 'shared-secret', which: check.which }, subject: `shared_secret:${check.which}`, reason: check.which === 'current' ? 'signed' : 'signed_previous' };
+    return {
+      principal: { kind: 'shared-secret', which: check.which },
+      subject: `shared_secret:${check.which}`,
+      reason: check.which === 'current' ? 'signed' : 'signed_previous',
+    };
   }
 }

@@ -63,7 +63,14 @@ describe('AuditLog', () => {
     const metrics = new MetricsService(app);
     const audit = new AuditLog(new AppLogger(createPino({ app, level: 'debug', stream: log.stream })), metrics, client);
 
-    const denied = audit.record({ principal: 'pi_1', action: 'signaling.connect', target: 'room-7f3a', decision: 'deny', reason: 'not_member', request_id: 'r1' });
+    const denied = audit.record({
+      principal: 'pi_1',
+      action: 'signaling.connect',
+      target: 'room-7f3a',
+      decision: 'deny',
+      reason: 'not_member',
+      request_id: 'r1',
+    });
     const allowed = audit.record({ action: 'GET /sessions/:pid', decision: 'allow', reason: 'ok' });
 
     expect(denied.action).toBe('signaling.connect room-7f3a');
@@ -81,19 +88,44 @@ describe('AuditLog', () => {
       ]),
     );
     const counted = await metrics.registry.getSingleMetricAsString('portcullis_audit_events_total');
-    expect(counted).toContain(`portcullis_audit_events_total{app="${app}",action="signaling.connect",decision="deny",reason="not_member"} 1`);
-    expect(counted).toContain(`portcullis_audit_events_total{app="${app}",action="GET /sessions/:pid",decision="allow",reason="ok"} 1`);
+    expect(counted).toContain(
+      `portcullis_audit_events_total{app="${app}",action="signaling.connect",decision="deny",reason="not_member"} 1`,
+    );
+    expect(counted).toContain(
+      `portcullis_audit_events_total{app="${app}",action="GET /sessions/:pid",decision="allow",reason="ok"} 1`,
+    );
     // The room is in the event and the line, never a metric label.
     expect(counted).not.toContain('room-7f3a');
   });
 
   it('builds every event with the format fields only, stamped with the time to the millisecond', async () => {
     const log = lines();
-    const audit = new AuditLog(new AppLogger(createPino({ app, level: 'info', stream: log.stream })), new MetricsService(app), client);
+    const audit = new AuditLog(
+      new AppLogger(createPino({ app, level: 'info', stream: log.stream })),
+      new MetricsService(app),
+      client,
+    );
     const before = Date.now();
-    const extra = { action: 'GET /x', decision: 'deny' as const, reason: 'wrong_key', principal: 'pi_1', request_id: 'r2', client_ip: '127.0.0.1', device_secret: 'ds_never' };
+    const extra = {
+      action: 'GET /x',
+      decision: 'deny' as const,
+      reason: 'wrong_key',
+      principal: 'pi_1',
+      request_id: 'r2',
+      client_ip: '127.0.0.1',
+      device_secret: 'ds_never',
+    };
     const event = audit.record(extra);
-    expect(JSON.parse(JSON.stringify(event))).toEqual({ time: event.time, app, principal: 'pi_1', action: 'GET /x', decision: 'deny', reason: 'wrong_key', request_id: 'r2', client_ip: '127.0.0.1' });
+    expect(JSON.parse(JSON.stringify(event))).toEqual({
+      time: event.time,
+      app,
+      principal: 'pi_1',
+      action: 'GET /x',
+      decision: 'deny',
+      reason: 'wrong_key',
+      request_id: 'r2',
+      client_ip: '127.0.0.1',
+    });
     expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Date.parse(event.time)).toBeGreaterThanOrEqual(before);
     await until(() => seen.some((e) => e.data.request_id === 'r2'));
@@ -104,10 +136,24 @@ describe('AuditLog', () => {
   it('with NATS unreachable, still writes the line, never throws, and warns once, not once per event', async () => {
     const down = natsClient(`nats://127.0.0.1:${await deadPort()}`, app);
     const log = lines();
-    const audit = new AuditLog(new AppLogger(createPino({ app, level: 'info', stream: log.stream })), new MetricsService(app), down);
+    const audit = new AuditLog(
+      new AppLogger(createPino({ app, level: 'info', stream: log.stream })),
+      new MetricsService(app),
+      down,
+    );
     try {
       const events: AuditEvent[] = [];
-      for (let i = 0; i < 3; i++) expect(() => events.push(audit.record({ action: 'POST /join', decision: 'deny', reason: 'invalid_credential', request_id: `down-${i}` }))).not.toThrow();
+      for (let i = 0; i < 3; i++)
+        expect(() =>
+          events.push(
+            audit.record({
+              action: 'POST /join',
+              decision: 'deny',
+              reason: 'invalid_credential',
+              request_id: `down-${i}`,
+            }),
+          ),
+        ).not.toThrow();
       expect(log.parsed.filter((l) => l.audit).map((l) => l.audit)).toEqual(JSON.parse(JSON.stringify(events)));
       const warnings = () => log.parsed.filter((l) => l.context === 'AuditLog' && l.level === 40);
       await until(() => warnings().length > 0);

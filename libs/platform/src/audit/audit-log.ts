@@ -57,7 +57,9 @@ export class AuditLog {
     this.appLogger.pino[level]({ context: 'Audit', audit: event });
     this.metrics.auditEvents.inc({ app: event.app, action: r.action, decision: r.decision, reason: r.reason });
     try {
-      this.client.emit(Subjects.auditEvent, event).subscribe({ complete: () => this.published(), error: (err: unknown) => this.failed(err) });
+      this.client
+        .emit(Subjects.auditEvent, event)
+        .subscribe({ complete: () => this.published(), error: (err: unknown) => this.failed(err) });
     } catch (err) {
       this.failed(err);
     }
@@ -70,7 +72,11 @@ export class AuditLog {
   }
 
   private failed(err: unknown): void {
-    if (!this.failing) this.appLogger.warn(`audit event not published (the log line was written): ${err instanceof Error ? err.message : String(err)}`, 'AuditLog');
+    if (!this.failing)
+      this.appLogger.warn(
+        `audit event not published (the log line was written): ${err instanceof Error ? err.message : String(err)}`,
+        'AuditLog',
+      );
     this.failing = true;
   }
 }

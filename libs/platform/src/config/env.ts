@@ -55,28 +55,50 @@ export const port = (defaultValue: number) =>
 export const intValue = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ invalid_type_error: 'must be a number' }).int().min(min).max(max).default(defaultValue);
 
-export const url = () =>
-  z.string().url('must be a URL').optional();
-
-export const logLevel = () =>
-  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /** Settings every app reads; each `.describe()` is the meaning docs/configuration.md shows. */
 export const commonEnv = {
-  NODE_ENV: z.string().default('development').describe('`production` turns on the production refusals: enforcement on, required secrets, no secret under 32 bytes'),
+  NODE_ENV: z
+    .string()
+    .default('development')
+    .describe(
+      '`production` turns on the production refusals: enforcement on, required secrets, no secret under 32 bytes',
+    ),
   HOST: z.string().default('0.0.0.0').describe('listening address'),
   LOG_LEVEL: logLevel().describe('level of the JSON log lines on stdout'),
-  NATS_URL: z.string().optional().describe('one server (`nats://127.0.0.1:4222`) or a cluster\'s servers comma-separated; unset, the apps use an in-process transport with the same message patterns (docs/nats.md)'),
-  NATS_KV_REPLICAS: intValue(1, 1, 5).describe('copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count)'),
-  TRUSTED_PROXIES: z.string().optional().describe('comma-separated addresses/CIDRs whose `X-Forwarded-For` is believed'),
-  HTTP_HEADERS_TIMEOUT_MS: intValue(10_000, 100, 600_000)
-    .describe('request line and headers must arrive within this many ms, else 408 (docs/limits-and-timeouts.md)'),
-  HTTP_BODY_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe('the whole request (headers and body) must arrive within this many ms, else 408'),
-  HTTP_REQUEST_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe('once a request has arrived, its answer must start within this many ms, else 503'),
-  HTTP_KEEPALIVE_TIMEOUT_MS: intValue(5_000, 100, 600_000).describe('an idle keep-alive connection is closed after this many ms'),
-  HTTP_BODY_LIMIT_BYTES: intValue(1_048_576, 1024, 64 * 1_048_576).describe('larger request bodies are refused with 413'),
+  NATS_URL: z
+    .string()
+    .optional()
+    .describe(
+      "one server (`nats://127.0.0.1:4222`) or a cluster's servers comma-separated; unset, the apps use an in-process transport with the same message patterns (docs/nats.md)",
+    ),
+  NATS_KV_REPLICAS: intValue(1, 1, 5).describe(
+    'copies of each JetStream key-value bucket: 1 on a single server, 3 on a three-node cluster (at most the node count)',
+  ),
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .describe('comma-separated addresses/CIDRs whose `X-Forwarded-For` is believed'),
+  HTTP_HEADERS_TIMEOUT_MS: intValue(10_000, 100, 600_000).describe(
+    'request line and headers must arrive within this many ms, else 408 (docs/limits-and-timeouts.md)',
+  ),
+  HTTP_BODY_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe(
+    'the whole request (headers and body) must arrive within this many ms, else 408',
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: intValue(30_000, 100, 3_600_000).describe(
+    'once a request has arrived, its answer must start within this many ms, else 503',
+  ),
+  HTTP_KEEPALIVE_TIMEOUT_MS: intValue(5_000, 100, 600_000).describe(
+    'an idle keep-alive connection is closed after this many ms',
+  ),
+  HTTP_BODY_LIMIT_BYTES: intValue(1_048_576, 1024, 64 * 1_048_576).describe(
+    'larger request bodies are refused with 413',
+  ),
   HTTP_JSON_MAX_DEPTH: intValue(32, 1, 512).describe('deeper JSON bodies are refused with 400'),
-  SHUTDOWN_DRAIN_MS: intValue(10_000, 0, 600_000).describe('on SIGTERM, requests in flight get this many ms to finish before every connection is closed'),
+  SHUTDOWN_DRAIN_MS: intValue(10_000, 0, 600_000).describe(
+    'on SIGTERM, requests in flight get this many ms to finish before every connection is closed',
+  ),
 };
 
 export function isProduction(nodeEnv: string | undefined): boolean {
@@ -85,7 +107,10 @@ export function isProduction(nodeEnv: string | undefined): boolean {
 
 /** A comma-separated list variable. */
 export function splitList(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -93,8 +118,13 @@ export function splitList(v: string | undefined): string[] {
  * device-auth: off unless DEVICE_AUTH_URL is set.
  */
 export const deviceTokenEnv = {
-  DEVICE_AUTH_URL: z.string().url('must be a URL').optional()
-    .describe('device-auth\'s base URL; when set, its device access tokens are accepted too (`Authorization: Bearer <token>`, verified locally from its JWKS, revocation-aware)'),
+  DEVICE_AUTH_URL: z
+    .string()
+    .url('must be a URL')
+    .optional()
+    .describe(
+      "device-auth's base URL; when set, its device access tokens are accepted too (`Authorization: Bearer <token>`, verified locally from its JWKS, revocation-aware)",
+    ),
   DEVICE_AUTH_ISSUER: z.string().default('portcullis-device-auth').describe('expected `iss` of device tokens'),
   DEVICE_AUTH_AUDIENCE: z.string().default('portcullis').describe('expected `aud` of device tokens'),
 };
@@ -105,9 +135,17 @@ export interface DeviceTokenSettings {
   audience: string;
 }
 
-export function deviceTokenSettings(e: { DEVICE_AUTH_URL?: string; DEVICE_AUTH_ISSUER: string; DEVICE_AUTH_AUDIENCE: string }): DeviceTokenSettings | undefined {
+export function deviceTokenSettings(e: {
+  DEVICE_AUTH_URL?: string;
+  DEVICE_AUTH_ISSUER: string;
+  DEVICE_AUTH_AUDIENCE: string;
+}): DeviceTokenSettings | undefined {
   if (!e.DEVICE_AUTH_URL) return undefined;
-  return { jwksUrl: `${e.DEVICE_AUTH_URL.replace(/\/+$/, '')}/.well-known/jwks.json`, issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE };
+  return {
+    jwksUrl: `${e.DEVICE_AUTH_URL.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    issuer: e.DEVICE_AUTH_ISSUER,
+    audience: e.DEVICE_AUTH_AUDIENCE,
+  };
 }
 
 /** The settings every app's typed config carries, from `commonEnv` plus its PORT. */
@@ -159,7 +197,7 @@ type HttpEnv = {
   SHUTDOWN_DRAIN_MS?: number;
 };
 
-export function httpLimits(e: HttpEnv): HttpLimits {
+function httpLimits(e: HttpEnv): HttpLimits {
   const d = DEFAULT_HTTP_LIMITS;
   const limits: HttpLimits = {
     headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? d.headersTimeoutMs,
@@ -178,7 +216,15 @@ export function httpLimits(e: HttpEnv): HttpLimits {
 }
 
 export function baseConfig(
-  e: { NODE_ENV: string; HOST: string; PORT: number; LOG_LEVEL: string; NATS_URL?: string; NATS_KV_REPLICAS?: number; TRUSTED_PROXIES?: string } & HttpEnv,
+  e: {
+    NODE_ENV: string;
+    HOST: string;
+    PORT: number;
+    LOG_LEVEL: string;
+    NATS_URL?: string;
+    NATS_KV_REPLICAS?: number;
+    TRUSTED_PROXIES?: string;
+  } & HttpEnv,
 ): AppBaseConfig {
   return {
     production: isProduction(e.NODE_ENV),
@@ -192,11 +238,15 @@ export function baseConfig(
   };
 }
 
-export const MIN_PRODUCTION_SECRET_BYTES = 32;
+const MIN_PRODUCTION_SECRET_BYTES = 32;
 
 /** Problems for each named secret that is set but shorter than `min` bytes (checked in production). */
-export function shortSecrets(values: Record<string, unknown>, names: readonly string[], min = MIN_PRODUCTION_SECRET_BYTES): string[] {
+export function shortSecrets(
+  values: Record<string, unknown>,
+  names: readonly string[],
+  min = MIN_PRODUCTION_SECRET_BYTES,
+): string[] {
   return names
-    .filter((n) => typeof values[n] === 'string' && Buffer.byteLength(values[n] as string) < min)
+    .filter((n) => typeof values[n] === 'string' && Buffer.byteLength(values[n]) < min)
     .map((n) => `${n}: must be at least ${min} bytes in production`);
 }

@@ -20,7 +20,9 @@ async function withMigrationLock<T>(ds: DataSource, opts: MigrationLockOptions, 
   try {
     const until = Date.now() + (opts.waitMs ?? 120_000);
     for (;;) {
-      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [opts.lockId])) as Array<{ locked: boolean }>;
+      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [opts.lockId])) as Array<{
+        locked: boolean;
+      }>;
       if (row?.locked) break;
       if (Date.now() > until) throw new Error('another replica held the migration lock for too long');
       await new Promise((r) => setTimeout(r, 200));
@@ -51,7 +53,10 @@ export async function revertLastMigration(ds: DataSource, opts: MigrationLockOpt
  * many, `down` reverts the last one. The data source should have no statement
  * timeout: an operator's migration may legitimately run long.
  */
-export function runMigrateCommand(createDataSource: (databaseUrl: string) => DataSource, opts: MigrationLockOptions): void {
+export function runMigrateCommand(
+  createDataSource: (databaseUrl: string) => DataSource,
+  opts: MigrationLockOptions,
+): void {
   runMain(async () => {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error('DATABASE_URL is required');

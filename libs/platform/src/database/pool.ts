@@ -5,7 +5,7 @@ export interface DatabaseTimeouts {
   queryTimeoutMs?: number;
 }
 
-export const DEFAULT_DB_TIMEOUTS: Required<DatabaseTimeouts> = { connectTimeoutMs: 2000, queryTimeoutMs: 5000 };
+const DEFAULT_DB_TIMEOUTS: Required<DatabaseTimeouts> = { connectTimeoutMs: 2000, queryTimeoutMs: 5000 };
 
 /**
  * pg pool settings that make a database outage fail fast instead of holding
@@ -21,7 +21,9 @@ export function poolOptions(t: DatabaseTimeouts = {}): Record<string, unknown> {
   return {
     max: 10,
     connectionTimeoutMillis: connect,
-    ...(query > 0 ? { statement_timeout: query, query_timeout: query + 1000, idle_in_transaction_session_timeout: query * 2 } : {}),
+    ...(query > 0
+      ? { statement_timeout: query, query_timeout: query + 1000, idle_in_transaction_session_timeout: query * 2 }
+      : {}),
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };

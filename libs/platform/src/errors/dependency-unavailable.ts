@@ -1,7 +1,7 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 
 /** How long a caller is told to wait before trying again after an outage, in seconds. */
-export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * A dependency the request needs (NATS, its key-value buckets, Postgres) cannot be used right

@@ -46,7 +46,9 @@ export class HealthController {
       const buckets = this.nats.trackedBuckets;
       const probed = await Promise.all(buckets.map(async (b) => [b.name, (await b.probe()) ? 'up' : 'down'] as const));
       const state = Object.fromEntries(probed);
-      return probed.every(([, s]) => s === 'up') ? i.up({ transport: 'nats', buckets: state }) : i.down({ transport: 'nats', buckets: state });
+      return probed.every(([, s]) => s === 'up')
+        ? i.up({ transport: 'nats', buckets: state })
+        : i.down({ transport: 'nats', buckets: state });
     };
     const own = (this.checks ?? []).map((c) => async () => {
       const i = this.indicators.check(c.name);

@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { APP_NAME, HealthController, READINESS_CHECKS } from './health.controller';
+import { APP_NAME, HealthController } from './health.controller';
 
 @Module({})
 export class HealthModule {

@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -17,7 +16,10 @@ export class HttpDrain {
   private readonly responses = new Set<ServerResponse>();
   private draining?: Promise<void>;
 
-  constructor(private readonly server: Server, private readonly drainMs: number) {
+  constructor(
+    private readonly server: Server,
+    private readonly drainMs: number,
+  ) {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -64,12 +66,16 @@ const drains = new WeakMap<object, HttpDrain>();
  * the bound, and preClose destroys whatever socket is still open (an upgraded one nobody closed).
  */
 export function installDrain(app: NestFastifyApplication, drainMs: number): HttpDrain {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   const drain = new HttpDrain(fastify.server, drainMs);
   drains.set(app, drain);
   fastify.addHook('onRequest', (_req, reply, done) => {
     if (!drain.closing) return done();
-    void reply.code(503).header('connection', 'close').header('retry-after', '1').send({ detail: 'the server is shutting down' });
+    void reply
+      .code(503)
+      .header('connection', 'close')
+      .header('retry-after', '1')
+      .send({ detail: 'the server is shutting down' });
   });
   fastify.addHook('onSend', (_req, reply, payload, done) => {
     // Answers finished while draining end their connection, so no keep-alive socket outlives the drain.

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,7 +11,7 @@ import { textProblem, valueTextProblem } from './text-checks';
  * Longest path parameter the router matches (find-my-way counts the raw, still percent-encoded
  * text). Device ids may be 128 characters, room names 200; a colon is sent as three.
  */
-export const MAX_PARAM_LENGTH = 512;
+const MAX_PARAM_LENGTH = 512;
 
 /** How a raw-socket refusal reads: the same `{"detail"}` shape as every other error. */
 function rawResponse(status: number, detail: string): string {
@@ -38,7 +38,8 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
 /** Errors Fastify raises while routing, before Nest's handlers and filters exist for the request. */
 function frameworkErrors(err: Error & { code?: string }, _req: FastifyRequest, reply: FastifyReply): void {
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.code(414).send({ detail: 'a path segment is too long' });
-  else if (err.code === 'FST_ERR_BAD_URL') void reply.code(400).send({ detail: 'the URL is not valid (bad percent-encoding)' });
+  else if (err.code === 'FST_ERR_BAD_URL')
+    void reply.code(400).send({ detail: 'the URL is not valid (bad percent-encoding)' });
   else void reply.code(400).send({ detail: 'the request could not be routed' });
 }
 
@@ -46,7 +47,10 @@ function frameworkErrors(err: Error & { code?: string }, _req: FastifyRequest, r
 export function edgeServerOptions(limits: HttpLimits): FastifyHttpOptions<Server> {
   // Node checks its headers and request timeouts on this interval (30 s by default, which would
   // let a slow client hold a socket up to 30 s past its timeout).
-  const checkEvery = Math.max(50, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs) / 4)));
+  const checkEvery = Math.max(
+    50,
+    Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs) / 4)),
+  );
   return {
     bodyLimit: limits.bodyLimitBytes,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -84,7 +88,7 @@ export function httpRoutes(app: NestFastifyApplication): Array<{ method: string;
  *   A response that has started (an SSE stream) is left alone.
  */
 export function installEdge(app: NestFastifyApplication, limits: HttpLimits): void {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   const routes: Array<{ method: string; url: string }> = [];
   routeTables.set(app, routes);
   fastify.addHook('onRoute', (r) => {
@@ -99,7 +103,7 @@ export function installEdge(app: NestFastifyApplication, limits: HttpLimits): vo
       const value = parseJsonBody(body, limits.jsonMaxDepth, (text) => {
         let out: unknown;
         let failed: Error | undefined;
-        defaultJson(req as never, text, (err, v) => {
+        void defaultJson(req as never, text, (err, v) => {
           if (err) failed = err;
           else out = v;
         });
@@ -114,9 +118,7 @@ export function installEdge(app: NestFastifyApplication, limits: HttpLimits): vo
 
   fastify.addHook('onRequest', (req, reply, done) => {
     const problem =
-      valueTextProblem(req.params, 'path') ??
-      valueTextProblem(req.query, 'query') ??
-      headerProblem(req.raw.rawHeaders);
+      valueTextProblem(req.params, 'path') ?? valueTextProblem(req.query, 'query') ?? headerProblem(req.raw.rawHeaders);
     if (problem) {
       void reply.code(400).send({ detail: problem });
       return;

@@ -30,13 +30,24 @@ describe(jsonStructureProblem.name, () => {
 
 describe(parseJsonBody.name, () => {
   it('returns the parsed value of a good body', () => {
-    expect(parseJsonBody(body('{"device_id":"dev_1","tags":["a","😀"]}'), 32, parse)).toEqual({ device_id: 'dev_1', tags: ['a', '😀'] });
+    expect(parseJsonBody(body('{"device_id":"dev_1","tags":["a","😀"]}'), 32, parse)).toEqual({
+      device_id: 'dev_1',
+      tags: ['a', '😀'],
+    });
   });
 
   it.each([
-    ['bytes that are not UTF-8', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), 'not valid UTF-8'],
+    [
+      'bytes that are not UTF-8',
+      Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+      'not valid UTF-8',
+    ],
     ['a raw lone surrogate (CESU bytes ED A0 80)', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), 'not valid UTF-8'],
-    ['an escaped lone surrogate in a value', body('{"call_id":"\\ud800"}'), 'body.call_id contains a lone UTF-16 surrogate'],
+    [
+      'an escaped lone surrogate in a value',
+      body('{"call_id":"\\ud800"}'),
+      'body.call_id contains a lone UTF-16 surrogate',
+    ],
     ['a NUL in a value', body('{"device_id":"dev\\u0000x"}'), 'body.device_id contains a NUL character'],
     ['a NUL in a key', body('{"a\\u0000":1}'), 'a key in body contains a NUL character'],
     ['a NUL deep in an array', body('{"list":[["ok","\\u0000"]]}'), 'body.list[0][1] contains a NUL'],

@@ -6,7 +6,16 @@ function capture(app: string, level = 'info'): { logger: AppLogger; lines: () =>
   const chunks: string[] = [];
   const stream = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
   const logger = new AppLogger(createPino({ app, level, stream }));
-  return { logger, lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
 
 describe(AppLogger.name, () => {
@@ -19,7 +28,13 @@ describe(AppLogger.name, () => {
     const [a, b, c] = lines();
     expect(lines()).toHaveLength(3);
     expect(a).toMatchObject({ level: 30, app: 'spec-app', context: 'Boot', msg: 'started' });
-    expect(b).toMatchObject({ level: 40, context: 'Upstream', status: 401, path: '/x', msg: 'refused; check THE_VARIABLE' });
+    expect(b).toMatchObject({
+      level: 40,
+      context: 'Upstream',
+      status: 401,
+      path: '/x',
+      msg: 'refused; check THE_VARIABLE',
+    });
     expect(c).toMatchObject({ level: 50, context: 'ExceptionsHandler', err: { message: 'boom' } });
     expect((c.err as { stack: string }).stack).toContain('at here');
   });
@@ -36,7 +51,11 @@ describe(AppLogger.name, () => {
 
   it('redacts credentials in objects it is given', () => {
     const { logger, lines } = capture('spec-app');
-    logger.warn({ req: { headers: { authorization: 'Bearer canary-1', 'x-bot-secret': 'canary-2' } }, device_secret: 'canary-3' }, 'x', 'Ctx');
+    logger.warn(
+      { req: { headers: { authorization: 'Bearer canary-1', 'x-bot-secret': 'canary-2' } }, device_secret: 'canary-3' },
+      'x',
+      'Ctx',
+    );
     const text = JSON.stringify(lines());
     for (const c of ['canary-1', 'canary-2', 'canary-3']) expect(text).not.toContain(c);
   });

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
@@ -61,7 +60,7 @@ const quiet = (url: string): boolean => url.startsWith('/health') || url === '/m
  */
 export function installRequestLogging(app: NestFastifyApplication): void {
   const logger = app.get(AppLogger).pino;
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, _reply, done) => {
     logContext.run({ requestId: String(req.id), logger }, done);
   });

@@ -2,7 +2,7 @@
  * Header and field names whose values are credentials. At
  * least these are redacted everywhere a request or payload is logged.
  */
-export const SECRET_HEADERS = [
+const SECRET_HEADERS = [
   'authorization',
   'x-bot-secret',
   'x-bot-signature',
@@ -13,7 +13,7 @@ export const SECRET_HEADERS = [
   'set-cookie',
 ] as const;
 
-export const SECRET_FIELDS = [
+const SECRET_FIELDS = [
   'device_secret',
   'access_token',
   'refresh_token',

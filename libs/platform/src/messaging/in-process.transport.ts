@@ -15,7 +15,7 @@ bus.setMaxListeners(0);
 type Responder = (data: unknown) => Promise<unknown>;
 const responders = new Map<string, Responder[]>();
 
-export class InProcessContext extends BaseRpcContext<[string]> {
+class InProcessContext extends BaseRpcContext<[string]> {
   getPattern(): string {
     return this.args[0];
   }
@@ -52,7 +52,10 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   close(): void {
     for (const [pattern, fn] of this.listeners) bus.off(pattern, fn);
     for (const [pattern, fn] of this.responding) {
-      responders.set(pattern, (responders.get(pattern) ?? []).filter((r) => r !== fn));
+      responders.set(
+        pattern,
+        (responders.get(pattern) ?? []).filter((r) => r !== fn),
+      );
     }
     this.listeners.length = 0;
     this.responding.length = 0;

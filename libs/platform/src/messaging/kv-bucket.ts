@@ -1,6 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type KvOptions, type NatsConnection, type StreamInfo } from 'nats';
+import {
+  nanos,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type KvOptions,
+  type NatsConnection,
+  type StreamInfo,
+} from 'nats';
 
 export type KvStorage = 'file' | 'memory';
 
@@ -27,7 +36,10 @@ export class KvUnavailable extends Error {
   /** Recognised by @portcullis/platform's isDependencyOutage. */
   readonly code = 'KV_UNAVAILABLE';
 
-  constructor(readonly bucket: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly bucket: string,
+    options?: { cause?: unknown },
+  ) {
     super(`NATS key-value bucket ${bucket} is unavailable${reasonOf(options?.cause)}`, options);
   }
 }
@@ -217,7 +229,9 @@ export class JetStreamBucket {
     }
     info = await this.widen(jsm, info);
     if (!this.everBound) {
-      this.logger.log(`bound: ${info.config.storage} storage, max age ${Math.round(info.config.max_age / 1e9)} s, ${info.config.num_replicas} replica(s)`);
+      this.logger.log(
+        `bound: ${info.config.storage} storage, max age ${Math.round(info.config.max_age / 1e9)} s, ${info.config.num_replicas} replica(s)`,
+      );
     }
     return kv;
   }
@@ -237,13 +251,19 @@ export class JetStreamBucket {
         info = await jsm.streams.update(this.stream, { num_replicas: replicas });
         this.logger.log(`replicas raised to ${replicas}`);
       } catch (err) {
-        this.logger.warn(`could not raise replicas to ${replicas}: ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.warn(
+          `could not raise replicas to ${replicas}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     return info;
   }
 
-  private async migrateStorage(js: JetStreamClient, jsm: JetStreamManager, info: StreamInfo): Promise<{ kv: KV; info: StreamInfo }> {
+  private async migrateStorage(
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    info: StreamInfo,
+  ): Promise<{ kv: KV; info: StreamInfo }> {
     const want = this.createOptions().storage;
     // One replica migrates; the others fail this bind (their requests answer 503) and bind the new stream once it is there.
     const lock = await this.takeMigrationLock(jsm);
@@ -273,11 +293,14 @@ export class JetStreamBucket {
     const entries: Array<[string, Uint8Array]> = [];
     for (let i = 0; i < subjects.length; i += COPY_BATCH) {
       const batch = await Promise.all(
-        subjects.slice(i, i + COPY_BATCH).map((subj) => jsm.streams.getMessage(this.stream, { last_by_subj: subj }).catch(() => undefined)),
+        subjects
+          .slice(i, i + COPY_BATCH)
+          .map((subj) => jsm.streams.getMessage(this.stream, { last_by_subj: subj }).catch(() => undefined)),
       );
       for (const m of batch) {
         const op = m?.header?.get('KV-Operation');
-        if (m && m.subject.startsWith(prefix) && op !== 'DEL' && op !== 'PURGE') entries.push([m.subject.slice(prefix.length), m.data]);
+        if (m && m.subject.startsWith(prefix) && op !== 'DEL' && op !== 'PURGE')
+          entries.push([m.subject.slice(prefix.length), m.data]);
       }
     }
     return entries;

@@ -49,7 +49,10 @@ export class MessagingModule {
                 })
               : new InProcessClient(),
         },
-        { provide: NatsConnectionService, useFactory: () => new NatsConnectionService(opts.natsUrl, opts.app, { kvReplicas: opts.kvReplicas }) },
+        {
+          provide: NatsConnectionService,
+          useFactory: () => new NatsConnectionService(opts.natsUrl, opts.app, { kvReplicas: opts.kvReplicas }),
+        },
         ClientCloser,
       ],
       exports: [EVENTS_CLIENT, NatsConnectionService],

@@ -8,7 +8,10 @@ import { DependencyUnavailable } from '../errors/dependency-unavailable';
  * nodes of a cluster), so the client can connect to and fail over between any.
  */
 export function natsServers(url: string): string[] {
-  return url.split(',').map((s) => s.trim()).filter(Boolean);
+  return url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export interface NatsConnectionOptions {
@@ -95,7 +98,12 @@ export class NatsConnectionService implements OnApplicationBootstrap, OnApplicat
   private async connectWithRetry(url: string): Promise<NatsConnection> {
     for (;;) {
       try {
-        return await connect({ servers: natsServers(url), name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+        return await connect({
+          servers: natsServers(url),
+          name: this.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+        });
       } catch (err) {
         if (this.closing) throw err;
         await new Promise((r) => setTimeout(r, 500).unref());

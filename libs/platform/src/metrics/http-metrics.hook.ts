@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -9,10 +8,15 @@ import { MetricsService } from './metrics.service';
  */
 export function installHttpMetrics(app: NestFastifyApplication): void {
   const metrics = app.get(MetricsService);
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (req, reply, done) => {
     metrics.httpDuration.observe(
-      { app: metrics.app, method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        app: metrics.app,
+        method: req.method,
+        route: req.routeOptions?.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
     done();

@@ -7,7 +7,10 @@ import { MetricsService } from './metrics.service';
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: MetricsService, private readonly nats: NatsConnectionService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly nats: NatsConnectionService,
+  ) {}
 
   @Public()
   @Get()

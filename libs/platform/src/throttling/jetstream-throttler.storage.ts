@@ -56,9 +56,17 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     this.kv = new JetStreamBucket(nc, { bucket, maxAgeMs, storage: opts.storage ?? 'file', replicas: opts.replicas });
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     if (ttl > this.maxAgeMs || blockDuration > this.maxAgeMs) {
-      throw new Error(`throttler "${throttlerName}": ttl/blockDuration exceed the bucket max age (${this.maxAgeMs} ms)`);
+      throw new Error(
+        `throttler "${throttlerName}": ttl/blockDuration exceed the bucket max age (${this.maxAgeMs} ms)`,
+      );
     }
     try {
       return await this.count(entryKeyOf(key, throttlerName), ttl, limit, blockDuration, throttlerName);
@@ -78,7 +86,13 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     }
   }
 
-  private async count(entryKey: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  private async count(
+    entryKey: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     let kv = await this.kv.bound();
     let rebound = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -119,7 +133,7 @@ export class JetStreamThrottlerStorage implements ThrottlerStorage {
     }
     if (!entry) return undefined;
     const live = entry.operation === 'PUT' && entry.value.length > 0;
-    return { revision: entry.revision, state: live ? (entry.json() as ThrottleWindow) : undefined };
+    return { revision: entry.revision, state: live ? entry.json<ThrottleWindow>() : undefined };
   }
 }
 

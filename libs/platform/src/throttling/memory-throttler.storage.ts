@@ -11,7 +11,13 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const t = this.now();
     if (t - this.lastSweep > 60_000) this.sweep(t);
     const id = `${throttlerName}\u0000${key}`;

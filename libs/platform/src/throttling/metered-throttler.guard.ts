@@ -1,6 +1,13 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -9,7 +16,12 @@ import { MetricsService } from '../metrics/metrics.service';
  * and one count on portcullis_throttled_requests_total{route}. For code that
  * refuses requests outside a guard as well.
  */
-export function markThrottled(reply: Pick<FastifyReply, 'header'>, metrics: MetricsService, route: string, retryAfterSeconds: number): void {
+export function markThrottled(
+  reply: Pick<FastifyReply, 'header'>,
+  metrics: MetricsService,
+  route: string,
+  retryAfterSeconds: number,
+): void {
   void reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
   metrics.throttled.inc({ app: metrics.app, route });
 }
@@ -31,7 +43,10 @@ export class MeteredThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const http = context.switchToHttp();
     const route = http.getRequest<FastifyRequest>().routeOptions?.url ?? 'unmatched';
     markThrottled(http.getResponse<FastifyReply>(), this.metrics, route, detail.timeToBlockExpire);

@@ -27,7 +27,12 @@ describe(applyHit.name, () => {
     // Still blocked after the window ended, until the block ends.
     expect(applyHit(state, 20_000, 10_000, 2, 30_000).record).toMatchObject({ isBlocked: true, timeToBlockExpire: 10 });
     // After the block: a fresh window.
-    expect(applyHit(state, 30_000, 10_000, 2, 30_000).record).toEqual({ totalHits: 1, timeToExpire: 10, isBlocked: false, timeToBlockExpire: 0 });
+    expect(applyHit(state, 30_000, 10_000, 2, 30_000).record).toEqual({
+      totalHits: 1,
+      timeToExpire: 10,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
   });
 
   it('without a block duration refuses until the window ends', () => {

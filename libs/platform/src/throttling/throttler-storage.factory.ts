@@ -13,9 +13,15 @@ import { MemoryThrottlerStorage } from './memory-throttler.storage';
  *     useFactory: (nats) => ({ throttlers: [...], storage: createThrottlerStorage(nats, KvBuckets.x, 60_000) }),
  *   })
  */
-export function createThrottlerStorage(nats: NatsConnectionService, bucket: string, maxAgeMs: number): ThrottlerStorage {
+export function createThrottlerStorage(
+  nats: NatsConnectionService,
+  bucket: string,
+  maxAgeMs: number,
+): ThrottlerStorage {
   if (!nats.enabled) return new MemoryThrottlerStorage();
-  const storage = new JetStreamThrottlerStorage(() => nats.connectedNow(), bucket, maxAgeMs, { replicas: nats.kvReplicas });
+  const storage = new JetStreamThrottlerStorage(() => nats.connectedNow(), bucket, maxAgeMs, {
+    replicas: nats.kvReplicas,
+  });
   // Bound again after every reconnect, and probed by readiness: the app's requests cannot pass without it.
   nats.track(storage.kv);
   return storage;

@@ -19,6 +19,8 @@ export class AggregatedAttempts1764300000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX device_auth_attempts_window`);
-    await q.query(`ALTER TABLE device_auth_attempts DROP COLUMN last_at, DROP COLUMN window_start, DROP COLUMN attempts`);
+    await q.query(
+      `ALTER TABLE device_auth_attempts DROP COLUMN last_at, DROP COLUMN window_start, DROP COLUMN attempts`,
+    );
   }
 }

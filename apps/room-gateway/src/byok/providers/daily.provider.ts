@@ -2,8 +2,6 @@ import { Capabilities } from '../capabilities';
 import { callProvider } from './provider-http';
 import { ProviderAdapter, RoomClient, RoomView, Support } from './provider';
 
-export const DAILY_DEFAULT_BASE_URL = 'https://api.daily.co/v1';
-
 /** Daily supports every capability natively. */
 const SUPPORT: Support = {
   chat: true,
@@ -30,7 +28,7 @@ interface DailyRoom {
 }
 
 /** The body of POST /rooms for these capabilities (https://docs.daily.co/reference/rest-api/rooms/create-room). */
-export function dailyRoomRequest(name: string | undefined, caps: Capabilities, nowSeconds: number): Record<string, unknown> {
+function dailyRoomRequest(name: string | undefined, caps: Capabilities, nowSeconds: number): Record<string, unknown> {
   const properties: Record<string, unknown> = {
     enable_chat: caps.chat,
     enable_screenshare: caps.screenshare,
@@ -67,7 +65,11 @@ const view = (r: DailyRoom): RoomView => ({
 });
 
 class DailyClient implements RoomClient {
-  constructor(private readonly baseUrl: string, private readonly key: string, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly key: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return callProvider<T>({
@@ -83,7 +85,9 @@ class DailyClient implements RoomClient {
   }
 
   async create(name: string | undefined, caps: Capabilities): Promise<RoomView> {
-    return view(await this.call<DailyRoom>('POST', '/rooms', dailyRoomRequest(name, caps, Math.floor(Date.now() / 1000))));
+    return view(
+      await this.call<DailyRoom>('POST', '/rooms', dailyRoomRequest(name, caps, Math.floor(Date.now() / 1000))),
+    );
   }
 
   async get(name: string): Promise<RoomView> {
@@ -100,10 +104,15 @@ export class DailyAdapter implements ProviderAdapter {
   readonly name = 'daily';
   readonly support = SUPPORT;
 
-  constructor(private readonly baseUrl: string, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   parseKey(raw: string): { ok: true } | { ok: false; why: string } {
-    return /^[\x21-\x7e]{8,512}$/.test(raw) ? { ok: true } : { ok: false, why: 'a Daily API key is 8-512 printable characters' };
+    return /^[\x21-\x7e]{8,512}$/.test(raw)
+      ? { ok: true }
+      : { ok: false, why: 'a Daily API key is 8-512 printable characters' };
   }
 
   client(key: string): RoomClient {

@@ -25,7 +25,7 @@ const SUPPORT: Support = {
   expires_in_minutes: false,
 };
 
-export const LIVEKIT_SERVICE = 'livekit.RoomService';
+const LIVEKIT_SERVICE = 'livekit.RoomService';
 /** The SDKs sign service tokens for 10 minutes; one request needs far less. */
 const TOKEN_TTL_SECONDS = 600;
 
@@ -49,7 +49,7 @@ interface LiveKitRoom {
 }
 
 /** The body of CreateRoom for these capabilities. */
-export function livekitRoomRequest(name: string, caps: Capabilities, profile: string): Record<string, unknown> {
+function livekitRoomRequest(name: string, caps: Capabilities, profile: string): Record<string, unknown> {
   const clientEnforced = {
     chat: caps.chat,
     screenshare: caps.screenshare,
@@ -65,7 +65,7 @@ export function livekitRoomRequest(name: string, caps: Capabilities, profile: st
 }
 
 /** An access token for the room service, as LiveKit's server SDKs build it: HS256, iss = API key, a video grant. */
-export async function livekitServiceToken(apiKey: string, apiSecret: string, grant: VideoGrant): Promise<string> {
+async function livekitServiceToken(apiKey: string, apiSecret: string, grant: VideoGrant): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ video: grant })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -120,7 +120,9 @@ class LiveKitClient implements RoomClient {
 
   async create(name: string | undefined, caps: Capabilities, profile: string): Promise<RoomView> {
     const roomName = name ?? `room-${randomBytes(8).toString('hex')}`;
-    return view(await this.call<LiveKitRoom>('CreateRoom', { roomCreate: true }, livekitRoomRequest(roomName, caps, profile)));
+    return view(
+      await this.call<LiveKitRoom>('CreateRoom', { roomCreate: true }, livekitRoomRequest(roomName, caps, profile)),
+    );
   }
 
   async get(name: string): Promise<RoomView> {
@@ -144,7 +146,10 @@ export class LiveKitAdapter implements ProviderAdapter {
   readonly name = 'livekit';
   readonly support = SUPPORT;
 
-  constructor(private readonly baseUrl: string, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   parseKey(raw: string): { ok: true } | { ok: false; why: string } {
     const i = raw.indexOf(':');

@@ -60,7 +60,8 @@ export async function callProvider<T>(c: ProviderCall): Promise<T> {
   }
   const ok = status >= 200 && status < 300;
   if (ok) {
-    if (text && body === undefined) throw new ProviderError('unavailable', `${c.provider} answered with something that is not JSON`);
+    if (text && body === undefined)
+      throw new ProviderError('unavailable', `${c.provider} answered with something that is not JSON`);
     return body as T;
   }
   const said = scrub(c.errorText(body) ?? '', c.secrets);

@@ -16,6 +16,7 @@ describe(ProviderRegistry.name, () => {
     expect(r.find('daily')!.parseKey('short').ok).toBe(false);
     expect(r.find('daily')!.parseKey('has space in it').ok).toBe(false);
     expect(r.find('livekit')!.parseKey('APIkey:secret')).toEqual({ ok: true });
-    for (const bad of ['APIkey', ':secret', 'APIkey:', 'API key:secret']) expect(r.find('livekit')!.parseKey(bad).ok).toBe(false);
+    for (const bad of ['APIkey', ':secret', 'APIkey:', 'API key:secret'])
+      expect(r.find('livekit')!.parseKey(bad).ok).toBe(false);
   });
 });

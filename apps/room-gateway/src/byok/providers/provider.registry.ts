@@ -13,7 +13,8 @@ export class ProviderRegistry {
 
   constructor(cfg: RoomGatewayConfig) {
     this.adapters.set('daily', new DailyAdapter(cfg.dailyBaseUrl, cfg.providerTimeoutMs));
-    if (cfg.livekitBaseUrl) this.adapters.set('livekit', new LiveKitAdapter(livekitHttpBase(cfg.livekitBaseUrl), cfg.providerTimeoutMs));
+    if (cfg.livekitBaseUrl)
+      this.adapters.set('livekit', new LiveKitAdapter(livekitHttpBase(cfg.livekitBaseUrl), cfg.providerTimeoutMs));
   }
 
   /** Case-insensitive: "Daily", "DAILY" and "daily" are one provider. */

@@ -31,7 +31,8 @@ export interface ProviderAdapter {
   client(key: string): RoomClient;
 }
 
-export type ProviderFailure = 'rejected_key' | 'not_found' | 'rate_limited' | 'conflict' | 'bad_request' | 'unavailable';
+export type ProviderFailure =
+  'rejected_key' | 'not_found' | 'rate_limited' | 'conflict' | 'bad_request' | 'unavailable';
 
 /**
  * A provider answer mapped to what the caller sees: 401/403 -> 401,
@@ -41,7 +42,11 @@ export type ProviderFailure = 'rejected_key' | 'not_found' | 'rate_limited' | 'c
 export class ProviderError extends HttpException {
   readonly headers: Record<string, string>;
 
-  constructor(readonly failure: ProviderFailure, message: string, retryAfter?: string) {
+  constructor(
+    readonly failure: ProviderFailure,
+    message: string,
+    retryAfter?: string,
+  ) {
     super({ detail: message }, STATUS[failure]);
     this.headers = retryAfter ? { 'Retry-After': retryAfter } : {};
   }

@@ -5,7 +5,10 @@ describe(scrub.name, () => {
 
   it('cuts out the key, its URL-encoded form and anything credential-shaped', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJrZXkifQ.c2lnbmF0dXJl';
-    const out = scrub(`bad key ${key} / ${encodeURIComponent('a b' + key)} / token ${jwt} / Authorization: Bearer abc.def`, [key, 'a b' + key]);
+    const out = scrub(
+      `bad key ${key} / ${encodeURIComponent('a b' + key)} / token ${jwt} / Authorization: Bearer abc.def`,
+      [key, 'a b' + key],
+    );
     expect(out).not.toContain(key);
     expect(out).not.toContain('abc.def');
     expect(out).not.toContain('eyJ');
