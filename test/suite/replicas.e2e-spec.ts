@@ -6,7 +6,7 @@
  */
 import { signRequest } from '@portcullis/auth';
 import { BotSessionEvent, Subjects } from '@portcullis/contracts';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,53 +17,12 @@ import { createTestDatabase, deleteBucket, randomClientIp, sql, uniqueDeviceId }
 import { canary, NATS_URL } from '../support/env';
 import { FakeDaily } from '../support/fake-providers';
 import { http, waitFor } from '../support/http';
-import { AppProcess, freePort, ROOT } from '../support/processes';
+import { AppProcess, ROOT, spawnApp } from '../support/processes';
 
 const run = promisify(execFile);
 
-/**
- * Like support/processes' spawnApp, with a readiness window sized for eight processes booting on a
- * two-core machine that runs other test files at the same time, and a process that did not come up is
- * stopped rather than left behind.
- */
-async function startBuiltApp(app: string, env: Record<string, string>): Promise<AppProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.once('exit', (code, sig) => r({ code, signal: sig })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${app} exited: ${output.join('')}`);
-        return (await fetch(`${url}/health/ready`)).ok;
-      },
-      60000,
-      100,
-    );
-  } catch (err) {
-    await stop('SIGKILL');
-    throw err;
-  }
-  return { child, url, port, output, stop };
-}
+/** Eight processes boot on a two-core machine that runs other test files at the same time. */
+const READY_WITHIN_MS = 60000;
 
 describe('two replicas of every app against one NATS and one Postgres', () => {
   const botSecret = canary('replica-bot');
@@ -115,7 +74,7 @@ describe('two replicas of every app against one NATS and one Postgres', () => {
   const twice = async (app: string, env: (i: number) => Record<string, string>): Promise<AppProcess[]> => {
     const pair: AppProcess[] = [];
     for (const i of [0, 1]) {
-      const p = await startBuiltApp(app, { NATS_URL, LOG_LEVEL: 'info', ...env(i) });
+      const p = await spawnApp(app, { NATS_URL, LOG_LEVEL: 'info', ...env(i) }, { readyWithinMs: READY_WITHIN_MS });
       procs.push(p);
       pair.push(p);
     }

@@ -27,10 +27,14 @@ export interface AppProcess {
 
 /**
  * Runs a built app (`npm test` builds first) as a real child process and waits
- * until its readiness endpoint answers.
+ * until its readiness endpoint answers (15 s unless `readyWithinMs` says longer).
  */
-export async function spawnApp(app: string, env: Record<string, string>, port?: number): Promise<AppProcess> {
-  const p = port ?? (await freePort());
+export async function spawnApp(
+  app: string,
+  env: Record<string, string>,
+  opts: { port?: number; readyWithinMs?: number } = {},
+): Promise<AppProcess> {
+  const p = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -42,10 +46,13 @@ export async function spawnApp(app: string, env: Record<string, string>, port?: 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return supervise(child, app, p, 15000);
+  return supervise(child, app, p, opts.readyWithinMs ?? 15000);
 }
 
-/** Collects a child's output and waits until its readiness endpoint on 127.0.0.1:port answers. */
+/**
+ * Collects a child's output and waits until its readiness endpoint on 127.0.0.1:port answers; a
+ * child that does not come up in time is killed rather than left behind.
+ */
 export async function supervise(
   child: ChildProcess,
   name: string,
@@ -59,22 +66,22 @@ export async function supervise(
     child.once('exit', (code, sig) => r({ code, signal: sig })),
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join('')}`);
-      return (await fetch(`${url}/health/ready`)).ok;
-    },
-    timeoutMs,
-    50,
-  );
-  return {
-    child,
-    url,
-    port,
-    output,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
   };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join('')}`);
+        return (await fetch(`${url}/health/ready`)).ok;
+      },
+      timeoutMs,
+      50,
+    );
+  } catch (err) {
+    await stop('SIGKILL');
+    throw err;
+  }
+  return { child, url, port, output, stop };
 }
