@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminKeySource, AuthModule, StaticAdminKeySource } from '@portcullis/auth';
 import {
@@ -15,7 +15,6 @@ import { deviceAuthStrategies } from './auth/device-registry';
 import { DeviceAuthConfig } from './config';
 import { DeviceAuthCoreModule } from './core.module';
 import { DEVICE_AUTH_MIGRATION_LOCK, deviceAuthDataSourceOptions } from './database/data-source';
-import { PostgresOutageInterceptor } from './database/outage';
 import { DevicesModule } from './devices/devices.module';
 import { RevocationModule } from './revocation/revocation.module';
 import { deviceAuthThrottling } from './throttling';
@@ -80,7 +79,6 @@ export class DeviceAuthModule {
             opts.adminKeySource ?? new StaticAdminKeySource({ current: cfg.adminKey, previous: cfg.adminKeyPrevious }),
         },
         { provide: APP_FILTER, useClass: DetailExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: PostgresOutageInterceptor },
       ],
     };
   }

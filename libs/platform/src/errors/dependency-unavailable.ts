@@ -51,6 +51,8 @@ const OUTAGE_CODES = new Set([
   '57P02',
   '57P03',
   '53300',
+  // query_canceled: the statement timeout ran out, so Postgres did not answer in time
+  '57014',
 ]);
 
 const OUTAGE_MESSAGES = [
@@ -61,6 +63,8 @@ const OUTAGE_MESSAGES = [
   /the database system is (?:starting up|shutting down)/i,
   /timeout exceeded when trying to connect/i,
   /NATS is not (?:connected|configured)/i,
+  // pg's client-side read timeout (the pool's query_timeout)
+  /^Query read timeout$/,
 ];
 
 /**
@@ -83,5 +87,9 @@ export function outageDependency(err: unknown): string {
   if (err instanceof DependencyUnavailable) return err.dependency;
   const text = JSON.stringify(err, Object.getOwnPropertyNames(err ?? {})) ?? '';
   if (/nats|jetstream|\$KV|\$JS/i.test(text)) return 'NATS';
+  // TypeORM wraps driver errors; pg's own carry a severity, or one of its connection messages.
+  if (/"driverError"|"severity"|Query read timeout|Connection terminated|database system|postgres/i.test(text)) {
+    return 'Postgres';
+  }
   return 'a dependency';
 }
