@@ -1,5 +1,6 @@
 import { exportJWK, generateKeyPair, JWK, JWTPayload, KeyLike, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
+import { TokenRejected } from '../../libs/auth/src/jwt/jwks-verifier';
 
 export interface TestKey {
   kid: string;
@@ -40,4 +41,12 @@ export class LocalJwks {
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
+}
+
+/** What a verification came to: 'accepted', or the TokenRejected reason (anything else is a test failure to read). */
+export function verdict(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'accepted',
+    (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`),
+  );
 }

@@ -1,7 +1,6 @@
 import { DEVICE_TOKEN_HEADER_TYP, DEVICE_TOKEN_TYP } from '@portcullis/contracts';
 import { importJWK, SignJWT } from 'jose';
-import { LocalJwks, makeKey, sign, TestKey } from '../../../../test/support/jwks';
-import { TokenRejected } from '../jwt/jwks-verifier';
+import { LocalJwks, makeKey, sign, TestKey, verdict } from '../../../../test/support/jwks';
 import { DeviceTokenVerifier, DeviceTokenVerifierOptions } from './device-token.verifier';
 import { RevocationMap } from './revocation-map';
 
@@ -37,11 +36,6 @@ describe(DeviceTokenVerifier.name, () => {
   };
   const make = (opts: Partial<DeviceTokenVerifierOptions> = {}, revocations = synced()) =>
     new DeviceTokenVerifier({ jwksUrl: jwks.url, issuer: ISS, audience: AUD, now, ...opts }, revocations);
-  const reason = (p: Promise<unknown>) =>
-    p.then(
-      () => 'accepted',
-      (e: unknown) => (e instanceof TokenRejected ? e.reason : `other: ${String(e)}`),
-    );
 
   beforeAll(async () => {
     key = await makeKey('k1');
@@ -69,69 +63,69 @@ describe(DeviceTokenVerifier.name, () => {
 
     it('refuses a wrong issuer, audience, header typ or token typ, and a missing or mistyped claim', async () => {
       const v = make();
-      expect(await reason(v.verify(await token({ iss: 'someone-else' })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ aud: 'other' })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({}, key, { typ: 'JWT' })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ typ: 'room_token' })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ cid: undefined })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ gen: 1.5 })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ gen: '1' })))).toBe('claim_mismatch');
-      expect(await reason(v.verify(await token({ jti: undefined })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ iss: 'someone-else' })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ aud: 'other' })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({}, key, { typ: 'JWT' })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ typ: 'room_token' })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ cid: undefined })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ gen: 1.5 })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ gen: '1' })))).toBe('claim_mismatch');
+      expect(await verdict(v.verify(await token({ jti: undefined })))).toBe('claim_mismatch');
     });
 
     it('refuses expired and not-yet-valid tokens, within a few seconds of tolerance', async () => {
       const v = make();
-      expect(await reason(v.verify(await token({ iat: T0 - 1000, exp: T0 - 10 })))).toBe('expired');
-      expect(await reason(v.verify(await token({ iat: T0 - 1000, exp: T0 - 2 })))).toBe('accepted');
-      expect(await reason(v.verify(await token({ iat: T0 + 60, exp: T0 + 900 })))).toBe('not_yet_valid');
-      expect(await reason(v.verify(await token({ nbf: T0 + 60 })))).toBe('not_yet_valid');
+      expect(await verdict(v.verify(await token({ iat: T0 - 1000, exp: T0 - 10 })))).toBe('expired');
+      expect(await verdict(v.verify(await token({ iat: T0 - 1000, exp: T0 - 2 })))).toBe('accepted');
+      expect(await verdict(v.verify(await token({ iat: T0 + 60, exp: T0 + 900 })))).toBe('not_yet_valid');
+      expect(await verdict(v.verify(await token({ nbf: T0 + 60 })))).toBe('not_yet_valid');
     });
 
     it('refuses no token, a malformed one, another algorithm and a key it does not hold', async () => {
       const v = make();
-      expect(await reason(v.verify(undefined))).toBe('missing_token');
-      expect(await reason(v.verify('a.b.c'))).toBe('malformed_token');
+      expect(await verdict(v.verify(undefined))).toBe('missing_token');
+      expect(await verdict(v.verify('a.b.c'))).toBe('malformed_token');
       const hs = await new SignJWT(claims())
         .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: DEVICE_TOKEN_HEADER_TYP })
         .sign(new TextEncoder().encode('s'.repeat(32)));
-      expect(await reason(v.verify(hs))).not.toBe('accepted');
-      expect(await reason(v.verify(await token({}, await makeKey('k1'))))).toBe('bad_signature');
+      expect(await verdict(v.verify(hs))).not.toBe('accepted');
+      expect(await verdict(v.verify(await token({}, await makeKey('k1'))))).toBe('bad_signature');
     });
   });
 
   describe('lifetime cap', () => {
     it('refuses a token living longer than an hour, whatever the option asks', async () => {
-      expect(await reason(make().verify(await token({ exp: T0 + 3600 })))).toBe('accepted');
-      expect(await reason(make().verify(await token({ exp: T0 + 3601 })))).toBe('lifetime_exceeded');
-      expect(await reason(make({ maxLifetimeSeconds: 7200 }).verify(await token({ exp: T0 + 3601 })))).toBe(
+      expect(await verdict(make().verify(await token({ exp: T0 + 3600 })))).toBe('accepted');
+      expect(await verdict(make().verify(await token({ exp: T0 + 3601 })))).toBe('lifetime_exceeded');
+      expect(await verdict(make({ maxLifetimeSeconds: 7200 }).verify(await token({ exp: T0 + 3601 })))).toBe(
         'lifetime_exceeded',
       );
     });
 
     it('applies a shorter cap when one is configured', async () => {
       const v = make({ maxLifetimeSeconds: 600 });
-      expect(await reason(v.verify(await token({ exp: T0 + 600 })))).toBe('accepted');
-      expect(await reason(v.verify(await token({ exp: T0 + 601 })))).toBe('lifetime_exceeded');
+      expect(await verdict(v.verify(await token({ exp: T0 + 600 })))).toBe('accepted');
+      expect(await verdict(v.verify(await token({ exp: T0 + 601 })))).toBe('lifetime_exceeded');
     });
   });
 
   describe('key refetch', () => {
     it('fetches the key set once and refetches it when a token names a kid it does not hold (a rotation)', async () => {
       const v = make();
-      expect(await reason(v.verify(await token()))).toBe('accepted');
+      expect(await verdict(v.verify(await token()))).toBe('accepted');
       expect(jwks.fetches).toBe(1);
       const next = await makeKey('k2');
       jwks.keys = [next, key];
-      expect(await reason(v.verify(await token({}, next)))).toBe('accepted');
+      expect(await verdict(v.verify(await token({}, next)))).toBe('accepted');
       expect(jwks.fetches).toBe(2);
     });
 
     it('shares one refetch between concurrent tokens with an unknown kid, and refuses a kid still absent', async () => {
       const v = make();
-      expect(await reason(v.verify(await token()))).toBe('accepted');
+      expect(await verdict(v.verify(await token()))).toBe('accepted');
       const stranger = await makeKey('k-unknown');
       const tokens = await Promise.all(Array.from({ length: 5 }, () => token({}, stranger)));
-      const reasons = await Promise.all(tokens.map((t) => reason(v.verify(t))));
+      const reasons = await Promise.all(tokens.map((t) => verdict(v.verify(t))));
       expect(reasons).toEqual(Array(5).fill('unknown_key'));
       expect(jwks.fetches).toBe(2);
     });
@@ -159,7 +153,7 @@ describe(DeviceTokenVerifier.name, () => {
       await v.verify(t);
       expect(calls.n).toBe(1);
       clock = T0 + 960;
-      expect(await reason(v.verify(t))).toBe('expired');
+      expect(await verdict(v.verify(t))).toBe('expired');
     });
 
     it('checks every token afresh with cacheSize 0, and keeps at most cacheSize tokens', async () => {
@@ -185,28 +179,28 @@ describe(DeviceTokenVerifier.name, () => {
       const revocations = synced();
       const v = make({}, revocations);
       const old = await token({ gen: 1 });
-      expect(await reason(v.verify(old))).toBe('accepted');
+      expect(await verdict(v.verify(old))).toBe('accepted');
       revocations.raise('pi_kitchen', 2);
-      expect(await reason(v.verify(old))).toBe('revoked');
-      expect(await reason(v.verify(await token({ gen: 2 })))).toBe('accepted');
-      expect(await reason(v.verify(await token({ gen: 1, sub: 'pi_hall' })))).toBe('accepted');
+      expect(await verdict(v.verify(old))).toBe('revoked');
+      expect(await verdict(v.verify(await token({ gen: 2 })))).toBe('accepted');
+      expect(await verdict(v.verify(await token({ gen: 1, sub: 'pi_hall' })))).toBe('accepted');
     });
 
     it('fails closed until the first revocation snapshot arrives', async () => {
       const revocations = new RevocationMap();
       const v = make({}, revocations);
       const t = await token();
-      expect(await reason(v.verify(t))).toBe('revocations_unsynced');
+      expect(await verdict(v.verify(t))).toBe('revocations_unsynced');
       revocations.load({
         iss: ISS,
         entries: [{ device_id: 'pi_other', min_generation: 2 }],
         at: new Date().toISOString(),
       });
-      expect(await reason(v.verify(t))).toBe('accepted');
+      expect(await verdict(v.verify(t))).toBe('accepted');
     });
 
     it('accepts before any snapshot only when told not to wait for one (device-auth itself)', async () => {
-      expect(await reason(make({ requireSync: false }, new RevocationMap()).verify(await token()))).toBe('accepted');
+      expect(await verdict(make({ requireSync: false }, new RevocationMap()).verify(await token()))).toBe('accepted');
     });
   });
 });
